@@ -11,18 +11,18 @@ from pathlib import Path
 
 import torch
 
-from .core import Tokens, ConfigError, DataError, set_seed, default_device
+from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device
 from .data import read_karpathy, load_image, eval_transform
 from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
 from .encoders import create_image_encoder, create_text_encoder
 from .cache import FeatureCache, encode_cached, fingerprint, module_fingerprint
-from .registry import create_aligner, list_aligners
+from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict
 from .train import PairFeatures, TrainConfig, fit
 from .evaluate import evaluate_retrieval, binding_accuracy, recall_metrics
 from .report import write_report
 
 # %% auto #0
-__all__ = ['cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'demo', 'main']
+__all__ = ['cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'pair_scores', 'demo', 'main']
 
 # %% ../nbs/cli.ipynb #124ef728
 def cache_root(): # the folder for generated data and cached features
@@ -79,6 +79,22 @@ def binding_pairs(data, # the evaluation split's `CaptionData` (read from a scen
     return torch.tensor(idx, dtype=torch.long), torch.tensor(img, dtype=torch.long), txt
 
 # %% ../nbs/cli.ipynb #02ef109a
+def pair_scores(aligner, # an aligner
+                img:Tokens, # images encoded by `aligner.encode_images`
+                txt:Tokens, # texts encoded by `aligner.encode_texts`
+                img_idx:torch.Tensor, # (n,) image of each pair
+                txt_idx:torch.Tensor): # (n,) text of each pair
+    "Scores of the (image, text) pairs `(img_idx[k], txt_idx[k])`, one `similarity` call per image."
+    out = torch.empty(len(img_idx))
+    with torch.no_grad():
+        for i in img_idx.unique().tolist():
+            sel = (img_idx == i).nonzero().squeeze(1)                     # pairs of image i
+            out[sel] = aligner.similarity(img[i:i + 1], txt[txt_idx[sel]])[0].float().cpu()
+    return out
+
+# %% ../nbs/cli.ipynb #205d7798
+_NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t', 'scan_t2i_avg': 'SCAN t→i AVG', 'chan': 'CHAN', 'chan_lse': 'CHAN LSE'}
+
 def demo(data:str|None=None, # a Karpathy-layout folder; None: the synthetic scenes
          split:str='test', # evaluation split (the scenes have train/val/test; Flickr8k here has train/val)
          out:str='runs/demo', # report folder
@@ -92,11 +108,14 @@ def demo(data:str|None=None, # a Karpathy-layout folder; None: the synthetic sce
          max_images:int|None=None, # cap on images per split (quick runs)
          seed:int=0, # seeds generation, initialisation and shuffling
          device:str|None=None, # training device (default: cuda if available)
-         progress:bool=True): # progress bars
-    "Generate or read data, cache frozen features, train VSE++, evaluate, write a report; returns the metrics."
+         progress:bool=True, # progress bars
+         methods:tuple=('vse',)): # registered aligners to train and compare
+    "Generate or read data, cache frozen features, train each method, evaluate, write a report; returns the metrics."
     t_start = time.perf_counter(); set_seed(seed)
     device = torch.device(device) if device else default_device()
     cache = FeatureCache(cache_root()/'features')
+    for m in methods:
+        if m not in list_aligners(): raise ConfigError(f"--methods: unknown aligner '{m}'; registered: {', '.join(list_aligners())}")
     times = {}
     # 1. data
     t = time.perf_counter()
@@ -125,45 +144,50 @@ def demo(data:str|None=None, # a Karpathy-layout folder; None: the synthetic sce
     if ann is not None: neg_idx, neg_img, neg_txt = binding_pairs(eval_d, ann)
     ev_i, ev_t, ev_neg = encode_split(eval_d, img_enc, txt_enc, cache, name, extra_captions=neg_txt, progress=progress)
     times['features'] = time.perf_counter() - t
-    # 3. train VSE++ on the cached tokens
-    t = time.perf_counter()
-    model = create_aligner('vse', img_dim=img_enc.dim, txt_dim=txt_enc.dim, d=d, head=head)
     train_f = PairFeatures(tr_i, tr_t, train_d.caption_image)
     valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
     cfg = TrainConfig(epochs=epochs, batch_size=min(batch_size, len(train_f)), lr=lr, lr_steps=(int(epochs * 0.75),), seed=seed)
     out = Path(out)
-    history = fit(model, train_f, cfg, valid_f, out/'checkpoints', device=device, progress=progress)
-    times['train'] = time.perf_counter() - t
-    # 4. evaluate (best checkpoint by validation rSum when there is a separate validation split)
-    t = time.perf_counter()
-    from finealign.registry import from_pretrained
-    model = from_pretrained(out/'checkpoints'/('best' if valid_f else 'last')).to(device).eval()
-    metrics, sims = evaluate_retrieval(model, ev_i, ev_t, eval_d.caption_image, device=device)
-    extra = {}
-    if ev_neg is not None and len(neg_idx):
-        with torch.no_grad():
-            ei = model.encode_images(ev_i[neg_img].to(device))
-            pos = (ei.pooled * model.encode_texts(ev_t[neg_idx].to(device)).pooled).sum(-1)
-            neg = (ei.pooled * model.encode_texts(ev_neg.to(device)).pooled).sum(-1)
-        extra['binding accuracy (%)'] = binding_accuracy(pos.cpu(), neg.cpu())
-        extra['binding pairs'] = len(neg_idx)
-    times['evaluate'] = time.perf_counter() - t
+    results, extra, histories, all_sims, described = {}, {}, {}, {}, []
+    for m in methods:
+        label = _NAMES.get(m, m)
+        # 3. train on the cached tokens
+        t = time.perf_counter()
+        over = dict(img_dim=img_enc.dim, txt_dim=txt_enc.dim, d=d, **(dict(head=head) if m == 'vse' else {}))
+        model = create_aligner(m, **over)
+        histories[label] = fit(model, train_f, cfg, valid_f, out/'checkpoints'/m, device=device, progress=progress)
+        times[f'train {m}'] = time.perf_counter() - t
+        # 4. evaluate (best checkpoint by validation rSum when there is a separate validation split)
+        t = time.perf_counter()
+        model = from_pretrained(out/'checkpoints'/m/('best' if valid_f else 'last')).to(device).eval()
+        results[label], all_sims[label] = evaluate_retrieval(model, ev_i, ev_t, eval_d.caption_image, device=device)
+        if ev_neg is not None and len(neg_idx):
+            with torch.no_grad():
+                ei, et, en = (model.encode_images(ev_i.to(device)), model.encode_texts(ev_t.to(device)), model.encode_texts(ev_neg.to(device)))
+            pos = pair_scores(model, ei, et, neg_img, neg_idx)
+            neg = pair_scores(model, ei, en, neg_img, torch.arange(len(neg_idx)))
+            extra[f'binding accuracy, {label} (%)'] = binding_accuracy(pos, neg)
+        times[f'evaluate {m}'] = time.perf_counter() - t
+        described.append(f"{label} (`{m}`: " + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items() if k not in ('img_dim', 'txt_dim')) + ')')
+    if neg_idx is not None: extra['binding pairs'] = len(neg_idx)
     # 5. report
     times['total'] = time.perf_counter() - t_start
-    steps = [json.loads(l) for l in (out/'checkpoints'/'log.jsonl').read_text().splitlines()]
+    first = methods[0]
+    steps = [json.loads(l) for l in (out/'checkpoints'/first/'log.jsonl').read_text().splitlines()]
     setup = dict(data=f"{'synthetic scenes' if data is None else root} ({len(train_d.images)} train images, "
                       f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} captions)",
                  encoders=f"{img_enc.name} ({image_level}, {img_enc.dim}-d, frozen) + {txt_enc.name} ({txt_enc.dim}-d, frozen)",
-                 method=f"VSE++ ({head} head, d={d}, margin {model.config.margin})",
+                 methods='; '.join(described),
                  training=f"{epochs} epochs, batch {cfg.batch_size}, AdamW lr {lr}, hardest negatives from epoch {cfg.warmup_epochs}, "
                           f"model selection: {'best validation rSum' if valid_f else 'last epoch (no separate validation split)'}",
                  seed=seed, device=str(device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
-    examples = _examples(sims, eval_d, n=4, k=5)
-    write_report(out, f"finealign demo: VSE++ on {'synthetic scenes' if data is None else name} ({split})",
-                 {'VSE++': metrics}, setup, extra=extra, history=history, steps=[s for s in steps if 'step' in s],
-                 examples=examples)
-    return dict(metrics=metrics, extra=extra, times=times, out=str(out))
+    label0 = _NAMES.get(first, first)
+    write_report(out, f"finealign demo: {', '.join(results)} on {'synthetic scenes' if data is None else name} ({split})",
+                 results, setup, extra=extra, history=histories[label0], steps=[s for s in steps if 'step' in s],
+                 examples=_examples(all_sims[label0], eval_d, n=4, k=5),
+                 notes=f"Training curves and retrieval examples are those of {label0}; every method's logs are in `checkpoints/<name>/`.")
+    return dict(metrics=results, extra=extra, times=times, out=str(out))
 
 def _has_split(jpath, s):
     return any(im.get('split') == s for im in json.loads(Path(jpath).read_text())['images'])
@@ -193,17 +217,26 @@ def _parser():
     d.add_argument('--max-images', type=int, default=None, help='cap on images per split (quick runs)')
     d.add_argument('--seed', type=int, default=0)
     d.add_argument('--device', default=None)
+    d.add_argument('--methods', default='vse', help="comma-separated registered aligners to train and compare, e.g. vse,scan_t2i,chan")
+    d.add_argument('--d', type=int, default=512, help='embedding width of every method')
     d.add_argument('--no-progress', action='store_true')
     sub.add_parser('list', help='list the registered aligners')
     return p
 
 def main(argv:list|None=None): # arguments (default: sys.argv[1:])
-    "Entry point of the `finealign` console script."
+    "Entry point of the `finealign` console script; bad input ends with its message and exit code 1, not a traceback."
+    try: return _main(argv)
+    except FinealignError as e:
+        print(f"finealign: error: {e}", file=sys.stderr)
+        return 1
+
+def _main(argv):
     a = _parser().parse_args(argv)
     if a.command == 'list': print('\n'.join(list_aligners())); return 0
     if a.command == 'demo':
         split = a.split or ('test' if a.data is None else 'val')
-        res = demo(a.data, split, a.out, a.epochs, a.batch_size, a.lr, a.head, image_level=a.image_level,
-                   max_images=a.max_images, seed=a.seed, device=a.device, progress=not a.no_progress)
+        res = demo(a.data, split, a.out, a.epochs, a.batch_size, a.lr, a.head,
+                   a.d, image_level=a.image_level, max_images=a.max_images, seed=a.seed, device=a.device,
+                   progress=not a.no_progress, methods=tuple(m.strip() for m in a.methods.split(',') if m.strip()))
         print((Path(res['out'])/'report.md').read_text())
         return 0

@@ -9,3 +9,4 @@ __all__ = []
 
 # %% ../../nbs/methods/index.ipynb #7cc67e52
 from . import vse
+from . import scan, chan

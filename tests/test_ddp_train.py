@@ -1,0 +1,40 @@
+"""Two ranks under torchrun (gloo, CPU) train exactly like one process on the same global batches.
+
+The loss is computed over the global batch on every rank (embeddings gathered with gradient), so the logged
+per-step losses and the final weights must match the one-process run up to float rounding.
+"""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT
+
+WORKER = Path(__file__).with_name('ddp_worker.py')
+TORCHRUN = Path(sys.executable).with_name('torchrun')
+
+def steps(out):
+    return [l for l in map(json.loads, (out/'run'/'log.jsonl').read_text().splitlines()) if 'step' in l]
+
+@pytest.mark.skipif(not TORCHRUN.exists(), reason=f"{TORCHRUN} not found")
+def test_two_ranks_match_one(tmp_path):
+    one, two = tmp_path/'one', tmp_path/'two'
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'))
+    cmds = [[sys.executable, WORKER, one], [TORCHRUN, '--standalone', '--nproc_per_node', '2', WORKER, two]]
+    procs = [subprocess.Popen(c, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in cmds]
+    for c, p in zip(cmds, procs):                           # both at once: most of the time is importing torch
+        log, _ = p.communicate(timeout=150)
+        assert p.returncode == 0, f"{' '.join(map(str, c))} failed:\n{log[-4000:]}"
+    r1, r2 = (json.loads((d/'result.json').read_text()) for d in (one, two))
+    assert (r1['world'], r2['world']) == (1, 2)
+    s1, s2 = steps(one), steps(two)
+    assert len(s1) == len(s2) == 2 * 3                     # 120 captions / 20 = 6 micro-batches -> 3 steps per epoch
+    for a, b in zip(s1, s2):                                # the gradient norm catches a wrong scaling, which AdamW would hide
+        for k in ('loss', 'grad_norm'): assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), (k, a, b)
+    assert s1[-1]['loss'] > 0                               # hardest negatives in epoch 1: a non-trivial loss
+    w1, w2 = (torch.load(d/'weights.pt') for d in (one, two))
+    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
+    for k in ('loss', 'val_rsum'): assert r2['history'][-1][k] == pytest.approx(r1['history'][-1][k], rel=1e-5)
+    # only rank 0 writes: one log line per step, not two
+    assert len((two/'run'/'log.jsonl').read_text().splitlines()) == len(s2) + 2

@@ -1,0 +1,37 @@
+"""House rules for notebooks that nbdev's own checks miss.
+
+`nbdev-proc-nbs` (the docs build) re-runs only exported cells, `show_doc` cells and every cell that contains an
+import, in one kernel. A cell that mixes an import with code needing an earlier, non-exported cell therefore
+breaks the docs build with a NameError, while `nbdev-test` (which runs every cell) passes. So imports in
+non-exported cells go in cells of their own (STYLE.md, pitfall 4)."""
+import json, re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').rglob('*.ipynb') if not any(part.startswith(('_', '.')) for part in p.relative_to(ROOT/'nbs').parts))
+IMPORT = re.compile(r'(import \S|from \S+ import )')
+
+def mixed_import_cells(path):
+    "(cell number, first line) of non-exported code cells that mix imports with other code."
+    bad = []
+    for i, c in enumerate(json.loads(path.read_text())['cells']):
+        src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+        if c['cell_type'] != 'code' or re.match(r'\s*#\|\s*(export|exports|hide)\b', src): continue
+        code = [l for l in src.splitlines() if l.strip() and not l.lstrip().startswith('#')]
+        imports = [l for l in code if IMPORT.match(l)]
+        if imports and len(imports) != len(code): bad.append((i, code[0][:60]))
+    return bad
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
+def test_imports_in_their_own_cells(nb):
+    bad = mixed_import_cells(nb)
+    assert not bad, f"{nb.name}: cells mixing imports with code (move the imports to a cell of their own): {bad}"
+
+def test_the_rule_catches_a_mixed_cell(tmp_path):
+    nb = dict(cells=[dict(cell_type='code', source='import os\nx = 1'), dict(cell_type='code', source='#| export\nimport os\ny = 2'),
+                     dict(cell_type='code', source='import os\nfrom pathlib import Path')])
+    (tmp_path/'t.ipynb').write_text(json.dumps(nb))
+    assert mixed_import_cells(tmp_path/'t.ipynb') == [(0, 'import os')]
