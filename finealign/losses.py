@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from .core import ShapeError, check_shape
 
 # %% auto #0
-__all__ = ['contrastive_loss', 'info_nce_loss']
+__all__ = ['contrastive_loss', 'aligner_hinge_loss', 'info_nce_loss']
 
 # %% ../nbs/losses.ipynb #b29c975b
 def contrastive_loss(sims:torch.Tensor, # (B, B) scores, sims[i, j] = s(image of pair i, caption of pair j)
@@ -28,6 +28,18 @@ def contrastive_loss(sims:torch.Tensor, # (B, B) scores, sims[i, j] = s(image of
     cost_i = (margin - pos[None, :] + sims).clamp(min=0).masked_fill(same, 0)  # (B, B) caption j vs wrong images
     if max_violation: return cost_c.amax(1).sum() + cost_i.amax(0).sum()
     return cost_c.sum() + cost_i.sum()
+
+# %% ../nbs/losses.ipynb #a080f8da
+def aligner_hinge_loss(aligner, # any aligner: `encode_images`, `encode_texts`, `similarity`
+                       batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
+                       margin:float, # the hinge margin
+                       max_violation:bool=False, # hardest negatives instead of the sum of violations
+                       gather=None): # DDP: applied to the encoded images, texts and image ids (global batch)
+    "Hinge triplet loss of a batch of pairs scored by `aligner`; returns dict(loss, pos_sim)."
+    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
+    if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
+    sims = aligner.similarity(img, txt)                                      # (B, B), global B under DDP
+    return dict(loss=contrastive_loss(sims, ids, margin, max_violation), pos_sim=sims.diagonal().mean().detach())
 
 # %% ../nbs/losses.ipynb #d38373df
 def info_nce_loss(sims:torch.Tensor, # (B, B) scores (cosines), positives on the diagonal

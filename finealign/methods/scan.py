@@ -13,7 +13,7 @@ from torch import nn
 from ..core import Tokens, ConfigError
 from ..registry import register_aligner
 from ..encoders import Projection
-from ..losses import contrastive_loss
+from ..losses import aligner_hinge_loss
 from ..similarity import scan_t2i, scan_i2t
 
 # %% auto #0
@@ -57,9 +57,4 @@ class SCAN(nn.Module):
 
     def loss(self, batch:dict, max_violation:bool=False, gather=None):
         "Hinge triplet loss of dict(image=Tokens, text=Tokens, image_ids=(B,)); `gather` (DDP) is applied before scoring."
-        img, txt = self.encode_images(batch['image']), self.encode_texts(batch['text'])
-        ids = batch['image_ids']
-        if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-        sims = self.similarity(img, txt)                                      # (B, B)
-        loss = contrastive_loss(sims, ids, self.config.margin, max_violation)
-        return dict(loss=loss, pos_sim=sims.diagonal().mean().detach())
+        return aligner_hinge_loss(self, batch, self.config.margin, max_violation, gather)

@@ -12,7 +12,7 @@ from torch import nn
 
 from ..core import Tokens, ConfigError, masked_mean, l2norm
 from ..registry import register_aligner
-from ..losses import contrastive_loss
+from ..losses import aligner_hinge_loss
 
 # %% auto #0
 __all__ = ['VSEConfig', 'EmbedHead', 'VSE']
@@ -67,8 +67,4 @@ class VSE(nn.Module):
              max_violation:bool=False, # hardest negatives instead of the sum of violations
              gather=None): # DDP: applied to the encoded images, texts and image_ids (global batch)
         "Hinge triplet loss of a batch of pairs: dict(image=Tokens, text=Tokens, image_ids=(B,))."
-        img, txt, ids = self.encode_images(batch['image']), self.encode_texts(batch['text']), batch['image_ids']
-        if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-        sims = self.similarity(img, txt)                                                   # (B, B), global B under DDP
-        loss = contrastive_loss(sims, ids, self.config.margin, max_violation)
-        return dict(loss=loss, pos_sim=sims.diagonal().mean().detach())
+        return aligner_hinge_loss(self, batch, self.config.margin, max_violation, gather)
