@@ -20,8 +20,8 @@ from .scenes import load_scene_annotations
 # %% auto #0
 __all__ = ['retrieval_ranks', 'recall_metrics', 'fold_metrics', 'binding_accuracy', 'available_memory', 'block_sizes',
            'pair_bytes', 'similarity_matrix', 'shard_range', 'similarity_shard', 'distributed_similarity_matrix',
-           'evaluate_retrieval', 'object_cells', 'pointing_hits', 'pointing_game', 'pointing_chance',
-           'word_token_positions', 'grounded_words', 'load_scene_grounding', 'evaluate_pointing']
+           'encode_in_batches', 'evaluate_retrieval', 'object_cells', 'pointing_hits', 'pointing_game',
+           'pointing_chance', 'word_token_positions', 'grounded_words', 'load_scene_grounding', 'evaluate_pointing']
 
 # %% ../nbs/evaluate.ipynb #18ae019c
 def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
@@ -194,6 +194,17 @@ def distributed_similarity_matrix(aligner, # see `similarity_matrix`
     return torch.cat([p.narrow(dim, 0, b - a).cpu() for p, (a, b) in zip(parts, (shard_range(n, r, world) for r in range(world)))], dim)
 
 # %% ../nbs/evaluate.ipynb #08dfb2fa
+@torch.no_grad()
+def encode_in_batches(encode, # `aligner.encode_images` or `aligner.encode_texts`
+                      t:Tokens, # backbone tokens, on any device
+                      batch:int=1024, # items per call
+                      device=None): # where to encode (default: where `t` is)
+    "`encode(t)` computed `batch` items at a time (bounded memory on a GPU), concatenated."
+    if batch < 1: raise ConfigError(f"encode batch must be >= 1, got {batch}")
+    parts = [encode(t[i:i + batch].to(device) if device else t[i:i + batch]) for i in range(0, len(t), batch)]
+    if len(parts) == 1: return parts[0]
+    return Tokens(torch.cat([p.x for p in parts]), torch.cat([p.mask for p in parts]), torch.cat([p.pooled for p in parts]))
+
 def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts`, `similarity`
                        img:Tokens, # backbone tokens of the unique images
                        txt:Tokens, # backbone tokens of the captions
@@ -203,8 +214,9 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
                        device=None, # where to score
                        budget_bytes:int|None=None, # memory per block for block='auto'
                        distributed:bool=False, # shard the captions over the ranks of torch.distributed
-                       progress:bool=False): # progress bar over blocks
-    "Encode, score and rank a split; returns `(metrics, sims)` with per-stage times in `metrics['time_*']`."
+                       progress:bool=False, # progress bar over blocks
+                       encode_batch:int=1024): # items per `encode_*` call
+    "Encode (in batches), score and rank a split; returns `(metrics, sims)` with per-stage times in `metrics['time_*']`."
     caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
     if len(txt) and (caption_image.min() < 0 or caption_image.max() >= len(img)):
@@ -212,9 +224,8 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
     was_training = getattr(aligner, 'training', False)
     if hasattr(aligner, 'eval'): aligner.eval()
     t0 = time.perf_counter()
-    with torch.no_grad():
-        ei = aligner.encode_images(img.to(device) if device else img)
-        et = aligner.encode_texts(txt.to(device) if device else txt)
+    ei = encode_in_batches(aligner.encode_images, img, encode_batch, device)
+    et = encode_in_batches(aligner.encode_texts, txt, encode_batch, device)
     t1 = time.perf_counter()
     kw = dict(block=block, device=device, budget_bytes=budget_bytes, progress=progress)
     sims = distributed_similarity_matrix(aligner, ei, et, **kw) if distributed else similarity_matrix(aligner, ei, et, **kw)

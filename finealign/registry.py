@@ -100,10 +100,22 @@ def save_pretrained(model:nn.Module, # a model built by `create_aligner`
     atomic_write(path/'config.json', lambda p: p.write_text(json.dumps(meta, indent=2)))
     return path
 
-def from_pretrained(path:str|Path, # folder written by `save_pretrained`
-                    map_location:str='cpu'): # device for the weights
-    "Rebuild a model from `config.json` + `model.safetensors`."
+def _hub_snapshot(repo_id:str, revision, cache_dir):
+    "The local folder of a Hub repo's snapshot: downloaded when online, from the local cache when offline."
+    from huggingface_hub import snapshot_download   # only for hub names: local folders need no hub library
+    try: return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=['config.json', 'model.safetensors']))
+    except Exception as e:
+        raise ConfigError(f"from_pretrained: {repo_id!r} is neither a local folder nor a Hub repo in reach "
+                          f"(offline, only repos already in the Hugging Face cache load): {type(e).__name__}: {e}") from e
+
+def from_pretrained(path:str|Path, # folder written by `save_pretrained`, or a Hub repo id ('owner/name') holding one
+                    map_location:str='cpu', # device for the weights
+                    revision:str|None=None, # Hub repos: branch, tag or commit
+                    cache_dir:str|Path|None=None): # Hub repos: the Hugging Face cache (default: HF's own)
+    "Rebuild a model from `config.json` + `model.safetensors` in a folder or a Hub repo."
     path = Path(path)
+    if not path.exists() and str(path).count('/') == 1 and not str(path).startswith(('.', '/')):
+        path = _hub_snapshot(str(path), revision, cache_dir)
     for f in ('config.json', 'model.safetensors'):
         if not (path/f).exists(): raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by save_pretrained)")
     meta = json.loads((path/'config.json').read_text())

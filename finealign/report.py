@@ -21,12 +21,19 @@ __all__ = ['recall_table', 'plot_history', 'plot_retrieval_examples', 'machine_i
 
 # %% ../nbs/report.ipynb #b3265a19
 _COLS = ['i2t_r1', 'i2t_r5', 'i2t_r10', 't2i_r1', 't2i_r5', 't2i_r10', 'rsum']
+_FINE = {'binding_acc': 'binding %', 'pointing_acc': 'pointing %'}   # fine-grained columns, shown when a row has them
 
-def recall_table(rows:dict, # {row label: metrics dict with i2t_r1 ... rsum}
+def recall_table(rows:dict, # {row label: metrics dict with i2t_r1 ... rsum, optionally binding_acc, pointing_acc}
                  prefix:str=''): # key prefix, e.g. '5fold_'
-    "A Markdown table of recalls and rSum, one row per entry of `rows`."
-    head = '| model | I→T R@1 | R@5 | R@10 | T→I R@1 | R@5 | R@10 | rSum |\n|---|---|---|---|---|---|---|---|\n'
-    return head + '\n'.join(f"| {name} | " + ' | '.join(f"{m[prefix + c]:.1f}" for c in _COLS) + ' |' for name, m in rows.items())
+    "A Markdown table of recalls and rSum (plus binding and pointing accuracy where present), one row per entry of `rows`."
+    fine = [k for k in _FINE if any(k in m for m in rows.values())]
+    def cell(m, k):
+        if k not in m: return '—'
+        return f"{m[k]:.1f} ({m['pointing_chance']:.1f})" if k == 'pointing_acc' and 'pointing_chance' in m else f"{m[k]:.1f}"
+    head = ('| model | I→T R@1 | R@5 | R@10 | T→I R@1 | R@5 | R@10 | rSum |' + ''.join(f' {_FINE[k]} |' for k in fine)
+            + '\n|' + '---|' * (8 + len(fine)) + '\n')
+    return head + '\n'.join(f"| {name} | " + ' | '.join([f"{m[prefix + c]:.1f}" for c in _COLS] + [cell(m, k) for k in fine]) + ' |'
+                             for name, m in rows.items())
 
 # %% ../nbs/report.ipynb #1ab52ddb
 def plot_history(history:list, # per-epoch records from `train.fit`

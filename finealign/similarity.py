@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from .core import Tokens, ShapeError, ConfigError, masked_softmax, masked_max, l2norm
 
 # %% auto #0
-__all__ = ['global_cosine', 'patch_word_cosines', 'word_to_patch', 'scan_t2i', 'scan_i2t', 'hard_assignment', 'sparse_alignment']
+__all__ = ['global_cosine', 'patch_word_cosines', 'word_to_patch', 'scan_t2i_attention', 'scan_t2i', 'scan_i2t',
+           'hard_assignment', 'sparse_alignment']
 
 # %% ../nbs/similarity.ipynb #791146d3
 def _check_pair(img:Tokens, txt:Tokens, fn:str, tokens:bool=True):
@@ -64,16 +65,23 @@ def _aggregate(R:torch.Tensor, # (..., n_q) relevance of each query token
     raise ConfigError(f"agg must be 'lse' or 'mean', got {agg!r}")
 
 # %% ../nbs/similarity.ipynb #7a7c64ac
+def scan_t2i_attention(img:Tokens, # images: the context, x (n_img, N, d)
+                       txt:Tokens, # captions: the queries, x (n_txt, L, d)
+                       lambda_softmax:float=9.): # λ1: inverse temperature of the attention over regions
+    "SCAN's word-to-region attention (n_img, n_txt, L, N) (rows of padded words are uniform) and the cosines (n_img, n_txt, N, L)."
+    s = patch_word_cosines(img, txt)                                           # (n_i, n_t, N, L)
+    a = F.leaky_relu(s, 0.1).masked_fill(~txt.mask[None, :, None, :], 0.)     # padded words out of the norm
+    a = l2norm(a, dim=-1)                                                      # clipped l2norm over the words
+    return masked_softmax(lambda_softmax * a.transpose(2, 3), img.mask[:, None, None, :]), s  # (n_i, n_t, L, N)
+
+# %% ../nbs/similarity.ipynb #d730853b
 def scan_t2i(img:Tokens, # images: the context (regions / patches), x (n_img, N, d)
              txt:Tokens, # captions: the queries (words), x (n_txt, L, d)
              lambda_softmax:float=9., # λ1: inverse temperature of the attention over regions
              agg:str='lse', # aggregation over words: 'lse' (LogSumExp) or 'mean'
              lambda_lse:float=6.): # λ2: LogSumExp inverse temperature
     "(n_img, n_txt) SCAN text-to-image score: each word attends over the regions (clipped l2norm, softmax)."
-    s = patch_word_cosines(img, txt)                                           # (n_i, n_t, N, L)
-    a = F.leaky_relu(s, 0.1).masked_fill(~txt.mask[None, :, None, :], 0.)     # padded words out of the norm
-    a = l2norm(a, dim=-1)                                                      # clipped l2norm over the words
-    attn = masked_softmax(lambda_softmax * a.transpose(2, 3), img.mask[:, None, None, :])  # (n_i, n_t, L, N)
+    attn, s = scan_t2i_attention(img, txt, lambda_softmax)                     # (n_i, n_t, L, N), (n_i, n_t, N, L)
     num = (attn * s.transpose(2, 3)).sum(-1)                                   # (n_i, n_t, L) w_l · a_l
     v = _unit_tokens(img)                                                      # (n_i, N, d)
     gram = v @ v.transpose(1, 2)                                               # (n_i, N, N)

@@ -6,7 +6,7 @@ Docs: https://finealign.github.io/finealign/train.html.md"""
 
 # %% ../nbs/train.ipynb #6164839c
 from __future__ import annotations
-import csv, json, math, os, random, signal, threading, time
+import csv, json, math, os, random, signal, threading, time, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -198,6 +198,18 @@ def _save_state(out:Path, model, opt, st:dict, cfg:TrainConfig):
     state = dict(st, optimizer=opt.state_dict(), rng=_rng_state(st['gen']), config=asdict(cfg), format=1)
     atomic_write(out/'last'/'state.pt', lambda p: torch.save(state, p))
 
+def _rank_rng_file(out:Path, rank:int): return out/'last'/f'rng-rank{rank}.pt'
+
+def _save_rank_rng(out:Path, rank:int):
+    "Under DDP every rank keeps its own RNG stream (dropout masks differ per rank), so each saves its own."
+    (out/'last').mkdir(parents=True, exist_ok=True)
+    atomic_write(_rank_rng_file(out, rank), lambda p: torch.save(_rng_state(None), p))
+
+def _load_rank_rng(out:Path, rank:int):
+    f = _rank_rng_file(out, rank)
+    if f.exists(): _set_rng_state(torch.load(f, weights_only=False))
+    else: warnings.warn(f"resume: {f} not found; rank {rank} continues with rank 0's random state (dropout masks will differ from an uninterrupted run)")
+
 def _write_csv(path, rows):
     keys = list(dict.fromkeys(k for r in rows for k in r))
     def w(p):
@@ -293,6 +305,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
     g = torch.Generator()
     if resume:
         st = _load_state(out, model, opt, cfg); model.to(device)
+        if world > 1: _load_rank_rng(out, rank)
         steps = _truncate_log(out, st) if main else []
         g.set_state(st['gen'])
     else:
@@ -303,6 +316,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
         steps = []
         if out and main:                                        # a fresh run: a new log, and no stale state to resume from
             out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text(''); (out/'last'/'state.pt').unlink(missing_ok=True)
+        if out and world > 1: _rank_rng_file(out, rank).unlink(missing_ok=True)
     use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
     amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
     kw = dict(gather=gather) if world > 1 else {}
@@ -314,6 +328,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
             with open(out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
 
     def checkpoint():
+        if out and world > 1: _save_rank_rng(out, rank)
         if out and main:
             _save_state(out, model, opt, st, cfg)
             _write_csv(out/'steps.csv', steps) if steps else None

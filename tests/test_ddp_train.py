@@ -38,3 +38,20 @@ def test_two_ranks_match_one(tmp_path):
     for k in ('loss', 'val_rsum'): assert r2['history'][-1][k] == pytest.approx(r1['history'][-1][k], rel=1e-5)
     # only rank 0 writes: one log line per step, not two
     assert len((two/'run'/'log.jsonl').read_text().splitlines()) == len(s2) + 2
+
+
+@pytest.mark.skipif(not TORCHRUN.exists(), reason=f"{TORCHRUN} not found")
+def test_two_ranks_resume_with_dropout(tmp_path):
+    "A 2-rank run with dropout, stopped by SIGTERM after step 4 and resumed, logs the losses of an uninterrupted one."
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'), FINEALIGN_TEST_DROPOUT='0.5')
+    run = lambda out, *mode: subprocess.run([TORCHRUN, '--standalone', '--nproc_per_node', '2', WORKER, out, *mode], cwd=tmp_path,
+                                            env=env, capture_output=True, text=True, timeout=150)
+    whole, cut = tmp_path/'whole', tmp_path/'cut'
+    r = run(whole); assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    r = run(cut, 'sigterm'); assert r.returncode != 0                 # stopped by its own SIGTERM after step 4
+    assert sorted(p.name for p in (cut/'run'/'last').glob('rng-rank*.pt')) == ['rng-rank0.pt', 'rng-rank1.pt']
+    assert len(steps(cut)) == 4
+    r = run(cut, 'resume'); assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    a, b = steps(whole), steps(cut)
+    assert [s['step'] for s in b] == [s['step'] for s in a] == list(range(1, 7))
+    for x, y in zip(a, b): assert y['loss'] == pytest.approx(x['loss'], rel=1e-6), (x, y)

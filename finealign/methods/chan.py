@@ -14,7 +14,7 @@ from ..core import Tokens, ConfigError
 from ..registry import register_aligner
 from ..encoders import Projection
 from ..losses import aligner_hinge_loss
-from ..similarity import hard_assignment
+from ..similarity import hard_assignment, word_to_patch
 
 # %% auto #0
 __all__ = ['CHANConfig', 'CHAN']
@@ -48,6 +48,10 @@ class CHAN(nn.Module):
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) CHAN scores of encoded token sets."
         return hard_assignment(img, txt, self.config.pool, self.config.temperature)
+
+    def word_to_patch(self, img:Tokens, txt:Tokens):
+        "(n_img, n_txt, L) the image token each word is assigned to (its best cosine); -1 for padded words."
+        return word_to_patch(img, txt)
 
     def loss(self, batch:dict, max_violation:bool=False, gather=None):
         "Hinge triplet loss of dict(image=Tokens, text=Tokens, image_ids=(B,)); `gather` (DDP) is applied before scoring."

@@ -14,7 +14,7 @@ from ..core import Tokens, ConfigError
 from ..registry import register_aligner
 from ..encoders import Projection
 from ..losses import aligner_hinge_loss
-from ..similarity import scan_t2i, scan_i2t
+from ..similarity import scan_t2i, scan_i2t, scan_t2i_attention, word_to_patch
 
 # %% auto #0
 __all__ = ['SCANConfig', 'SCAN']
@@ -54,6 +54,12 @@ class SCAN(nn.Module):
         c = self.config
         fn = scan_t2i if c.direction == 't2i' else scan_i2t
         return fn(img, txt, c.lambda_softmax, c.agg, c.lambda_lse)
+
+    def word_to_patch(self, img:Tokens, txt:Tokens):
+        "(n_img, n_txt, L) the image token each word points at (-1 for padding): t2i its most attended one, i2t its best cosine."
+        if self.config.direction == 'i2t': return word_to_patch(img, txt)    # i2t has no attention from words to regions
+        attn, _ = scan_t2i_attention(img, txt, self.config.lambda_softmax)   # (n_i, n_t, L, N)
+        return attn.argmax(-1).masked_fill(~txt.mask[None], -1)
 
     def loss(self, batch:dict, max_violation:bool=False, gather=None):
         "Hinge triplet loss of dict(image=Tokens, text=Tokens, image_ids=(B,)); `gather` (DDP) is applied before scoring."

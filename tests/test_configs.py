@@ -1,0 +1,21 @@
+"""Every experiment config in configs/ loads and passes the same checks `finealign train` makes before any work
+starts, and the demo's config file is the embedded default `finealign demo` runs."""
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from finealign.cli import DEMO_CONFIG, ExperimentConfig, load_experiment, _config
+
+CONFIGS = sorted((ROOT/'configs').glob('*.y*ml')) + sorted((ROOT/'configs').glob('*.json'))
+
+def test_there_are_configs():
+    assert CONFIGS, "configs/ holds no experiment files"
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
+def test_config_loads(path):
+    cfg = load_experiment(path)
+    assert cfg.name and cfg.methods
+
+def test_demo_config_file_is_the_embedded_default():
+    assert load_experiment(ROOT/'configs'/'scenes-baselines.yaml') == _config(ExperimentConfig, DEMO_CONFIG, 'DEMO_CONFIG')
