@@ -57,8 +57,8 @@ def cache_key(encoder_name:str, # e.g. 'efficientnet_lite0.bundled@stride16'
 # %% ../nbs/cache.ipynb #14f78275
 class FeatureCache:
     "A folder of cached feature entries, one sub-folder per key."
-    def __init__(self, root:str|Path|None=None): # default: `$FINEALIGN_CACHE` or `~/.cache/finealign/features`
-        self.root = Path(root or os.environ.get('FINEALIGN_CACHE') or Path.home()/'.cache'/'finealign'/'features')
+    def __init__(self, root:str|Path|None=None): # default: `$FINEALIGN_CACHE/features` or `~/.cache/finealign/features`
+        self.root = Path(root or Path(os.environ.get('FINEALIGN_CACHE') or Path.home()/'.cache'/'finealign')/'features')
         self.hits = self.misses = 0   # chunks read from disk / chunks encoded, over this object's life
 
     def path(self, key:str): # an entry key from `cache_key`
