@@ -4,6 +4,9 @@ Modules:
 
 - `finealign.cache`: A feature cache on disk: frozen-encoder experiments encode each image and caption once, in chunks written atomically, so an interrupted run resumes where it stopped.
 - `finealign.encoders`: One interface for images and captions: token features, a padding mask and a global feature from timm and transformers backbones, the bundled EfficientNet-Lite0 and MiniLM weights, projections to a shared width and freezing.
-- `finealign.scenes`: A seeded generator of compositional scenes (shapes, colours, sizes and spatial relations on cluttered backgrounds) with captions, masks, word-to-object grounding and binding negatives: a benchmark that needs no download."""
+- `finealign.msa`: Multimodal sentiment data (text, audio and vision sequences with a sentiment score): a safe reader for MMSA pickles, the CMU-MOSI development split, a seeded synthetic generator, a torch dataset with padding masks, and the MOSI / MOSEI / CH-SIMS / IEMOCAP metrics exactly as MMSA and DecAlign compute them.
+- `finealign.scenes`: A seeded generator of compositional scenes (shapes, colours, sizes and spatial relations on cluttered backgrounds) with captions, masks, word-to-object grounding and binding negatives: a benchmark that needs no download.
+- `finealign.segdata`: Labelled images with their class lists: ImageNet-style classification (images, class names, class ids) and semantic segmentation masks from COCO instances, CamVid and the synthetic scenes, with explicit background and void labels.
+- `finealign.zeroshot`: Zero-shot classification (top-1/top-5 with prompt ensembles) and zero-shot semantic segmentation (mIoU and foreground mIoU from per-patch class scores) for any aligner: the protocols PAL and its baselines are measured with."""
 
 __version__ = "0.0.1"

@@ -18,9 +18,9 @@ from .similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, spar
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 
 # %% auto #0
-__all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'register_bench', 'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs',
-           'reference_similarity', 'measure', 'bench_one', 'run_benchmark', 'benchmark_table', 'machine_info',
-           'shape_summary', 'write_benchmark']
+__all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'register_bench', 'SizedAligner', 'BenchScore', 'bench_scores', 'bench_shape',
+           'bench_inputs', 'reference_similarity', 'measure', 'bench_one', 'run_benchmark', 'benchmark_table',
+           'machine_info', 'shape_summary', 'write_benchmark']
 
 # %% ../nbs/bench.ipynb #720fc1dd
 BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -43,6 +43,36 @@ register_bench('scan_t2i', scan_t2i)
 register_bench('scan_i2t', scan_i2t)
 register_bench('chan', hard_assignment)
 register_bench('laps_sparse', sparse_alignment);
+
+# %% ../nbs/bench.ipynb #497ba956
+def _laps_sizes(n_tokens:int, d:int):
+    from finealign.methods.laps.significance import infer_n_prefix
+    N = n_tokens - infer_n_prefix(n_tokens)
+    rho, lam = (0.5, 0.4) if N > 64 else (0.8, 0.6)
+    return dict(img_dim=d, txt_dim=d, d=d, n_patches=N, rho=rho, lam=lam)
+
+class SizedAligner:
+    "A registered aligner built on first use for the inputs' token count and width (seeded, eval mode, no gradient)."
+    def __init__(self, name:str, # a registered aligner name
+                 sizes:Callable, # (n_image_tokens, d) -> config overrides
+                 seed:int=0, # seed of the random weights
+                 **config): # further config overrides
+        self.name, self.sizes, self.seed, self.config, self.models = name, sizes, seed, config, {}
+    def model(self, img:Tokens):
+        "The aligner for tokens shaped like `img`."
+        key = (tuple(img.x.shape[1:]), str(img.x.device))
+        if key not in self.models:
+            from finealign.registry import create_aligner
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                m = create_aligner(self.name, **{**self.sizes(*img.x.shape[1:]), **self.config})
+            self.models[key] = m.eval().requires_grad_(False).to(img.x.device)
+        return self.models[key]
+    def similarity(self, img:Tokens, txt:Tokens): return self.model(img).similarity(img, txt)
+    def pair_bytes(self, img:Tokens, txt:Tokens): return self.model(img).pair_bytes(img, txt)
+    def __repr__(self): return f"SizedAligner({self.name!r})"
+
+register_bench('laps', SizedAligner('laps', _laps_sizes));
 
 # %% ../nbs/bench.ipynb #aa20341b
 class BenchScore:

@@ -10,3 +10,6 @@ __all__ = []
 # %% ../../nbs/methods/index.ipynb #7cc67e52
 from . import vse
 from . import scan, chan
+from . import laps
+from . import decalign
+from . import relanchors

@@ -8,4 +8,4 @@ Docs: https://finealign.github.io/finealign/methods/laps/index.html.md"""
 __all__ = []
 
 # %% ../../../nbs/methods/laps/index.ipynb #6631dfb3
-# the assembled aligner will be imported here
+from .aligner import LAPS, LAPSConfig
