@@ -145,6 +145,17 @@ def _scores(self:LAPS, p:Tokens, txt:Tokens):
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #63306ccb
 @patch
+def _decide(self:LAPS, img:Tokens, txt:Tokens, sample:bool=False, generator:torch.Generator|None=None):
+    "Steps 1-2 for a block: (prefix (n_img, P, d), spatial patches, scores (n_img, n_txt, N), decisions D (n_img, n_txt, N))."
+    c = self.config
+    prefix, p = self._split(img)
+    scores = self._scores(p, txt)                                                   # (n_i, n_t, N)
+    if c.select: D = laps_decisions(scores, p.mask, c.rho, sample and c.mode == 'paper', c.tau, generator).D
+    else: D = p.mask[:, None].expand_as(scores).to(p.x.dtype)                      # every real patch kept
+    return prefix, p, scores, D
+
+# %% ../../../nbs/methods/laps/aligner.ipynb #6ba1c0da
+@patch
 def slim(self:LAPS,
          img:Tokens, # encoded images, x (n_img, P + N, d)
          txt:Tokens, # encoded captions, x (n_txt, L, d)
@@ -152,11 +163,8 @@ def slim(self:LAPS,
          generator:torch.Generator|None=None): # noise source for the samples
     "The slimmed token set of every (image, caption) pair of the block, with scores and decisions (`SlimmedBlock`)."
     c = self.config
-    prefix, p = self._split(img)
-    n_i, n_t, N = len(img), len(txt), p.x.shape[1]
-    scores = self._scores(p, txt)                                                   # (n_i, n_t, N)
-    if c.select: D = laps_decisions(scores, p.mask, c.rho, sample and c.mode == 'paper', c.tau, generator).D
-    else: D = p.mask[:, None].expand(n_i, n_t, N).to(p.x.dtype)                    # every real patch kept
+    prefix, p, scores, D = self._decide(img, txt, sample, generator)
+    n_i, n_t, N = D.shape
     pre_src = torch.full((n_i, n_t, prefix.shape[1]), -1, dtype=torch.long, device=p.x.device)
     if not c.calibrate:                                                             # the kept patches themselves
         x = torch.cat([prefix[:, None].expand(-1, n_t, -1, -1), p.x[:, None] * D[..., None]], 2)   # (n_i, n_t, P + N, d)
@@ -185,11 +193,8 @@ def pair_cosines(self:LAPS,
                  generator:torch.Generator|None=None): # noise source for the samples
     "Cosines of every pair's slimmed tokens with its words, (n_img, n_txt, T, L), the token mask, and the decisions."
     c = self.config
-    prefix, p = self._split(img)
-    n_i, n_t, N = len(img), len(txt), p.x.shape[1]
-    scores = self._scores(p, txt)                                                   # (n_i, n_t, N)
-    if c.select: D = laps_decisions(scores, p.mask, c.rho, sample and c.mode == 'paper', c.tau, generator).D
-    else: D = p.mask[:, None].expand(n_i, n_t, N).to(p.x.dtype)
+    prefix, p, scores, D = self._decide(img, txt, sample, generator)
+    n_i, n_t, N = D.shape
     Dm = D * p.mask[:, None]                                                        # (n_i, n_t, N) kept real patches
     W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])                   # (n_i, n_t, N_c, N) eq. (6)
     f = _masked_exp(scores.to(p.x.dtype), (1 - D) * p.mask[:, None])                # (n_i, n_t, N) eq. (7) weights
