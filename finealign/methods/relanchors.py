@@ -129,6 +129,17 @@ def word_to_patch(self:RelativeAnchors,
             out[i] = cos.masked_fill(~img.mask[i], float('-inf')).argmax(-1)
     return out
 
+# %% ../../nbs/methods/relanchors.ipynb #8f3d9d68
+@patch
+def patch_scores(self:RelativeAnchors,
+                 img:Tokens, # images from `encode_images`: raw tokens, profiles in `pooled`
+                 txt:Tokens): # prompts from `encode_texts`: profiles in `pooled`
+    "(n_img, N, n_txt) cosine of each image token's unit anchor profile with each text's pooled profile."
+    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    if txt.pooled.shape[-1] != self.config.K: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (K={self.config.K} profiles)")
+    P = token_profiles(img, self.img_anchors)                          # (n_img, N, K), zero at padding
+    return (P @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
+
 # %% ../../nbs/methods/relanchors.ipynb #23a87e4f
 @dataclass
 class HeadConfig:
