@@ -21,7 +21,7 @@ from ...similarity import scan_t2i
 from .significance import (split_prefix, infer_n_prefix, image_salience, text_relevance,
                                                  ScoreNet, official_significance)
 from .decisions import laps_decisions
-from .calibration import laps_token_counts, TokenAggregation, calibrate
+from .calibration import laps_token_counts, TokenAggregation, calibrate, fusion_weights
 from .objective import laps_objective
 
 # %% auto #0
@@ -183,8 +183,6 @@ def slim(self:LAPS,
     return SlimmedBlock(x, mask, scores, D, p.mask, src)
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #28ef13c2
-from .calibration import _masked_exp
-
 @patch
 def pair_cosines(self:LAPS,
                  img:Tokens, # encoded images, x (n_img, P + N, d)
@@ -197,7 +195,7 @@ def pair_cosines(self:LAPS,
     n_i, n_t, N = D.shape
     Dm = D * p.mask[:, None]                                                        # (n_i, n_t, N) kept real patches
     W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])                   # (n_i, n_t, N_c, N) eq. (6)
-    f = _masked_exp(scores.to(p.x.dtype), (1 - D) * p.mask[:, None])                # (n_i, n_t, N) eq. (7) weights
+    f = fusion_weights(scores, D, p.mask[:, None], p.x.dtype)                        # (n_i, n_t, N) eq. (7) weights
     Wf = torch.cat([W, f[:, :, None]], 2)                                           # (n_i, n_t, N_c + 1, N)
     w = l2norm(txt.x)                                                               # (n_t, L, d) unit words
     G = torch.einsum('ind,tld->itnl', p.x, w)                                       # (n_i, n_t, N, L) patch · word

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from ...core import Tokens, ConfigError, ShapeError, masked_mean, masked_softmax
 
 # %% auto #0
-__all__ = ['TokenCounts', 'laps_token_counts', 'TokenAggregation', 'fuse_redundant', 'calibrate']
+__all__ = ['TokenCounts', 'laps_token_counts', 'TokenAggregation', 'fusion_weights', 'fuse_redundant', 'calibrate']
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #bf7c2075
 class TokenCounts(NamedTuple):
@@ -104,6 +104,14 @@ def select(self:TokenAggregation,
     return w @ xs
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #87903869
+def fusion_weights(scores:torch.Tensor, # (..., N) significance scores
+                   keep:torch.Tensor, # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
+                   mask:torch.Tensor|None=None, # (..., N) bool, True = real patch
+                   dtype=None): # result dtype (default: the scores')
+    "Eq. (7)'s weights $\\hat a_i \\propto \\exp(a_i)(1 - D_i)$ over the real patches, (..., N); all zeros when none is dropped."
+    dtype = dtype or scores.dtype
+    return _masked_exp(scores.to(dtype), _dmask(1 - keep.to(dtype), mask, dtype))
+
 def fuse_redundant(x:torch.Tensor, # (..., N, d) patches; leading dims broadcast with `scores`' and `keep`'s
                    scores:torch.Tensor, # (..., N) significance scores a (paper) or the code's scores (official)
                    keep:torch.Tensor, # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
@@ -111,8 +119,7 @@ def fuse_redundant(x:torch.Tensor, # (..., N, d) patches; leading dims broadcast
     "Eq. (7) with (1 − D): the dropped patches fused into one token by a softmax of their scores; zeros when none is dropped."
     if not (x.shape[-2] == scores.shape[-1] == keep.shape[-1]):
         raise ShapeError(f"x has {x.shape[-2]} patches, scores {scores.shape[-1]} and keep {keep.shape[-1]}; they must match")
-    dropped = _dmask(1 - keep.to(x.dtype), mask, x.dtype)                             # (..., N) 1 - D on real patches
-    w = _masked_exp(scores.to(x.dtype), dropped)                                     # (..., N)
+    w = fusion_weights(scores, keep, mask, x.dtype)                                  # (..., N)
     return (w.unsqueeze(-2) @ x).squeeze(-2)                                         # (..., d)
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #4b49ebfe

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ...core import Tokens, ShapeError, l2norm
-from .calibration import _masked_exp
+from .calibration import fusion_weights
 
 # %% auto #0
 __all__ = ['PairExplanation', 'explain_pair', 'plot_selection', 'plot_aggregation', 'plot_word_maps', 'selection_iou', 'topk_iou']
@@ -42,7 +42,7 @@ def explain_pair(model, # a `LAPS` aligner
     keep = topk_keep(s, ratio=rho or model.config.rho, mask=p.mask[0]).keep     # (N,)
     D = keep.to(p.x.dtype)
     W = model.aggregator.weights(p.x[0], D, p.mask[0])                          # (N_c, N)
-    f = _masked_exp(s, (1 - D) * p.mask[0])                                     # (N,)
+    f = fusion_weights(s, keep, p.mask[0])                                      # (N,)
     w = l2norm(et.x[0, et.mask[0]])                                             # (L, d)
     A = l2norm(torch.cat([W @ p.x[0], (f @ p.x[0])[None]])) @ w.T               # (N_c + 1, L)
     maps = (torch.cat([W, f[None]]).T @ A).T                                    # (L, N)
