@@ -19,7 +19,8 @@ from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes
 from .encoders import create_image_encoder, create_text_encoder
 from .cache import FeatureCache, encode_cached, fingerprint, module_fingerprint
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
-from .train import PairFeatures, TrainConfig, fit
+from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST
+from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table
 
@@ -99,6 +100,8 @@ class ExperimentConfig:
     seed: int = 0                                 # seeds data generation, initialisation and shuffling
     device: str|None = None                       # training device (None: cuda when available)
     pointing: bool = True                         # the pointing game on the scenes, for methods whose words point
+    finetune: dict|None = None                    # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
+                                                  # (even {}): train the encoders with each method, end to end
 
 # %% ../nbs/cli.ipynb #f9665a7a
 def _check_types(cls, # a config dataclass
@@ -135,6 +138,7 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
     elif cfg.scenes: raise ConfigError(f"{where}: scenes settings apply only to data: scenes (data is {cfg.data!r})")
     shared = {'seed': cfg.seed, **cfg.train}
     _config(TrainConfig, shared, f"{where}: train")
+    if cfg.finetune is not None: _config(FinetuneConfig, cfg.finetune, f"{where}: finetune")
     out, seen = [], set()
     for k, m in enumerate(cfg.methods):
         at = f"{where}: methods[{k}]"
@@ -267,7 +271,8 @@ def scene_metrics(model, # a trained aligner (eval mode, on `device`)
         out['binding_acc'] = binding_accuracy(pos, neg)
     if pointing and hasattr(model, 'word_to_patch'):
         p = evaluate_pointing(model, ev['img'], ev['txt'], ev['caption_image'], ev['records'], ev['masks'],
-                              txt_enc.tokenizer, grid, max_len=txt_enc.max_len, device=device)
+                              txt_enc.tokenizer, grid, max_len=txt_enc.max_len, device=device,
+                              n_prefix=ev['img'].x.shape[1] - grid[0] * grid[1])      # a ViT's [CLS] kept in front (end to end)
         out.update(pointing_acc=p['pointing_acc'], pointing_chance=p['pointing_chance'], pointing_words=p['pointing_words'])
     return out
 
@@ -278,11 +283,11 @@ _NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t', 's
 
 def _label(name, aligner): return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner, aligner))
 
-def _encode_eval(split_d, ann, root, split, img_enc, txt_enc, cache, name, progress):
-    "The evaluation split's tokens, binding negatives and (scenes) grounding records and masks."
+def _encode_eval(split_d, ann, root, split, encode):
+    "The evaluation split's tokens (`encode(extra_captions) -> (img, txt, extra)`), binding negatives and (scenes) grounding records and masks."
     neg_idx = neg_img = torch.zeros(0, dtype=torch.long); neg_txt = []
     if ann is not None: neg_idx, neg_img, neg_txt = binding_pairs(split_d, ann)
-    img, txt, neg = encode_split(split_d, img_enc, txt_enc, cache, name, extra_captions=neg_txt, progress=progress)
+    img, txt, neg = encode(neg_txt)
     ev = dict(img=img, txt=txt, neg=neg, neg_idx=neg_idx, neg_img=neg_img, records=None, masks=None, caption_image=split_d.caption_image)
     if ann is not None:
         records, masks, cap_img = load_scene_grounding(root, split)
@@ -293,6 +298,17 @@ def _encode_eval(split_d, ann, root, split, img_enc, txt_enc, cache, name, progr
             raise DataError(f"{root}: the {split} captions of scenes_annotations.json and of the Karpathy file differ; regenerate the scenes")
         ev.update(records=records, masks=masks[:n])
     return ev
+
+def _frozen_encode(split_d, img_enc, txt_enc, cache, name, progress):
+    "`_encode_eval`'s encoder for frozen encoders: cached tokens."
+    return lambda extra: encode_split(split_d, img_enc, txt_enc, cache, name, extra_captions=extra, progress=progress)
+
+def _trained_encode(split_d, model, ft, device, progress):
+    "`_encode_eval`'s encoder for an end-to-end model: its trained backbones (nothing cached: the weights are the run's own)."
+    def encode(extra):
+        f = splits_for(model, ft, None, split_d)[1].features(model, device, progress=progress)
+        return f.images, f.texts, caption_tokens(model, list(extra), device) if extra else None
+    return encode
 
 def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read as `ExperimentConfig` fields)
                    out:str|Path|None=None, # run folder (default: runs/<name>)
@@ -319,35 +335,47 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     t = time.perf_counter()
     src = load_split_data(cfg.data, cfg.scenes, cfg.seed, cfg.max_images, progress)
     split = cfg.split or ('test' if cfg.data == 'scenes' else 'val')
-    train_d, eval_d = src['read']('train'), src['read'](split)
+    train_d = src['read'](['train', 'restval'] if src['has_split']('restval') else 'train')   # COCO's Karpathy train is train + restval
+    eval_d = src['read'](split)
     val_d = src['read']('val') if split != 'val' and src['has_split']('val') else None
     times['data'] = time.perf_counter() - t
-    # 2. frozen encoders and the feature cache
+    # 2. frozen encoders and the feature cache (end to end: each method builds and trains its own encoders)
     t = time.perf_counter()
-    img_enc = create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level)
-    txt_enc = create_text_encoder(cfg.text_encoder)
-    tr_i, tr_t, _ = encode_split(train_d, img_enc, txt_enc, cache, src['name'], progress=progress)
-    va = encode_split(val_d, img_enc, txt_enc, cache, src['name'], progress=progress) if val_d else None
-    ev = _encode_eval(eval_d, src['annotations'], src['root'], split, img_enc, txt_enc, cache, src['name'], progress)
-    times['features'] = time.perf_counter() - t
-    train_f = PairFeatures(tr_i, tr_t, train_d.caption_image)
-    valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
+    ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
+    img_enc = create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level) if ft is None else None
+    txt_enc = create_text_encoder(cfg.text_encoder) if ft is None else None
+    if ft is None:
+        tr_i, tr_t, _ = encode_split(train_d, img_enc, txt_enc, cache, src['name'], progress=progress)
+        va = encode_split(val_d, img_enc, txt_enc, cache, src['name'], progress=progress) if val_d else None
+        ev = _encode_eval(eval_d, src['annotations'], src['root'], split, _frozen_encode(eval_d, img_enc, txt_enc, cache, src['name'], progress))
+        times['features'] = time.perf_counter() - t
+        train_f = PairFeatures(tr_i, tr_t, train_d.caption_image)
+        valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
     feats = dict(data=cfg.data, scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
-                 image_level=cfg.image_level, text_encoder=cfg.text_encoder)
+                 image_level=cfg.image_level, text_encoder=cfg.text_encoder, finetune=cfg.finetune)
     results, extra, histories, all_sims, described = {}, {}, {}, {}, []
     for name, aligner, over, tcfg in methods:
         label, ck = _label(name, aligner), out/'checkpoints'/name
         # 3. train on the cached tokens (resume: from the method's last checkpoint, when it has one)
         t = time.perf_counter()
-        model = create_aligner(aligner, **{'img_dim': img_enc.dim, 'txt_dim': txt_enc.dim, **over})
+        if ft is None: model = create_aligner(aligner, **{'img_dim': img_enc.dim, 'txt_dim': txt_enc.dim, **over})
+        else:
+            model = create_aligner('end_to_end', **end_to_end_config(ft, cfg.image_encoder, cfg.image_level, cfg.text_encoder, aligner, over, cfg.seed))
+            train_f, valid_f = splits_for(model, ft, train_d, val_d)
         tcfg = TrainConfig(**{**asdict(tcfg), 'batch_size': min(tcfg.batch_size, len(train_f))})
         again = resume and (ck/'last'/'state.pt').exists()
-        histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress, resume=again)
+        test_f = None                                                 # LAPS's protocol selects on the evaluation split itself
+        if tcfg.select_on == SELECT_ON_TEST:
+            test_f = PairFeatures(ev['img'], ev['txt'], ev['caption_image']) if ft is None else splits_for(model, ft, None, eval_d)[1]
+        histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress, resume=again, test=test_f)
         atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps(feats, indent=2)))
         times[f'train {name}'] = time.perf_counter() - t
         # 4. evaluate the selected checkpoint
         t = time.perf_counter()
-        model = from_pretrained(ck/('best' if valid_f else 'last')).to(device).eval()
+        model = from_pretrained(ck/('best' if valid_f or test_f is not None else 'last')).to(device).eval()
+        if ft is not None:                                            # the split through this method's trained backbones
+            ev = _encode_eval(eval_d, src['annotations'], src['root'], split, _trained_encode(eval_d, model, ft, device, progress))
+            img_enc, txt_enc, model = model.img_backbone, model.txt_backbone, model.head
         results[label], all_sims[label] = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], device=device)
         if src['annotations'] is not None:
             sm = scene_metrics(model, ev, txt_enc, img_enc.grid, device, cfg.pointing)
@@ -364,10 +392,12 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     data_name = 'synthetic scenes' if cfg.data == 'scenes' else src['name']
     setup = dict(experiment=cfg.name, data=f"{data_name if cfg.data == 'scenes' else src['root']} ({len(train_d.images)} train images, "
                       f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} captions)",
-                 encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, {img_enc.grid[0]}×{img_enc.grid[1]} tokens, frozen) + {txt_enc.name} ({txt_enc.dim}-d, frozen)",
+                 encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, {img_enc.grid[0]}×{img_enc.grid[1]} tokens, {_trained(ft, 'image', methods)}) + "
+                          f"{txt_enc.name} ({txt_enc.dim}-d, {_trained(ft, 'text', methods)})",
                  methods='; '.join(described),
                  training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, model selection: "
-                          f"{'best validation rSum' if valid_f else 'last epoch (no separate validation split)'}",
+                          + ('best rSum on the evaluation split itself (LAPS\'s protocol: optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
+                             'best validation rSum' if valid_f else 'last epoch (no separate validation split)'),
                  seed=cfg.seed, device=str(device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
     write_report(out, f"finealign: {', '.join(results)} on {data_name} ({split})",
@@ -378,6 +408,14 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
                           " share of grounded words whose best image token lies on their object, chance in brackets; a dash where"
                           " a method's words do not point (VSE++ keeps one vector per image)." if src['annotations'] is not None else ''))
     return dict(metrics=results, extra=extra, times=times, out=str(out))
+
+def _trained(ft, side, methods):
+    "How an encoder was used, for the report."
+    if ft is None: return 'frozen'
+    which = getattr(ft, f'{side}_trainable')
+    part = {'all': 'trained', 'none': 'frozen'}.get(which, f'last {which} blocks trained')
+    lrs = sorted({m[3].backbone_lr_factor for m in methods})
+    return part + (f" end to end at {', '.join(map(str, lrs))}× the method's lr" if which != 'none' else '')
 
 def _examples(sims, data, n=4, k=5):
     "Top-k images for the first caption of n evenly spaced images."
@@ -441,13 +479,16 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     ck = Path(checkpoint)
     model = from_pretrained(ck)
     spec = _features_spec(ck)
+    trained = hasattr(model, 'img_backbone')                          # an end-to-end checkpoint carries its own encoders
+    if trained and any(v is not None for v in (image_encoder, image_level, text_encoder)):
+        raise ConfigError(f"{ck}: an end-to-end checkpoint holds its own trained encoders; leave out --image-encoder, --image-level and --text-encoder")
     given = dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder, data=data)
     spec.update({k: v for k, v in given.items() if v is not None})
-    missing = [k for k in ('image_encoder', 'image_level', 'text_encoder', 'data') if k not in spec]
+    missing = [k for k in (('data',) if trained else ('image_encoder', 'image_level', 'text_encoder', 'data')) if k not in spec]
     if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names {', '.join(missing)}; pass --" + ', --'.join(m.replace('_', '-') for m in missing))
     device = torch.device(device) if device else default_device()
-    img_enc = create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
-    txt_enc = create_text_encoder(spec['text_encoder'])
+    img_enc = model.img_backbone if trained else create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
+    txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
     for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim), ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
         if want is not None and want != have:
             raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width {want}, but {spec[side + '_encoder']} gives {have}")
@@ -455,8 +496,11 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     src = load_split_data(spec['data'], scenes, spec.get('seed', 0), max_images, progress)
     split = split or ('test' if spec['data'] == 'scenes' else 'val')
     eval_d = src['read'](split)
-    ev = _encode_eval(eval_d, src['annotations'], src['root'], split, img_enc, txt_enc, FeatureCache(cache_root()/'features'), src['name'], progress)
     model = model.to(device).eval()
+    encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {}, f"{ck}: features.json finetune"), device, progress) if trained
+              else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'), src['name'], progress))
+    ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
+    if trained: model = model.head
     metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, progress=progress)
     if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
@@ -464,7 +508,7 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     label = _label(name, getattr(model, 'aligner_name', name))
     tables = {f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items() if k.startswith(f'{folds}fold_')}} if folds > 1 else {}
     setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} captions)",
-                 encoders=f"{img_enc.name} ({spec['image_level']}) + {txt_enc.name}", device=str(device))
+                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
     extra = {'pointing game: grounded words scored': metrics['pointing_words']} if 'pointing_words' in metrics else {}
     write_report(out, f"finealign eval: {label} on {src['name']} ({split})", {label: metrics, **tables}, setup, extra=extra,
                  examples=_examples(sims, eval_d, n=4, k=5))

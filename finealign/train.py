@@ -170,10 +170,12 @@ def init_distributed():
     return dist.get_rank(), dist.get_world_size()
 
 def _shard(batch:dict, rank:int, world:int):
-    "This rank's contiguous slice of a global batch."
+    "This rank's contiguous slice of a global batch: every tensor or `Tokens` value sliced along its first axis."
     if world == 1: return batch
     b = len(batch['image_ids']) // world; sl = slice(rank * b, (rank + 1) * b)
-    return dict(image=batch['image'][sl], text=_trim(batch['text'][sl]), image_ids=batch['image_ids'][sl])
+    out = {k: v[sl] for k, v in batch.items()}
+    if isinstance(out.get('text'), Tokens): out['text'] = _trim(out['text'])   # drop padding columns this shard does not use
+    return out
 
 def _allreduce_mean(params:list, world:int):
     "Average the gradients of `params` over ranks (one flat all-reduce); parameters without a gradient keep none."
@@ -280,9 +282,9 @@ def plot_curves(history:list, # per-epoch records from `fit`
 
 # %% ../nbs/train.ipynb #dcac2d41
 def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`, `similarity`
-        train:PairFeatures, # training features
+        train:PairFeatures, # training features (or a split with `batches`, such as `finetune.PairImages`)
         cfg:TrainConfig=TrainConfig(), # optimisation settings
-        valid:PairFeatures|None=None, # validation features (model selection by rSum)
+        valid:PairFeatures|None=None, # validation features, or a split with `features(model, device)` (model selection by rSum)
         out_dir:str|Path|None=None, # where checkpoints and logs go (None: keep nothing)
         device=None, # training device (default: CPU; under torchrun with GPUs: this rank's GPU)
         progress:bool=True, # show progress bars
@@ -321,6 +323,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
     amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
     kw = dict(gather=gather) if world > 1 else {}
     history = st['history']
+    sharded = getattr(train, 'loads_shards', False)            # a split that loads only this rank's part of each batch
     stop, at_boundary = _StopFlag(), True
 
     def log(rec):
@@ -340,14 +343,14 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
             else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
             model.train(); t0 = time.perf_counter()
             hardest = epoch >= cfg.warmup_epochs
-            batches = train.batches(cfg.batch_size, g, start=st['micro'])
+            batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
             if progress and main: batches = progress_bar(batches, total=n_micro - st['micro'], parent=mb)
             acc = 0.0
             for i, batch in enumerate(batches, st['micro']):
                 at_boundary = False
                 first = i - i % cfg.accum_steps
                 size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
-                batch = {k: v.to(device) for k, v in _shard(batch, rank, world).items()}
+                batch = {k: v.to(device, non_blocking=True) for k, v in (batch if sharded else _shard(batch, rank, world)).items()}
                 with amp(): loss = model.loss(batch, max_violation=hardest, **kw)['loss'].float()
                 (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
                 acc += loss.item() / size
@@ -366,10 +369,12 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
             rec = dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), total),
                        time_train=time.perf_counter() - t0, hardest=hardest)
             if valid is not None:
-                m, _ = evaluate_retrieval(model, valid.images, valid.texts, valid.caption_image, block=cfg.eval_block, device=device)
+                vf = valid.features(model, device) if hasattr(valid, 'features') else valid   # raw splits: through the trained backbones
+                m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
                 rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
             if cfg.select_on == SELECT_ON_TEST:
-                m, _ = evaluate_retrieval(model, test.images, test.texts, test.caption_image, block=cfg.eval_block, device=device)
+                tf = test.features(model, device) if hasattr(test, 'features') else test
+                m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
                 rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
             history.append(rec)
             if progress and main: mb.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))

@@ -13,3 +13,4 @@ from . import scan, chan
 from . import laps
 from . import decalign
 from . import relanchors
+from . import endtoend
