@@ -21,6 +21,7 @@ from .cache import FeatureCache, encode_cached, fingerprint, module_fingerprint
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
 from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
+from .predict import MSAExperiment, run_msa_experiment
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table
 
@@ -556,7 +557,13 @@ def _parser():
     b.add_argument('--device', default=None)
     b.add_argument('--out', default='runs/bench', help='folder for bench.json and bench.md')
     b.add_argument('--no-progress', action='store_true')
-    sub.add_parser('list', help='list the registered aligners')
+    s = sub.add_parser('msa', help='train and evaluate predictors (DecAlign, baselines) over seeds on a sentiment dataset; mean ± std table',
+                       epilog='example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5')
+    s.add_argument('config', help='MSA experiment config file (configs/mosi-*.yaml)')
+    s.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
+    s.add_argument('--device', default=None)
+    s.add_argument('--no-progress', action='store_true')
+    sub.add_parser('list', help='list the registered aligners and predictors')
     return p
 
 def parse_overrides(extra:list): # the command line's words after the known arguments
@@ -582,7 +589,7 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
 def _main(argv):
     p = _parser()
     a, extra = p.parse_known_args(argv)
-    if extra and a.command != 'train': p.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra and a.command not in ('train', 'msa'): p.error(f"unrecognized arguments: {' '.join(extra)}")
     if a.command == 'list': print('\n'.join(list_aligners())); return 0
     if a.command == 'demo':
         res = demo(a.out, not a.no_progress, data=a.data, split=a.split, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, d=a.d,
@@ -594,6 +601,11 @@ def _main(argv):
     elif a.command == 'eval':
         res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out, a.image_encoder, a.image_level, a.text_encoder,
                                   a.max_images, a.device, progress=not a.no_progress)
+    elif a.command == 'msa':
+        exp = _config(MSAExperiment, apply_overrides(_read_mapping(Path(a.config)), parse_overrides(extra)), a.config)
+        out = Path(a.out or Path('runs')/exp.name)
+        run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress)
+        print((out/'report.md').read_text()); return 0
     elif a.command == 'bench':
         from finealign.bench import run_benchmark, write_benchmark
         rows = run_benchmark(a.shape, [m.strip() for m in a.methods.split(',')] if a.methods else None, device=a.device, progress=not a.no_progress)

@@ -14,3 +14,4 @@ from . import laps
 from . import decalign
 from . import relanchors
 from . import endtoend
+from . import msa_baselines
