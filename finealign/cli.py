@@ -326,6 +326,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     if resume:
         saved = json.loads((out/'experiment.json').read_text()) if (out/'experiment.json').exists() else None
         if saved is None: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to continue in {out})")
+        saved = {**asdict(ExperimentConfig()), **saved}                # fields added since the run started take their defaults
         if saved != asdict(cfg): raise ConfigError(f"resume: {out} was started with another config; its experiment.json differs from this one")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
