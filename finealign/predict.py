@@ -16,7 +16,7 @@ from fastprogress.fastprogress import progress_bar
 
 from .core import ConfigError, DataError, set_seed, atomic_write
 from .registry import create_aligner, save_pretrained
-from .msa import MSASplit, MSADataset, msa_collate, msa_metrics
+from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa
 
 # %% auto #0
 __all__ = ['PredictorTrainConfig', 'predict', 'evaluate_predictor', 'fit_predictor', 'pooled_features', 'ridge_predictions',
@@ -92,7 +92,7 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='max' if higher else 'min', factor=cfg.lr_decay, patience=cfg.scheduler_patience)
     out = Path(out_dir) if out_dir else None
     if out: out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
-    best, best_state, since, history = -math.inf, None, 0, []
+    best, best_state, best_epoch, since, history = -math.inf, None, 0, 0, []
     epochs = progress_bar(range(cfg.max_epochs)) if progress else range(cfg.max_epochs)
     for epoch in epochs:
         model.train(); t0, tot, n = time.perf_counter(), 0.0, 0
@@ -112,14 +112,14 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
         if out:
             with open(out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
         if score > best:
-            best, since = score, 0
+            best, best_epoch, since = score, epoch, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if out and hasattr(model, 'aligner_name'): save_pretrained(model, out/'best')
         else:
             since += 1
             if since >= cfg.patience: break                     # early stopping
     model.load_state_dict(best_state)
-    for r in history: r['best'] = r['epoch'] == max(history, key=lambda r: r[f'val_{cfg.select}'] * (1 if higher else -1))['epoch']
+    for r in history: r['best'] = r['epoch'] == best_epoch
     if out: atomic_write(out/'epochs.csv', lambda p: p.write_text(
         ','.join(history[0]) + '\n' + '\n'.join(','.join(str(r[k]) for k in history[0]) for r in history) + '\n'))
     return history
@@ -212,7 +212,6 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
     "Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': {metric: (mean, std)}}}."
     check_msa_experiment(exp)
     if splits is None:
-        from finealign.msa import synthetic_msa, read_mmsa
         splits = synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data)
     for k in ('train', 'valid', exp.eval_split):
         if k not in splits: raise DataError(f"{exp.data}: no '{k}' split (have {sorted(splits)})")
