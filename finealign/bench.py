@@ -74,6 +74,13 @@ class SizedAligner:
 
 register_bench('laps', SizedAligner('laps', _laps_sizes));
 
+def _grm_sizes(n_tokens:int, d:int):
+    from finealign.methods.laps.significance import infer_n_prefix
+    N = n_tokens - infer_n_prefix(n_tokens)
+    return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)   # the paper's K: 5 for ViT grids, 50 for Swin's
+
+register_bench('grm', SizedAligner('grm', _grm_sizes));
+
 # %% ../nbs/bench.ipynb #aa20341b
 class BenchScore:
     "A score function seen as an aligner: `.similarity(img, txt)`, and `.pair_bytes(img, txt)` when known."

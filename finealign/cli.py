@@ -562,6 +562,8 @@ def _parser():
                        epilog='example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5')
     s.add_argument('config', help='MSA experiment config file (configs/mosi-*.yaml)')
     s.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
+    s.add_argument('--resume', action='store_true', help='reuse the seeds that finished in --out')
+    s.add_argument('--overwrite', action='store_true', help='start again in a folder that holds results')
     s.add_argument('--device', default=None)
     s.add_argument('--no-progress', action='store_true')
     sub.add_parser('list', help='list the registered aligners and predictors')
@@ -605,7 +607,7 @@ def _main(argv):
     elif a.command == 'msa':
         exp = _config(MSAExperiment, apply_overrides(_read_mapping(Path(a.config)), parse_overrides(extra)), a.config)
         out = Path(a.out or Path('runs')/exp.name)
-        run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress)
+        run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress, resume=a.resume, overwrite=a.overwrite)
         print((out/'report.md').read_text()); return 0
     elif a.command == 'bench':
         from finealign.bench import run_benchmark, write_benchmark

@@ -33,7 +33,7 @@ class PredictorTrainConfig:
     patience: int = 6               # early stopping: epochs without a better selection score (MOSI: 6)
     scheduler_patience: int = 3     # ReduceLROnPlateau patience (ours)
     lr_decay: float = 0.1           # ReduceLROnPlateau factor
-    select: str = 'loss'            # 'loss': the lowest validation task loss; else an `msa_metrics` key, highest wins
+    select: str = 'loss'            # 'loss' or 'MAE': the lowest on validation; else an `msa_metrics` key, highest wins
     dataset: str = 'mosi'           # the metric family of `msa_metrics`
     seed: int = 1111                # initialisation and shuffling
 
@@ -77,6 +77,8 @@ def evaluate_predictor(model, # a predictor
     return dict(msa_metrics(predict(model, split, batch_size, device), split.labels, dataset), loss=tot / n)
 
 # %% ../nbs/predict.ipynb #d1239174
+_LOWER_IS_BETTER = ('loss', 'MAE')  # selection metrics where lower wins
+
 def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
                   train:MSASplit, # the training clips
                   valid:MSASplit, # the validation clips (selection, scheduler, early stopping)
@@ -87,7 +89,7 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     "Train with the released code's recipe; the best epoch's weights are loaded back. Returns the per-epoch history."
     _check(cfg, train)
     device = torch.device(device or 'cpu'); model.to(device)
-    higher = cfg.select != 'loss'
+    higher = cfg.select not in _LOWER_IS_BETTER
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='max' if higher else 'min', factor=cfg.lr_decay, patience=cfg.scheduler_patience)
     out = Path(out_dir) if out_dir else None
@@ -204,13 +206,24 @@ def check_msa_experiment(exp:MSAExperiment, # the experiment
         config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})}, where=f"{at}: train")
     if not exp.seeds: raise ConfigError(f"{where}: seeds is empty")
 
+def _first_difference(a, b, path=''):
+    "The first path at which two JSON-like values differ, for error messages."
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k): return _first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+    return f"{path or 'value'}: {a!r} then, {b!r} now"
+
 def run_msa_experiment(exp:MSAExperiment, # the experiment
                        splits:dict|None=None, # {'train', 'valid', ...} MSASplits (default: read from `exp.data`)
                        out:str|Path|None=None, # run folder (None: keep nothing)
                        device=None,
-                       progress:bool=True):
+                       progress:bool=True,
+                       resume:bool=False, # reuse the seeds that finished in `out` (each keeps its result.json)
+                       overwrite:bool=False): # allow starting again in a folder that holds results
     "Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': {metric: (mean, std)}}}."
     check_msa_experiment(exp)
+    if out and not (resume or overwrite) and any(Path(out).glob('checkpoints/*/seed*/result.json')):
+        raise ConfigError(f"{out} holds finished seeds: pass resume=True (--resume) to reuse them or overwrite=True (--overwrite) to start again")
     if splits is None:
         splits = synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data)
     for k in ('train', 'valid', exp.eval_split):
@@ -230,9 +243,21 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
                 set_seed(seed)
                 model = create_aligner(m['model'], **{'feature_dims': feature_dims, **m.get('config', {})})
                 ck = Path(out)/'checkpoints'/name/f'seed{seed}' if out else None
+                # what this seed's result depends on; a resumed seed must have been run with the same
+                spec = json.loads(json.dumps(dict(model=m['model'], config=m.get('config', {}), train=asdict(cfg),
+                                                  data=exp.data, eval_split=exp.eval_split, standardise=list(exp.standardise),
+                                                  clip_pct=exp.clip_pct), default=str))
+                done = ck/'result.json' if ck else None
+                if resume and done and done.exists():
+                    saved = json.loads(done.read_text())
+                    if saved['spec'] != spec:
+                        raise ConfigError(f"{done}: this seed was run with a different setting ({_first_difference(saved['spec'], spec)}); "
+                                          "use another --out or --overwrite")
+                    runs.append(saved['result']); continue
                 hist = fit_predictor(model, splits['train'], splits['valid'], cfg, ck, device, progress=False)
                 r = evaluate_predictor(model, splits[exp.eval_split], exp.dataset, device=device)
                 runs.append(dict(r, seed=seed, epochs=len(hist), best_epoch=next(h['epoch'] for h in hist if h['best'])))
+                if done: atomic_write(done, lambda p: p.write_text(json.dumps(dict(spec=spec, result=runs[-1]), indent=2, default=str)))
             results[name] = dict(runs=runs)
         results[name]['mean_std'] = _mean_std(results[name]['runs'])
     if out:

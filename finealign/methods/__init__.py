@@ -11,6 +11,7 @@ __all__ = []
 from . import vse
 from . import scan, chan
 from . import laps
+from . import grm
 from . import decalign
 from . import relanchors
 from . import endtoend
