@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 import yaml
 
 from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write
@@ -19,7 +20,7 @@ from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes
 from .encoders import create_image_encoder, create_text_encoder
 from .cache import FeatureCache, encode_cached, fingerprint, module_fingerprint
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
-from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST
+from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, run_msa_experiment
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
@@ -316,10 +317,12 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
                    resume:bool=False, # continue the run in `out`
                    overwrite:bool=False, # replace a run already in `out`
                    progress:bool=True): # progress bars
-    "Train and evaluate every method of `cfg`, write the run folder; returns dict(metrics, extra, times, out)."
+    "Train and evaluate every method of `cfg`, write the run folder; returns dict(metrics, extra, times, out) (metrics None on ranks > 0)."
     if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
     methods = check_experiment(cfg)
     out = Path(out or Path('runs')/cfg.name)
+    rank, world = init_distributed()                                  # (0, 1) unless started by torchrun
+    main = rank == 0
     if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
     if (out/'experiment.json').exists() and not (resume or overwrite):
         raise ConfigError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
@@ -328,13 +331,19 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         if saved is None: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to continue in {out})")
         saved = {**asdict(ExperimentConfig()), **saved}                # fields added since the run started take their defaults
         if saved != asdict(cfg): raise ConfigError(f"resume: {out} was started with another config; its experiment.json differs from this one")
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
+    _barrier(world)                                                   # every rank has checked the folder before rank 0 writes
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     t_start = time.perf_counter(); set_seed(cfg.seed)
-    device = torch.device(cfg.device) if cfg.device else default_device()
+    if cfg.device: device = torch.device(cfg.device)
+    elif world > 1 and torch.cuda.is_available(): device = torch.device(f'cuda:{torch.cuda.current_device()}')   # this rank's GPU
+    else: device = default_device()
+    progress = progress and main
     cache, times = FeatureCache(cache_root()/'features'), {}
-    # 1. data
+    # 1. data (under torchrun rank 0 goes first: it may generate the scenes into the cache, which the others then read)
     t = time.perf_counter()
+    if not main: _barrier(world)
     src = load_split_data(cfg.data, cfg.scenes, cfg.seed, cfg.max_images, progress)
     split = cfg.split or ('test' if cfg.data == 'scenes' else 'val')
     train_d = src['read'](['train', 'restval'] if src['has_split']('restval') else 'train')   # COCO's Karpathy train is train + restval
@@ -351,6 +360,8 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         va = encode_split(val_d, img_enc, txt_enc, cache, src['name'], progress=progress) if val_d else None
         ev = _encode_eval(eval_d, src['annotations'], src['root'], split, _frozen_encode(eval_d, img_enc, txt_enc, cache, src['name'], progress))
         times['features'] = time.perf_counter() - t
+    if main: _barrier(world)                                          # the scenes and the feature cache are written
+    if ft is None:
         train_f = PairFeatures(tr_i, tr_t, train_d.caption_image)
         valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
     feats = dict(data=cfg.data, scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
@@ -370,7 +381,8 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         if tcfg.select_on == SELECT_ON_TEST:
             test_f = PairFeatures(ev['img'], ev['txt'], ev['caption_image']) if ft is None else splits_for(model, ft, None, eval_d)[1]
         histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress, resume=again, test=test_f)
-        atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps(feats, indent=2)))
+        _barrier(world)                                               # rank 0 has written the checkpoints
+        if main: atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps(feats, indent=2)))
         times[f'train {name}'] = time.perf_counter() - t
         # 4. evaluate the selected checkpoint
         t = time.perf_counter()
@@ -378,7 +390,10 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         if ft is not None:                                            # the split through this method's trained backbones
             ev = _encode_eval(eval_d, src['annotations'], src['root'], split, _trained_encode(eval_d, model, ft, device, progress))
             img_enc, txt_enc, model = model.img_backbone, model.txt_backbone, model.head
-        results[label], all_sims[label] = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], device=device)
+        # every rank scores its share of the captions; rank 0 gets the matrix, ranks and the other metrics
+        results[label], all_sims[label] = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], device=device,
+                                                             distributed=world > 1)
+        if not main: continue
         if src['annotations'] is not None:
             sm = scene_metrics(model, ev, txt_enc, img_enc.grid, device, cfg.pointing)
             results[label].update(sm)
@@ -386,8 +401,9 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         times[f'evaluate {name}'] = time.perf_counter() - t
         described.append(f"{label} (`{aligner}`: " + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items() if k not in ('img_dim', 'txt_dim'))
                          + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps at {list(tcfg.lr_steps)})")
+    if not main: return dict(metrics=None, extra=None, times=times, out=str(out))
     if len(ev['neg_idx']): extra['binding accuracy: caption–negative pairs scored'] = len(ev['neg_idx'])
-    # 5. report
+    # 5. report (rank 0)
     times['total'] = time.perf_counter() - t_start
     first, label0 = methods[0][0], _label(*methods[0][:2])
     steps = [json.loads(l) for l in (out/'checkpoints'/first/'log.jsonl').read_text().splitlines()]
@@ -410,6 +426,10 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
                           " share of grounded words whose best image token lies on their object, chance in brackets; a dash where"
                           " a method's words do not point (VSE++ keeps one vector per image)." if src['annotations'] is not None else ''))
     return dict(metrics=results, extra=extra, times=times, out=str(out))
+
+def _barrier(world:int):
+    "Wait for every rank (nothing to do in one process)."
+    if world > 1: dist.barrier()
 
 def _trained(ft, side, methods):
     "How an encoder was used, for the report."
@@ -601,6 +621,7 @@ def _main(argv):
     elif a.command == 'train':
         cfg = load_experiment(a.config, parse_overrides(extra))
         res = run_experiment(cfg, a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.no_progress)
+        if res['metrics'] is None: return 0                          # a rank > 0 under torchrun: rank 0 prints the report
     elif a.command == 'eval':
         res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out, a.image_encoder, a.image_level, a.text_encoder,
                                   a.max_images, a.device, progress=not a.no_progress)

@@ -55,3 +55,29 @@ def test_two_ranks_resume_with_dropout(tmp_path):
     a, b = steps(whole), steps(cut)
     assert [s['step'] for s in b] == [s['step'] for s in a] == list(range(1, 7))
     for x, y in zip(a, b): assert y['loss'] == pytest.approx(x['loss'], rel=1e-6), (x, y)
+
+
+def test_finealign_train_under_torchrun(tmp_path):
+    "`torchrun --nproc_per_node 2 finealign train` writes one run folder, with the metrics of the one-process run."
+    if not TORCHRUN.exists(): pytest.skip(f"{TORCHRUN} not found")
+    exe = Path(sys.executable).with_name('finealign')
+    cfg = tmp_path/'tiny.yaml'                       # tiny scenes and random encoders: seconds per run
+    cfg.write_text("name: tiny\nscenes: {n_train: 16, n_val: 4, n_test: 4, size: 32}\n"
+                   "image_encoder: cnn_tiny_test\ntext_encoder: bert_tiny_test\n"
+                   "train: {epochs: 2, batch_size: 8}\nmethods: [{aligner: vse, config: {d: 16}}, {aligner: chan, config: {d: 16}}]\n")
+    env = dict(os.environ, OMP_NUM_THREADS='1', FINEALIGN_CACHE=str(tmp_path/'cache'))
+    one = subprocess.run([exe, 'train', cfg, '--out', tmp_path/'one', '--no-progress'], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stdout[-3000:] + one.stderr[-3000:]
+    two = subprocess.run([TORCHRUN, '--standalone', '--nproc_per_node', '2', exe, 'train', cfg, '--out', tmp_path/'two', '--no-progress'],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
+    m1, m2 = (json.loads((tmp_path/d/'metrics.json').read_text())['results'] for d in ('one', 'two'))
+    assert set(m1) == set(m2) == {'VSE++', 'CHAN'}
+    for name in m1:
+        for k in ('rsum', 'i2t_r1', 't2i_r1', 'binding_acc'): assert m2[name][k] == pytest.approx(m1[name][k], abs=1e-6), (name, k)
+    # one writer: each step logged once, one report
+    for name in ('vse', 'chan'):
+        n1, n2 = (len((tmp_path/d/'checkpoints'/name/'log.jsonl').read_text().splitlines()) for d in ('one', 'two'))
+        assert n1 == n2, (name, n1, n2)
+    assert two.stdout.count('# finealign: ') == 1                  # rank 0 prints the report, rank 1 nothing
