@@ -18,9 +18,10 @@ from .similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, spar
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 
 # %% auto #0
-__all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'register_bench', 'SizedAligner', 'BenchScore', 'bench_scores', 'bench_shape',
-           'bench_inputs', 'reference_similarity', 'measure', 'bench_one', 'run_benchmark', 'benchmark_table',
-           'machine_info', 'shape_summary', 'write_benchmark']
+__all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIANTS', 'register_bench', 'SizedAligner',
+           'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs', 'reference_similarity', 'measure', 'bench_one',
+           'run_benchmark', 'benchmark_table', 'machine_info', 'shape_summary', 'write_benchmark', 'msa_step_costs',
+           'msa_cost_table', 'write_msa_costs']
 
 # %% ../nbs/bench.ipynb #720fc1dd
 BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -308,3 +309,97 @@ def write_benchmark(rows:list, # rows from `run_benchmark`
                     '', 'Speed-up = reference seconds / engine seconds; peaks are above the inputs '
                     '(CPU: resident set, an upper bound; CUDA: allocated tensors). Max abs diff: engine vs reference matrix.', ''])
     return js, atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
+
+# %% ../nbs/bench.ipynb #9523ea5c
+MSA_BENCH_SHAPES = {
+    'utterance': dict(batch_size=32, seq_lens=(1, 1, 1), feature_dims=(100, 73, 100)),   # ../shared/data/cmu-mosi
+    'aligned': dict(batch_size=32, seq_lens=(50, 50, 50), feature_dims=(768, 5, 20)),    # MMSA's aligned MOSI (BERT-size text)
+    'tiny': dict(batch_size=8, seq_lens=(4, 4, 4), feature_dims=(12, 6, 10)),
+}
+MSA_BENCH_VARIANTS = {   # name -> DecAlignConfig overrides; the first is the reference of every ratio
+    'fusion transformer only': dict(decoupling=False, hetero=False, homo=False, ct=False),
+    '+ decoupling (L_dec)': dict(hetero=False, homo=False, ct=False),
+    '+ prototypes, EM and OT (L_hete)': dict(homo=False, ct=False),
+    '+ moments and MMD (L_homo)': dict(hetero=False, ct=False),
+    'DecAlign, paper mode': dict(),
+    'DecAlign, released code mode': dict(mode='official'),
+}
+
+def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or a dict with its keys
+                   variants:dict|None=None, # {name: DecAlignConfig overrides}; the first is the reference (default: `MSA_BENCH_VARIANTS`)
+                   device=None, # where to run (default: CPU)
+                   repeats:int=10, # measured steps per variant, in rounds over the variants; the fastest counts
+                   seed:int=0, # model weights and the batch
+                   progress:bool=True):
+    "Rows of ms per DecAlign training step for each variant and its ratio to the first, plus EM and Sinkhorn alone."
+    from finealign.registry import create_aligner
+    from finealign.msa import synthetic_msa
+    from finealign.predict import _loader, _to
+    from finealign.methods.decalign import fit_prototypes
+    from finealign.ot import multi_marginal_sinkhorn
+    sh = MSA_BENCH_SHAPES[shape] if isinstance(shape, str) and shape in MSA_BENCH_SHAPES else shape
+    if not isinstance(sh, dict) or set(sh) != {'batch_size', 'seq_lens', 'feature_dims'}:
+        raise ConfigError(f"shape={shape!r}: use one of {sorted(MSA_BENCH_SHAPES)} or a dict with batch_size, seq_lens, feature_dims")
+    variants = variants or MSA_BENCH_VARIANTS
+    device = torch.device(device or 'cpu')
+    B = sh['batch_size']
+    split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']), tuple(sh['feature_dims']), seed=seed)['train']
+    batch = _to(next(iter(_loader(split, B))), device)
+    def stepper(model):
+        def step():
+            model.zero_grad(set_to_none=True)
+            model.loss(batch)['loss'].backward()
+        return step
+    steps = {}
+    for name, over in variants.items():
+        torch.manual_seed(seed)
+        model = create_aligner('decalign', **{'feature_dims': tuple(sh['feature_dims']), 'common_len': max(sh['seq_lens']), **over}).to(device).train()
+        steps[name] = stepper(model); steps[name]()                            # warm-up
+    # rounds over the variants, so that a change of load on a shared machine hits every variant alike
+    runs = {name: [] for name in steps}
+    for _ in (progress_bar(range(repeats)) if progress else range(repeats)):
+        for name, step in steps.items(): runs[name].append(measure(step, device))
+    rows, ref = [], None
+    for name, rs in runs.items():
+        secs = max(min(r[1] for r in rs), 1e-9)
+        ref = ref or secs
+        peaks = [r[2] for r in rs]
+        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=secs / ref, peak_bytes=None if None in peaks else max(peaks), memory=rs[0][3]))
+    cfg = create_aligner('decalign', feature_dims=tuple(sh['feature_dims'])).config
+    x = torch.randn(3, B, cfg.d_model, device=device)                          # (M, B, D) pooled unique features
+    em, _, _ = _best_of(lambda: fit_prototypes(x, cfg.n_prototypes, cfg.gmm_iters, cfg.gmm_var_floor), device, repeats)
+    C = torch.rand((cfg.n_prototypes,) * 3, device=device)                    # (K, K, K) joint cost
+    marg = [torch.full((cfg.n_prototypes,), 1 / cfg.n_prototypes, device=device)] * 3
+    sk, _, _ = _best_of(lambda: multi_marginal_sinkhorn(C, marg, cfg.ot_eps, cfg.ot_iters), device, repeats)
+    full = next((r['ms_per_step'] for r in rows if r['variant'] == 'DecAlign, paper mode'), rows[-1]['ms_per_step'])
+    for name, secs in ((f'EM fit alone ({cfg.gmm_iters} rounds, K={cfg.n_prototypes}, forward)', em),
+                       (f'multi-marginal Sinkhorn alone ({cfg.ot_iters} rounds, {cfg.n_prototypes}³ plan, forward)', sk)):
+        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=1e3 * secs / full, peak_bytes=None, memory=None, share_of_full=True))
+    for r in rows: r.update(shape=sh, device=str(device))
+    return rows
+
+def msa_cost_table(rows:list): # from `msa_step_costs`
+    "A Markdown table of `msa_step_costs` rows."
+    lines = ['| variant | ms per step | ratio |', '|---|---:|---:|']
+    for r in rows:
+        how = 'of the full paper-mode step' if r.get('share_of_full') else '× the fusion-only step'
+        lines.append(f"| {r['variant']} | {r['ms_per_step']:.1f} | {r['ratio']:.2f} {how} |")
+    return '\n'.join(lines)
+
+# %% ../nbs/bench.ipynb #6339ebc1
+def write_msa_costs(rows:list, # from `msa_step_costs`
+                    out_dir:str|Path, # folder for bench.json and bench.md
+                    machine:dict|None=None): # default: `machine_info` of the rows' device
+    "Write `bench.json` and `bench.md` for `msa_step_costs` rows; returns their paths."
+    if not rows: raise ConfigError("write_msa_costs: no rows to write")
+    machine = machine or machine_info(rows[0]['device'])
+    out_dir = Path(out_dir)
+    js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
+    sh = rows[0]['shape']
+    md = '\n'.join(['# DecAlign: the cost of its alignment machinery', '',
+                    'Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '',
+                    f"One training step (forward + backward, fastest of the repeats) on a batch of {sh['batch_size']}, "
+                    f"sequence lengths {tuple(sh['seq_lens'])}, feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
+                    msa_cost_table(rows), ''])
+    mdp = atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
+    return js, mdp
