@@ -21,7 +21,7 @@ from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memo
 __all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIANTS', 'register_bench', 'SizedAligner',
            'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs', 'reference_similarity', 'measure', 'bench_one',
            'run_benchmark', 'benchmark_table', 'machine_info', 'shape_summary', 'write_benchmark', 'msa_step_costs',
-           'msa_cost_table', 'write_msa_costs']
+           'msa_cost_table', 'write_msa_costs', 'alignment_scaling', 'scaling_table']
 
 # %% ../nbs/bench.ipynb #720fc1dd
 BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -390,16 +390,60 @@ def msa_cost_table(rows:list): # from `msa_step_costs`
 def write_msa_costs(rows:list, # from `msa_step_costs`
                     out_dir:str|Path, # folder for bench.json and bench.md
                     machine:dict|None=None): # default: `machine_info` of the rows' device
-    "Write `bench.json` and `bench.md` for `msa_step_costs` rows; returns their paths."
+    "Write `bench.json` and `bench.md` for `msa_step_costs` or `alignment_scaling` rows; returns their paths."
     if not rows: raise ConfigError("write_msa_costs: no rows to write")
     machine = machine or machine_info(rows[0]['device'])
     out_dir = Path(out_dir)
     js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
-    sh = rows[0]['shape']
-    md = '\n'.join(['# DecAlign: the cost of its alignment machinery', '',
-                    'Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '',
-                    f"One training step (forward + backward, fastest of the repeats) on a batch of {sh['batch_size']}, "
-                    f"sequence lengths {tuple(sh['seq_lens'])}, feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
-                    msa_cost_table(rows), ''])
+    head = ['Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '']
+    if 'part' in rows[0]:                                                        # `alignment_scaling` rows
+        md = '\n'.join(['# DecAlign: how the EM fit and the multi-marginal Sinkhorn scale', '', *head, scaling_table(rows), ''])
+    else:
+        sh = rows[0]['shape']
+        md = '\n'.join(['# DecAlign: the cost of its alignment machinery', '', *head,
+                        f"One training step (forward + backward, fastest of the repeats) on a batch of {sh['batch_size']}, "
+                        f"sequence lengths {tuple(sh['seq_lens'])}, feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
+                        msa_cost_table(rows), ''])
     mdp = atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
     return js, mdp
+
+# %% ../nbs/bench.ipynb #280cc4fd
+def alignment_scaling(batches:tuple=(32, 128, 512), # B: samples per EM fit
+                      Ks:tuple=(3, 7, 15, 31), # K: prototypes per modality
+                      Ms:tuple=(2, 3, 4, 5), # M: modalities (marginals of the plan)
+                      D:int=40, # feature width (DecAlign's MOSI d_model)
+                      device=None, # where to run (default: CPU)
+                      repeats:int=10, # timed calls per setting, the fastest counts
+                      iters:tuple=(5, 50)): # EM rounds, Sinkhorn rounds (the released code's)
+    "Rows (part, axis, value, ms, ratio to the axis's first value) for the EM fit and the multi-marginal Sinkhorn, forward + backward."
+    from finealign.gmm import fit_gmm
+    from finealign.ot import multi_marginal_sinkhorn
+    device = torch.device(device or 'cpu')
+    g = torch.Generator(device=device).manual_seed(0)
+    def em(B, K, M):
+        x = torch.randn(M, B, D, generator=g, device=device, requires_grad=True)          # (M, B, D)
+        return lambda: (lambda m: (m.mu.square().sum() + m.var.sum()).backward())(fit_gmm(x, K, iters[0]))
+    def sk(B, K, M):
+        C = torch.rand((K,) * M, generator=g, device=device).requires_grad_(True)         # (K, ..., K) joint cost
+        marg = [torch.full((K,), 1 / K, device=device)] * M
+        return lambda: (multi_marginal_sinkhorn(C, marg, 0.1, iters[1]).plan * C).sum().backward()
+    base = dict(B=32, K=7, M=3)
+    rows = []
+    for part, make, axes in (('EM fit', em, (('B', batches), ('K', Ks))), ('multi-marginal Sinkhorn', sk, (('K', Ks), ('M', Ms)))):
+        for axis, values in axes:
+            first = None
+            for v in values:
+                kw = {**base, axis: v}
+                fn = make(kw['B'], kw['K'], kw['M']); fn()                              # warm-up
+                secs = max(min(measure(fn, device)[1] for _ in range(repeats)), 1e-9)
+                first = first or secs
+                rows.append(dict(part=part, axis=axis, value=v, setting=kw, ms=1e3 * secs, ratio=secs / first, device=str(device)))
+    return rows
+
+def scaling_table(rows:list): # from `alignment_scaling`
+    "A Markdown table of `alignment_scaling` rows."
+    lines = ['| part | varied | value | others | ms (forward + backward) | × the first value |', '|---|---|---:|---|---:|---:|']
+    for r in rows:
+        others = ', '.join(f'{k}={v}' for k, v in r['setting'].items() if k != r['axis'])
+        lines.append(f"| {r['part']} | {r['axis']} | {r['value']} | {others} | {r['ms']:.2f} | {r['ratio']:.1f} |")
+    return '\n'.join(lines)

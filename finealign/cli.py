@@ -575,9 +575,9 @@ def _parser():
     b = sub.add_parser('bench', help='time the block evaluation engine against the per-caption loop, per similarity method')
     b.add_argument('--shape', default='cpu', help="input shape preset: 'tiny', 'cpu' or 'flickr' (1,000 × 5,000, 197 tokens, d=512; for a GPU)")
     b.add_argument('--methods', default=None, help='comma-separated methods (default: all)')
-    b.add_argument('--msa', default=None, help="instead: DecAlign's training-step costs on an MSA shape, 'utterance', 'aligned' or 'tiny'")
+    b.add_argument('--msa', default=None, help="instead: DecAlign's training-step costs on an MSA shape ('utterance', 'aligned', 'tiny'), or 'scaling': EM and Sinkhorn against B, K, M")
     b.add_argument('--device', default=None)
-    b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa with --msa)')
+    b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa-<shape> with --msa)')
     b.add_argument('--no-progress', action='store_true')
     s = sub.add_parser('msa', help='train and evaluate predictors (DecAlign, baselines) over seeds on a sentiment dataset; mean ± std table',
                        epilog='example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5')
@@ -632,9 +632,10 @@ def _main(argv):
         run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress, resume=a.resume, overwrite=a.overwrite)
         print((out/'report.md').read_text()); return 0
     elif a.command == 'bench' and a.msa:
-        from finealign.bench import msa_step_costs, write_msa_costs
-        out = a.out or 'runs/bench-msa'
-        write_msa_costs(msa_step_costs(a.msa, device=a.device, progress=not a.no_progress), out)
+        from finealign.bench import msa_step_costs, alignment_scaling, write_msa_costs
+        out = a.out or f"runs/bench-msa-{a.msa}"
+        rows = alignment_scaling(device=a.device) if a.msa == 'scaling' else msa_step_costs(a.msa, device=a.device, progress=not a.no_progress)
+        write_msa_costs(rows, out)
         print((Path(out)/'bench.md').read_text()); return 0
     elif a.command == 'bench':
         from finealign.bench import run_benchmark, write_benchmark
