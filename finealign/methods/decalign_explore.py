@@ -29,7 +29,8 @@ def decalign_features(model:DecAlign, # a DecAlign, paper or official mode
                       batch_size:int=256, # clips per forward call
                       device=None): # default: the model's device
     "dict(unique, common (M, N, D) time-pooled features, pred (N,) or (N, C), labels (N,)) for every clip of `split`, in order; eval mode, no gradients."
-    if not isinstance(model, DecAlign): raise ConfigError(f"decalign_features needs a DecAlign model, got {type(model).__name__}")
+    # by name, not isinstance: a notebook that re-runs the DecAlign cells registers its own (equal) class
+    if type(getattr(model, 'config', None)).__name__ != 'DecAlignConfig': raise ConfigError(f"decalign_features needs a DecAlign model, got {type(model).__name__}")
     if not isinstance(batch_size, int) or batch_size < 1: raise ConfigError(f"batch_size must be an int >= 1, got {batch_size!r}")
     if not len(split): raise ShapeError("the split is empty")
     want = tuple(model.config.feature_dims)
