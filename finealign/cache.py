@@ -18,9 +18,11 @@ from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save_file
 
 from .core import Tokens, ConfigError, DataError, ShapeError, atomic_write
+from .data import load_image, eval_transform
 
 # %% auto #0
-__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached']
+__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached', 'cached_image_tokens',
+           'cached_text_tokens']
 
 # %% ../nbs/cache.ipynb #31716643
 def fingerprint(obj, # anything `json.dumps` can write (other objects are written with `str`)
@@ -169,3 +171,34 @@ def encode_cached(cache:FeatureCache, # where entries live
         cache.misses += 1
     cache.hits += nc - len(todo)
     return _concat([_load_chunk(chunk(i), min(n, (i + 1) * cs) - i * cs, key) for i in range(nc)], out_dtype)
+
+# %% ../nbs/cache.ipynb #fe72f88c
+def cached_image_tokens(paths:Sequence, # image files
+                        img_enc:nn.Module, # an `ImageEncoder`
+                        cache:FeatureCache, # where entries live
+                        dataset_name:str, # names the dataset in the key
+                        split:str, # names the split in the key
+                        batch_size:int=64, # images per encoder call
+                        progress:bool=True): # progress bar over chunks still to encode
+    "`Tokens` of the image files `paths` through the frozen `img_enc`, from `cache` when present."
+    img_enc.eval()
+    tfm = eval_transform(img_enc.input_size[-1], img_enc.mean, img_enc.std)   # resize, no centre crop (the retrieval convention)
+    key = dict(encoder_name=f"{img_enc.name}@{img_enc.feature_level}", weights_fingerprint=module_fingerprint(img_enc),
+               dataset_name=dataset_name, split=split, transform_repr=repr(tfm),
+               dataset_fingerprint=fingerprint([Path(p).name for p in paths]))
+    return encode_cached(cache, key, list(paths), lambda ps: img_enc(torch.stack([tfm(load_image(p)) for p in ps])),
+                         batch_size=batch_size, progress=progress)
+
+def cached_text_tokens(texts:Sequence, # strings
+                       txt_enc:nn.Module, # a `TextEncoder`
+                       cache:FeatureCache, # where entries live
+                       dataset_name:str, # names the dataset in the key
+                       split:str, # names the split (or the prompt set) in the key
+                       batch_size:int=256, # texts per encoder call
+                       progress:bool=True): # progress bar over chunks still to encode
+    "`Tokens` of `texts` through the frozen `txt_enc`, from `cache` when present."
+    txt_enc.eval()
+    key = dict(encoder_name=f"{txt_enc.name}@{txt_enc.layer}", weights_fingerprint=module_fingerprint(txt_enc),
+               dataset_name=dataset_name, split=split, transform_repr=f"max_len={txt_enc.max_len},pool={txt_enc.pool}",
+               dataset_fingerprint=fingerprint(list(texts)))
+    return encode_cached(cache, key, list(texts), txt_enc.encode, batch_size=batch_size, progress=progress)

@@ -15,21 +15,23 @@ import torch.distributed as dist
 import yaml
 
 from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write
-from .data import read_karpathy, load_image, eval_transform
+from .data import read_karpathy
 from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
 from .encoders import create_image_encoder, create_text_encoder
-from .cache import FeatureCache, encode_cached, fingerprint, module_fingerprint
+from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
 from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, run_msa_experiment
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
-from .report import write_report, recall_table
+from .report import write_report, recall_table, write_curve
+from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
 
 # %% auto #0
 __all__ = ['DEMO_CONFIG', 'cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'ExperimentConfig',
            'check_experiment', 'apply_overrides', 'load_experiment', 'load_split_data', 'pair_scores', 'scene_metrics',
-           'run_experiment', 'demo_config', 'demo', 'evaluate_checkpoint', 'parse_overrides', 'main']
+           'pair_subset', 'run_experiment', 'demo_config', 'demo', 'evaluate_checkpoint', 'zero_shot_checkpoint',
+           'run_curve', 'parse_overrides', 'main']
 
 # %% ../nbs/cli.ipynb #c60ed1ab
 def cache_root(): # the folder for generated data and cached features
@@ -54,22 +56,10 @@ def encode_split(data, # a `CaptionData`
                  batch_size:int=64, # images per encoder call (captions: 4×)
                  progress:bool=True):
     "Image and caption `Tokens` of a split (and of `extra_captions`), from the cache when present."
-    img_enc.eval(); txt_enc.eval()
-    tfm = eval_transform(img_enc.input_size[-1], img_enc.mean, img_enc.std)   # resize, no centre crop (the retrieval convention)
-    img_key = dict(encoder_name=f"{img_enc.name}@{img_enc.feature_level}", weights_fingerprint=module_fingerprint(img_enc),
-                   dataset_name=dataset_name, split=data.split,
-                   transform_repr=repr(tfm))
-    txt_key = dict(encoder_name=f"{txt_enc.name}@{txt_enc.layer}", weights_fingerprint=module_fingerprint(txt_enc),
-                   dataset_name=dataset_name, split=data.split, transform_repr=f"max_len={txt_enc.max_len},pool={txt_enc.pool}")
-    images = encode_cached(cache, dict(img_key, dataset_fingerprint=fingerprint([Path(p).name for p in data.images])),
-                           list(data.images), lambda paths: img_enc(torch.stack([tfm(load_image(p)) for p in paths])),
-                           batch_size=batch_size, progress=progress)
-    texts = encode_cached(cache, dict(txt_key, dataset_fingerprint=fingerprint(list(data.captions))),
-                          list(data.captions), txt_enc.encode, batch_size=4 * batch_size, progress=progress)
-    extra = None
-    if extra_captions:
-        extra = encode_cached(cache, dict(txt_key, dataset_fingerprint=fingerprint(list(extra_captions))),
-                              list(extra_captions), txt_enc.encode, batch_size=4 * batch_size, progress=progress)
+    args = dict(cache=cache, dataset_name=dataset_name, split=data.split, progress=progress)
+    images = cached_image_tokens(list(data.images), img_enc, batch_size=batch_size, **args)
+    texts = cached_text_tokens(list(data.captions), txt_enc, batch_size=4 * batch_size, **args)
+    extra = cached_text_tokens(list(extra_captions), txt_enc, batch_size=4 * batch_size, **args) if extra_captions else None
     return images, texts, extra
 
 # %% ../nbs/cli.ipynb #1de4ce96
@@ -104,6 +94,9 @@ class ExperimentConfig:
     pointing: bool = True                         # the pointing game on the scenes, for methods whose words point
     finetune: dict|None = None                    # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
                                                   # (even {}): train the encoders with each method, end to end
+    train_pairs: int|None = None                  # train on this many (image, caption) pairs: a seeded subset, nested across sizes
+    zeroshot: list = field(default_factory=list)  # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid')
+    zeroshot_templates: list = field(default_factory=lambda: ['single', 'ensemble'])  # prompt sets, each scored
 
 # %% ../nbs/cli.ipynb #f9665a7a
 def _check_types(cls, # a config dataclass
@@ -141,6 +134,12 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
     shared = {'seed': cfg.seed, **cfg.train}
     _config(TrainConfig, shared, f"{where}: train")
     if cfg.finetune is not None: _config(FinetuneConfig, cfg.finetune, f"{where}: finetune")
+    if cfg.train_pairs is not None and cfg.train_pairs < 1: raise ConfigError(f"{where}: train_pairs = {cfg.train_pairs}; expected a positive number of pairs (or null for all)")
+    if cfg.finetune is not None and (cfg.train_pairs is not None or cfg.zeroshot):
+        raise ConfigError(f"{where}: train_pairs and zeroshot need frozen encoders (cached tokens); leave them out with finetune")
+    for t in cfg.zeroshot:
+        if str(t).partition('=')[0] not in ZERO_SHOT_TASKS: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown; known: {sorted(ZERO_SHOT_TASKS)}")
+    for t in cfg.zeroshot_templates: check_templates(t)
     out, seen = [], set()
     for k, m in enumerate(cfg.methods):
         at = f"{where}: methods[{k}]"
@@ -312,6 +311,15 @@ def _trained_encode(split_d, model, ft, device, progress):
         return f.images, f.texts, caption_tokens(model, list(extra), device) if extra else None
     return encode
 
+def pair_subset(feats:PairFeatures, # the training pairs
+                n:int|None, # pairs to keep (None: all)
+                seed:int=0): # fixes the order
+    "The first `n` captions of one seeded permutation, with all images (unused ones cost nothing); `feats` when n is None."
+    if n is None: return feats
+    if n > len(feats): raise ConfigError(f"train_pairs = {n}, but the training split has {len(feats)} pairs")
+    order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(seed))[:n].sort().values   # (n,) nested in larger n
+    return PairFeatures(feats.images, feats.texts[order], feats.caption_image[order])
+
 def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read as `ExperimentConfig` fields)
                    out:str|Path|None=None, # run folder (default: runs/<name>)
                    resume:bool=False, # continue the run in `out`
@@ -362,7 +370,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         times['features'] = time.perf_counter() - t
     if main: _barrier(world)                                          # the scenes and the feature cache are written
     if ft is None:
-        train_f = PairFeatures(tr_i, tr_t, train_d.caption_image)
+        train_f = pair_subset(PairFeatures(tr_i, tr_t, train_d.caption_image), cfg.train_pairs, cfg.seed)
         valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
     feats = dict(data=cfg.data, scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
                  image_level=cfg.image_level, text_encoder=cfg.text_encoder, finetune=cfg.finetune)
@@ -398,17 +406,20 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
             sm = scene_metrics(model, ev, txt_enc, img_enc.grid, device, cfg.pointing)
             results[label].update(sm)
             if 'pointing_words' in sm: extra['pointing game: grounded words scored'] = sm['pointing_words']
+        if cfg.zeroshot:                                              # the same frozen encoders on other datasets
+            results[label].update(evaluate_zero_shot(model, img_enc, txt_enc, cfg.zeroshot, cfg.zeroshot_templates, cache, device=device, progress=progress))
         times[f'evaluate {name}'] = time.perf_counter() - t
         described.append(f"{label} (`{aligner}`: " + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items() if k not in ('img_dim', 'txt_dim'))
                          + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps at {list(tcfg.lr_steps)})")
     if not main: return dict(metrics=None, extra=None, times=times, out=str(out))
+    extra['training pairs'] = len(train_f)
     if len(ev['neg_idx']): extra['binding accuracy: caption–negative pairs scored'] = len(ev['neg_idx'])
     # 5. report (rank 0)
     times['total'] = time.perf_counter() - t_start
     first, label0 = methods[0][0], _label(*methods[0][:2])
     steps = [json.loads(l) for l in (out/'checkpoints'/first/'log.jsonl').read_text().splitlines()]
     data_name = 'synthetic scenes' if cfg.data == 'scenes' else src['name']
-    setup = dict(experiment=cfg.name, data=f"{data_name if cfg.data == 'scenes' else src['root']} ({len(train_d.images)} train images, "
+    setup = dict(experiment=cfg.name, data=f"{data_name if cfg.data == 'scenes' else src['root']} ({len(train_d.images)} train images, {len(train_f)} train pairs, "
                       f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} captions)",
                  encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, {img_enc.grid[0]}×{img_enc.grid[1]} tokens, {_trained(ft, 'image', methods)}) + "
                           f"{txt_enc.name} ({txt_enc.dim}-d, {_trained(ft, 'text', methods)})",
@@ -486,6 +497,24 @@ def _features_spec(ck:Path):
         if f.exists(): return json.loads(f.read_text())
     return {}
 
+def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder, data=None, need_data=True):
+    "(model, features spec, end to end?, image encoder, text encoder) of a checkpoint; arguments override features.json."
+    model, spec = from_pretrained(ck), _features_spec(ck)
+    trained = hasattr(model, 'img_backbone')                          # an end-to-end checkpoint carries its own encoders
+    if trained and any(v is not None for v in (image_encoder, image_level, text_encoder)):
+        raise ConfigError(f"{ck}: an end-to-end checkpoint holds its own trained encoders; leave out --image-encoder, --image-level and --text-encoder")
+    given = dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder, data=data)
+    spec.update({k: v for k, v in given.items() if v is not None})
+    need = (('data',) if need_data else ()) + (() if trained else ('image_encoder', 'image_level', 'text_encoder'))
+    missing = [k for k in need if k not in spec]
+    if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names {', '.join(missing)}; pass --" + ', --'.join(m.replace('_', '-') for m in missing))
+    img_enc = model.img_backbone if trained else create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
+    txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
+    for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim), ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
+        if want is not None and want != have:
+            raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width {want}, but {spec[side + '_encoder']} gives {have}")
+    return model, spec, trained, img_enc, txt_enc
+
 def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
                         data:str|None=None, # 'scenes' or a Karpathy-layout folder (default: the data it was trained on)
                         split:str|None=None, # split to score (default: 'test' for the scenes, 'val' for a folder)
@@ -499,21 +528,8 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
                         progress:bool=True): # progress bars
     "Recall (and, on the scenes, binding and pointing) of a saved aligner on a split; writes a report and returns the metrics."
     ck = Path(checkpoint)
-    model = from_pretrained(ck)
-    spec = _features_spec(ck)
-    trained = hasattr(model, 'img_backbone')                          # an end-to-end checkpoint carries its own encoders
-    if trained and any(v is not None for v in (image_encoder, image_level, text_encoder)):
-        raise ConfigError(f"{ck}: an end-to-end checkpoint holds its own trained encoders; leave out --image-encoder, --image-level and --text-encoder")
-    given = dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder, data=data)
-    spec.update({k: v for k, v in given.items() if v is not None})
-    missing = [k for k in (('data',) if trained else ('image_encoder', 'image_level', 'text_encoder', 'data')) if k not in spec]
-    if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names {', '.join(missing)}; pass --" + ', --'.join(m.replace('_', '-') for m in missing))
+    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(ck, image_encoder, image_level, text_encoder, data)
     device = torch.device(device) if device else default_device()
-    img_enc = model.img_backbone if trained else create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
-    txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
-    for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim), ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
-        if want is not None and want != have:
-            raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width {want}, but {spec[side + '_encoder']} gives {have}")
     scenes = spec.get('scenes', {}) if spec['data'] == 'scenes' else None
     src = load_split_data(spec['data'], scenes, spec.get('seed', 0), max_images, progress)
     split = split or ('test' if spec['data'] == 'scenes' else 'val')
@@ -535,6 +551,80 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     write_report(out, f"finealign eval: {label} on {src['name']} ({split})", {label: metrics, **tables}, setup, extra=extra,
                  examples=_examples(sims, eval_d, n=4, k=5))
     return dict(metrics=metrics, out=str(out))
+
+# %% ../nbs/cli.ipynb #5623339d
+def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained`
+                         tasks=('imagenet-sample', 'coco-mini', 'camvid'), # zero-shot task names (or 'name=folder')
+                         templates=('single', 'ensemble'), # prompt sets, each scored separately
+                         out:str|Path|None=None, # report folder (default: runs/zeroshot/<method>; replaced)
+                         image_encoder:str|None=None, # frozen image encoder (default: from features.json)
+                         image_level:str|None=None, # its token level (default: from features.json)
+                         text_encoder:str|None=None, # frozen text encoder (default: from features.json)
+                         max_images:int|None=None, # first images of each task only (quick checks)
+                         device:str|None=None, # where to score (default: cuda if available)
+                         progress:bool=True): # progress bars
+    "Zero-shot classification and segmentation of a saved aligner; writes a report and returns the metrics."
+    ck = Path(checkpoint)
+    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(ck, image_encoder, image_level, text_encoder, need_data=False)
+    device = torch.device(device) if device else default_device()
+    aligner = (model.head if trained else model).to(device).eval()    # backbones stay where the cache encodes (CPU)
+    metrics = evaluate_zero_shot(aligner, img_enc, txt_enc, tasks, templates, FeatureCache(cache_root()/'features'), max_images, device, progress)
+    name = ck.parent.name if ck.name in ('best', 'last') else ck.name
+    out = Path(out or Path('runs')/'zeroshot'/name)
+    label = _label(name, getattr(model, 'aligner_name', name))
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), tasks=', '.join(map(str, tasks)),
+                 templates=', '.join(prompt_set_name(t) for t in templates), images=f"first {max_images} per task" if max_images else 'all',
+                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
+    write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup,
+                 notes="top-1/top-5: percent of images whose class scores highest (ties count against it). mIoU: over the classes present in "
+                       "truth or prediction, one confusion matrix per dataset; COCO's background is a prompted class, and mIoU-fg scores it "
+                       "VOC20-style (background pixels unscored and never predicted). A dash: the method has no per-patch scores.")
+    return dict(metrics=metrics, out=str(out))
+
+# %% ../nbs/cli.ipynb #b373e100
+def _point_config(cfg:ExperimentConfig, n:int|None, min_steps:int):
+    "The experiment of one curve point: `train_pairs = n`, shared epochs raised to at least `min_steps` steps."
+    train = dict(cfg.train)
+    if n is not None:
+        tc = TrainConfig(**{k: v for k, v in train.items() if k in {f.name for f in fields(TrainConfig)}})
+        per_epoch = max(1, n // min(tc.batch_size, n))
+        epochs = max(tc.epochs, -(-min_steps // per_epoch))
+        if epochs != tc.epochs:
+            train.update(epochs=epochs, lr_steps=[round(s * epochs / tc.epochs) for s in tc.lr_steps])
+    return ExperimentConfig(**{**asdict(cfg), 'train_pairs': n, 'train': train, 'name': f"{cfg.name}-{n or 'all'}"})
+
+def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is replaced by each size
+              sizes=(100, 300, 1000, 3000, None), # training pairs per point (None: the whole training split)
+              min_steps:int=300, # a point trains at least this many steps (more epochs for small sizes)
+              out:str|Path|None=None, # curve folder (default: runs/<name>-curve)
+              resume:bool=False, # keep finished points, continue an unfinished one
+              overwrite:bool=False, # start every point again
+              progress:bool=True): # progress bars
+    "Train and evaluate every method of `cfg` at each size; writes curve.json, curve.md, curve.png; returns the points."
+    if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
+    check_experiment(cfg)
+    if not sizes: raise ConfigError("run_curve: no sizes given")
+    if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
+    out = Path(out or Path('runs')/f'{cfg.name}-curve')
+    if (out/'curve.json').exists() and not (resume or overwrite):
+        raise ConfigError(f"{out} already holds a curve; pass --resume to continue it or --overwrite to start again")
+    points = []
+    for n in sizes:
+        pdir = out/f"pairs-{n or 'all'}"
+        if resume and (pdir/'metrics.json').exists(): saved = json.loads((pdir/'metrics.json').read_text())
+        else:
+            run_experiment(_point_config(cfg, n, min_steps), pdir, resume=resume and (pdir/'experiment.json').exists(),
+                           overwrite=not resume, progress=progress)
+            saved = json.loads((pdir/'metrics.json').read_text())
+        points.append(dict(pairs=saved['extra']['training pairs'], results=saved['results']))
+    keys = ['rsum'] + list(dict.fromkeys(k for p in points for m in p['results'].values() for k in m if k.count('/') == 2))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out/'curve.json', lambda p: p.write_text(json.dumps(dict(experiment=asdict(cfg), sizes=list(sizes), min_steps=min_steps,
+                                                                          points=points), indent=2)))
+    write_curve(out, f"finealign curve: {cfg.name}", points, keys,
+                intro=f"Nested subsets of the training pairs (seed {cfg.seed}), each point trained for at least {min_steps} steps; "
+                      "every point's report is in `pairs-<n>/`.")
+    return points
 
 # %% ../nbs/cli.ipynb #a1ec157e
 def _parser():
@@ -572,6 +662,24 @@ def _parser():
     e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None); e.add_argument('--text-encoder', default=None)
     e.add_argument('--max-images', type=int, default=None); e.add_argument('--device', default=None)
     e.add_argument('--no-progress', action='store_true')
+    z = sub.add_parser('zeroshot', help='zero-shot classification and segmentation of a saved checkpoint (ImageNet-sample, COCO-mini, CamVid)')
+    z.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/flickr8k-pal/checkpoints/relative_anchors/last')
+    z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid', help="comma-separated tasks, each 'name' or 'name=folder'")
+    z.add_argument('--templates', default='single,ensemble', help='comma-separated prompt sets (single, clip7, ensemble), each scored')
+    z.add_argument('--out', default=None, help='report folder (default: runs/zeroshot/<method>)')
+    z.add_argument('--image-encoder', default=None); z.add_argument('--image-level', default=None); z.add_argument('--text-encoder', default=None)
+    z.add_argument('--max-images', type=int, default=None); z.add_argument('--device', default=None)
+    z.add_argument('--no-progress', action='store_true')
+    c = sub.add_parser('curve', help='a data-size curve: train and evaluate an experiment config at several numbers of training pairs',
+                       epilog='example: finealign curve configs/flickr8k-pal.yaml --pairs 100,300,1000,3000,all')
+    c.add_argument('config', help='experiment config file (configs/*.yaml)')
+    c.add_argument('--pairs', default='100,300,1000,3000,all', help="comma-separated training-set sizes; 'all' = the whole training split")
+    c.add_argument('--min-steps', type=int, default=300, help='each point trains at least this many steps (more epochs for small sizes)')
+    c.add_argument('--out', default=None, help='curve folder (default: runs/<name>-curve)')
+    g = c.add_mutually_exclusive_group()
+    g.add_argument('--resume', action='store_true', help='keep finished points, continue an unfinished one')
+    g.add_argument('--overwrite', action='store_true', help='start every point again')
+    c.add_argument('--no-progress', action='store_true')
     b = sub.add_parser('bench', help='time the block evaluation engine against the per-caption loop, per similarity method')
     b.add_argument('--shape', default='cpu', help="input shape preset: 'tiny', 'cpu' or 'flickr' (1,000 × 5,000, 197 tokens, d=512; for a GPU)")
     b.add_argument('--methods', default=None, help='comma-separated methods (default: all)')
@@ -589,6 +697,13 @@ def _parser():
     s.add_argument('--no-progress', action='store_true')
     sub.add_parser('list', help='list the registered aligners and predictors')
     return p
+
+def _pairs_count(w:str):
+    "A --pairs entry as a positive int, or ConfigError naming it."
+    try: n = int(w.replace('_', ''))
+    except ValueError: raise ConfigError(f"--pairs: {w!r} is neither a number of pairs nor 'all'") from None
+    if n < 1: raise ConfigError(f"--pairs: {n} is not a positive number of pairs")
+    return n
 
 def parse_overrides(extra:list): # the command line's words after the known arguments
     "[(dotted key, value)] from `--key value` and `--key=value` words; ConfigError on anything else."
@@ -613,7 +728,7 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
 def _main(argv):
     p = _parser()
     a, extra = p.parse_known_args(argv)
-    if extra and a.command not in ('train', 'msa'): p.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra and a.command not in ('train', 'msa', 'curve'): p.error(f"unrecognized arguments: {' '.join(extra)}")
     if a.command == 'list': print('\n'.join(list_aligners())); return 0
     if a.command == 'demo':
         res = demo(a.out, not a.no_progress, data=a.data, split=a.split, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, d=a.d,
@@ -626,6 +741,16 @@ def _main(argv):
     elif a.command == 'eval':
         res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out, a.image_encoder, a.image_level, a.text_encoder,
                                   a.max_images, a.device, progress=not a.no_progress)
+    elif a.command == 'zeroshot':
+        words = lambda v: tuple(w.strip() for w in v.split(',') if w.strip())
+        res = zero_shot_checkpoint(a.checkpoint, words(a.tasks), words(a.templates), a.out, a.image_encoder, a.image_level, a.text_encoder,
+                                   a.max_images, a.device, progress=not a.no_progress)
+    elif a.command == 'curve':
+        cfg = load_experiment(a.config, parse_overrides(extra))
+        sizes = tuple(None if w.strip() == 'all' else _pairs_count(w.strip()) for w in a.pairs.split(',') if w.strip())
+        out = Path(a.out or Path('runs')/f'{cfg.name}-curve')
+        run_curve(cfg, sizes, a.min_steps, out, resume=a.resume, overwrite=a.overwrite, progress=not a.no_progress)
+        print((out/'curve.md').read_text()); return 0
     elif a.command == 'msa':
         exp = _config(MSAExperiment, apply_overrides(_read_mapping(Path(a.config)), parse_overrides(extra)), a.config)
         out = Path(a.out or Path('runs')/exp.name)

@@ -17,7 +17,8 @@ from PIL import Image
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['recall_table', 'plot_history', 'plot_retrieval_examples', 'machine_info', 'write_report']
+__all__ = ['recall_table', 'zero_shot_table', 'plot_history', 'plot_retrieval_examples', 'machine_info', 'write_report',
+           'curve_label', 'curve_table', 'plot_data_curve', 'write_curve']
 
 # %% ../nbs/report.ipynb #b3265a19
 _COLS = ['i2t_r1', 'i2t_r5', 'i2t_r10', 't2i_r1', 't2i_r5', 't2i_r10', 'rsum']
@@ -34,6 +35,20 @@ def recall_table(rows:dict, # {row label: metrics dict with i2t_r1 ... rsum, opt
             + '\n|' + '---|' * (8 + len(fine)) + '\n')
     return head + '\n'.join(f"| {name} | " + ' | '.join([f"{m[prefix + c]:.1f}" for c in _COLS] + [cell(m, k) for k in fine]) + ' |'
                              for name, m in rows.items())
+
+# %% ../nbs/report.ipynb #f5545be1
+_ZS_NAMES = {'top1': 'top-1', 'top5': 'top-5', 'miou': 'mIoU', 'miou_fg': 'mIoU-fg'}
+
+def zero_shot_table(rows:dict): # {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
+    "A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per task/templates/metric."
+    cols = list(dict.fromkeys(k for m in rows.values() for k in m if k.count('/') == 2))
+    if not cols: return ''
+    def head(k):
+        task, tmpl, met = k.split('/')
+        return f"{task} {_ZS_NAMES.get(met, met)} ({tmpl})"
+    cell = lambda m, k: f"{m[k]:.1f}" if isinstance(m.get(k), (int, float)) else '—'
+    return ('| model | ' + ' | '.join(head(k) for k in cols) + ' |\n|' + '---|' * (1 + len(cols)) + '\n'
+            + '\n'.join(f"| {name} | " + ' | '.join(cell(m, k) for k in cols) + ' |' for name, m in rows.items()))
 
 # %% ../nbs/report.ipynb #1ab52ddb
 def plot_history(history:list, # per-epoch records from `train.fit`
@@ -99,8 +114,10 @@ def write_report(out_dir:str|Path, # report folder (created)
                  notes:str=''): # free Markdown appended at the end
     "Write report.md, metrics.json and PNG plots into `out_dir`; returns the path of report.md."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    md = [f"# {title}\n", "## Setup\n", *[f"- **{k}**: {v}" for k, v in setup.items()], '',
-          "## Retrieval\n", recall_table(results), '']
+    md = [f"# {title}\n", "## Setup\n", *[f"- **{k}**: {v}" for k, v in setup.items()], '']
+    ret = {k: m for k, m in results.items() if 'rsum' in m}           # rows with recalls (a zero-shot-only row has none)
+    if ret: md += ["## Retrieval\n", recall_table(ret), '']
+    if zero_shot_table(results): md += ["## Zero-shot transfer\n", zero_shot_table(results), '']
     if extra: md += ["## Other metrics\n", *[f"- **{k}**: {v:.2f}" if isinstance(v, float) else f"- **{k}**: {v}" for k, v in extra.items()], '']
     if history:
         _save_fig(plot_history(history, steps), out/'training_curves.png')
@@ -116,3 +133,49 @@ def write_report(out_dir:str|Path, # report folder (created)
     atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(payload, indent=2, default=str)))
     atomic_write(out/'report.md', lambda p: p.write_text('\n'.join(md)))
     return out/'report.md'
+
+# %% ../nbs/report.ipynb #cef33636
+_CURVE_NAMES = {'rsum': 'rSum', 'i2t_r1': 'I→T R@1', 't2i_r1': 'T→I R@1'}
+
+def curve_label(key:str): # a metrics key: 'rsum', or a zero-shot 'task/templates/metric'
+    "A readable name for a metric key."
+    if key.count('/') == 2:
+        task, tmpl, met = key.split('/')
+        return f"{task} {_ZS_NAMES.get(met, met)} ({tmpl})"
+    return _CURVE_NAMES.get(key, key)
+
+def curve_table(points:list, # [{'pairs': n, 'results': {method: metrics}}], in order of size
+                key:str): # the metric to tabulate
+    "A Markdown table of one metric: a row per method, a column per training-set size; a dash where a point lacks it."
+    methods = list(dict.fromkeys(m for p in points for m in p['results']))
+    cell = lambda p, m: f"{p['results'][m][key]:.1f}" if isinstance(p['results'].get(m, {}).get(key), (int, float)) else '—'
+    return (f"| {curve_label(key)} | " + ' | '.join(f"{p['pairs']:,} pairs" for p in points) + ' |\n|' + '---|' * (1 + len(points)) + '\n'
+            + '\n'.join(f"| {m} | " + ' | '.join(cell(p, m) for p in points) + ' |' for m in methods))
+
+def plot_data_curve(points:list, # as for `curve_table`
+                    keys:list): # metrics to plot, one panel each
+    "Figure: each metric against the number of training pairs (log axis), one line per method."
+    methods = list(dict.fromkeys(m for p in points for m in p['results']))
+    fig, axs = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3), dpi=80, squeeze=False)
+    for ax, k in zip(axs[0], keys):
+        for j, m in enumerate(methods):
+            xy = [(p['pairs'], p['results'][m][k]) for p in points if isinstance(p['results'].get(m, {}).get(k), (int, float))]
+            if xy: ax.plot(*zip(*xy), 'o-', ms=3, color=f'C{j}', label=m)
+        ax.set_xscale('log'); ax.set_xlabel('training pairs'); ax.set_title(curve_label(k), fontsize=9)
+    axs[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/report.ipynb #073110ea
+def write_curve(out_dir:str|Path, # curve folder (created)
+                title:str, # report title
+                points:list, # as for `curve_table`
+                keys:list, # metrics to tabulate; the first four are plotted
+                intro:str=''): # Markdown under the title
+    "Write curve.md (one table per metric) and curve.png into `out_dir`; returns the path of curve.md."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    _save_fig(plot_data_curve(points, keys[:4]), out/'curve.png')
+    md = [f"# {title}\n", intro, '', "![data-size curve](curve.png)\n", *[curve_table(points, k) + '\n' for k in keys],
+          "## Machine\n", ', '.join(f"{k}: {v}" for k, v in machine_info().items()), '']
+    atomic_write(out/'curve.md', lambda p: p.write_text('\n'.join(md)))
+    return out/'curve.md'

@@ -15,13 +15,17 @@ import torch
 import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 
-from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm
-from .segdata import SegmentationData, check_classes, check_labels
+from pathlib import Path
+
+from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir
+from .segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation
+from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 
 # %% auto #0
-__all__ = ['PROMPTS', 'check_templates', 'class_prompts', 'ClassText', 'class_text_tokens', 'class_scores', 'topk_accuracy',
-           'zero_shot_classification', 'patch_class_scores', 'upsample_scores', 'confusion_matrix', 'iou_per_class',
-           'segmentation_metrics', 'zero_shot_segmentation']
+__all__ = ['PROMPTS', 'ZERO_SHOT_TASKS', 'check_templates', 'class_prompts', 'ClassText', 'class_text_tokens', 'class_scores',
+           'topk_accuracy', 'zero_shot_classification', 'patch_class_scores', 'upsample_scores', 'confusion_matrix',
+           'iou_per_class', 'segmentation_metrics', 'zero_shot_segmentation', 'load_zero_shot_task', 'prompt_set_name',
+           'evaluate_zero_shot']
 
 # %% ../nbs/zeroshot.ipynb #8ca0abbd
 PROMPTS = {
@@ -290,3 +294,61 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
     metrics = segmentation_metrics(conf, background, classes)
     metrics.update(n_images=len(masks), background=list(background), void=void, ignore_background=ignore_background, mode=mode)
     return metrics, conf
+
+# %% ../nbs/zeroshot.ipynb #fb1e5346
+ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data, segmentation format)
+    'imagenet-sample': ('classification', 'imagenet-sample', None),
+    'coco-mini': ('segmentation', 'coco-mini', 'coco'),
+    'camvid': ('segmentation', 'camvid', 'camvid'),
+}
+
+def load_zero_shot_task(task:str, # a `ZERO_SHOT_TASKS` name, or 'name=folder' to read that task's format from another folder
+                        max_images:int|None=None): # keep the first images only (quick checks)
+    "(name, protocol, data) of a zero-shot task: its `ClassificationData` or `SegmentationData`."
+    name, _, folder = str(task).partition('=')
+    if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
+    kind, sub, fmt = ZERO_SHOT_TASKS[name]
+    root = Path(folder) if folder else shared_data_dir(sub)
+    if root is None or not root.is_dir():
+        raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
+                        f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
+    data = load_classification(root) if kind == 'classification' else load_segmentation(root, fmt)
+    if max_images is not None: data = data.subset(range(min(max_images, len(data))))
+    return name, kind, data
+
+# %% ../nbs/zeroshot.ipynb #880a1779
+def prompt_set_name(templates): # a `PROMPTS` name or a list of templates
+    "How a prompt set is named in metric keys: its `PROMPTS` name, or 'custom<n>' for a list of n templates."
+    return templates if isinstance(templates, str) else f"custom{len(check_templates(templates))}"
+
+def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classification), also `patch_scores` (segmentation)
+                       img_enc, # the frozen `ImageEncoder` of its image tokens
+                       txt_enc, # the frozen `TextEncoder` of its text tokens
+                       tasks=('imagenet-sample', 'coco-mini', 'camvid'), # task names (see `load_zero_shot_task`)
+                       templates=('single', 'ensemble'), # prompt sets (`PROMPTS` names or lists), each scored separately
+                       cache:FeatureCache|None=None, # where image and prompt tokens are cached (default: the default root)
+                       max_images:int|None=None, # first images of each task only (quick checks)
+                       device=None, # where to score
+                       progress:bool=True): # progress bars while encoding
+    "Flat zero-shot metrics in percent, `{'task/templates/metric': value}`: top1/top5, or miou (and miou_fg)."
+    cache, out = cache or FeatureCache(), {}
+    if isinstance(templates, str): templates = (templates,)
+    for task in tasks:
+        name, kind, data = load_zero_shot_task(task, max_images)
+        if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)): continue   # a dash in the tables
+        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)
+        for t in templates:
+            tt, tag = check_templates(t), prompt_set_name(t)
+            prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)
+            ct = ClassText(prompts, list(data.classes), tt)
+            if kind == 'classification':
+                m, _ = zero_shot_classification(aligner, img, data.labels, ct, ks=(1, 5), device=device)
+                out.update({f'{name}/{tag}/top1': m['top1'], f'{name}/{tag}/top5': m['top5']})
+                continue
+            sc = patch_class_scores(aligner, img, ct, img_enc.grid, device=device)                 # (n, h, w, C)
+            out[f'{name}/{tag}/miou'] = zero_shot_segmentation(sc, data, progress=False)[0]['miou']
+            if data.background:                                                                    # VOC20-style foreground mIoU
+                fg, _ = zero_shot_segmentation(sc, data.masks, background=data.background, void=data.void, classes=data.classes,
+                                               ignore_background=True, progress=False)
+                out[f'{name}/{tag}/miou_fg'] = fg['miou_fg']
+    return out

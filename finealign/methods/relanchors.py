@@ -171,14 +171,15 @@ class ProjectionHeads(nn.Module):
         self.txt_head = _head(config.txt_dim, config.d, config.head, config.hidden)
         self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
 
-    def _embed(self, t:Tokens, head, d:int, side:str):
+    def _embed(self, t:Tokens, head, d:int, side:str, keep_tokens:bool=False):
         _check_width(t, d, side)
         z = l2norm(head(t.pooled))                                          # (B, d)
+        if keep_tokens: return Tokens(t.x, t.mask, z)                       # raw tokens kept for `patch_scores` (no copy)
         return Tokens(z[:, None], torch.ones(len(z), 1, dtype=torch.bool, device=z.device), z)
 
     def encode_images(self, img:Tokens):
-        "One token per image: its unit projection `(B, 1, d)`, also in `pooled`."
-        return self._embed(img, self.img_head, self.config.img_dim, 'encode_images')
+        "The image tokens unchanged (for `patch_scores`), `pooled` = the unit projection `(B, d)`."
+        return self._embed(img, self.img_head, self.config.img_dim, 'encode_images', keep_tokens=True)
     def encode_texts(self, txt:Tokens):
         "One token per caption: its unit projection `(B, 1, d)`, also in `pooled`."
         return self._embed(txt, self.txt_head, self.config.txt_dim, 'encode_texts')
@@ -188,11 +189,26 @@ class ProjectionHeads(nn.Module):
         _check_encoded(img, txt, self.config.d, f"the d={self.config.d} projection")
         return img.pooled @ txt.pooled.T                                    # (n_img, n_txt)
 
+    def pair_bytes(self, img:Tokens, txt:Tokens):
+        "Memory of one scored pair: one float (the projections are computed once per item)."
+        return 4
+
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
              max_violation:bool=False, # ignored (InfoNCE)
              gather=None): # DDP: applied to the encoded images, texts and image ids
         "Symmetric InfoNCE on the projection cosines, same-image pairs masked: dict(loss, pos_sim, tau)."
         return _info_nce(self, batch, gather)
+
+# %% ../../nbs/methods/relanchors.ipynb #945fbb4d
+@patch
+def patch_scores(self:ProjectionHeads,
+                 img:Tokens, # images from `encode_images`: raw tokens, projections in `pooled`
+                 txt:Tokens): # prompts from `encode_texts`: projections in `pooled`
+    "(n_img, N, n_txt) cosine of each image token's unit projection with each text's projection."
+    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    if txt.pooled.shape[-1] != self.config.d: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (d={self.config.d} projections)")
+    z = l2norm(self.img_head(img.x))                                      # (n_img, N, d)
+    return (z @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
 
 # %% ../../nbs/methods/relanchors.ipynb #e548b329
 @dataclass
@@ -266,3 +282,17 @@ class ASIF(nn.Module):
         if gather is not None: img, txt = gather(img), gather(txt)
         if self.training: self._add(img, txt)
         return dict(loss=self.stub * 0., n_anchors=torch.tensor(self.n_anchors))
+
+# %% ../../nbs/methods/relanchors.ipynb #4aa6c486
+@patch
+def patch_scores(self:ASIF,
+                 img:Tokens, # images from `encode_images` (raw tokens)
+                 txt:Tokens): # prompts from `encode_texts` (raw tokens)
+    "(n_img, N, n_txt) ASIF score of each image token, as a global feature, with each text."
+    n = self.n_anchors
+    if n == 0: raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with paired training tokens, or train it (one epoch fills the bank)")
+    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    k, p = min(self.config.k, n), self.config.p
+    vi = asif_sparsify(relative_representation(img.x, self.img_bank[:n]), k, p)      # (n_img, N, n)
+    vt = asif_sparsify(relative_representation(txt.pooled, self.txt_bank[:n]), k, p)  # (n_txt, n)
+    return (vi @ vt.T).masked_fill(~img.mask[..., None], float('-inf'))              # (n_img, N, n_txt)
