@@ -340,9 +340,6 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         saved = {**asdict(ExperimentConfig()), **saved}                # fields added since the run started take their defaults
         if saved != asdict(cfg): raise ConfigError(f"resume: {out} was started with another config; its experiment.json differs from this one")
     _barrier(world)                                                   # every rank has checked the folder before rank 0 writes
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     t_start = time.perf_counter(); set_seed(cfg.seed)
     if cfg.device: device = torch.device(cfg.device)
     elif world > 1 and torch.cuda.is_available(): device = torch.device(f'cuda:{torch.cuda.current_device()}')   # this rank's GPU
@@ -358,6 +355,9 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     eval_d = src['read'](split)
     val_d = src['read']('val') if split != 'val' and src['has_split']('val') else None
     times['data'] = time.perf_counter() - t
+    if main:                                                          # written once the data has loaded: bad data leaves no run behind
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     # 2. frozen encoders and the feature cache (end to end: each method builds and trains its own encoders)
     t = time.perf_counter()
     ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
