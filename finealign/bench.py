@@ -57,8 +57,9 @@ class SizedAligner:
     def __init__(self, name:str, # a registered aligner name
                  sizes:Callable, # (n_image_tokens, d) -> config overrides
                  seed:int=0, # seed of the random weights
+                 encode:bool=False, # score through `encode_images` / `encode_texts` inside each call (per-item work in the score)
                  **config): # further config overrides
-        self.name, self.sizes, self.seed, self.config, self.models = name, sizes, seed, config, {}
+        self.name, self.sizes, self.seed, self.encode, self.config, self.models = name, sizes, seed, encode, config, {}
     def model(self, img:Tokens):
         "The aligner for tokens shaped like `img`."
         key = (tuple(img.x.shape[1:]), str(img.x.device))
@@ -69,7 +70,9 @@ class SizedAligner:
                 m = create_aligner(self.name, **{**self.sizes(*img.x.shape[1:]), **self.config})
             self.models[key] = m.eval().requires_grad_(False).to(img.x.device)
         return self.models[key]
-    def similarity(self, img:Tokens, txt:Tokens): return self.model(img).similarity(img, txt)
+    def similarity(self, img:Tokens, txt:Tokens):
+        m = self.model(img)
+        return m.similarity(m.encode_images(img), m.encode_texts(txt)) if self.encode else m.similarity(img, txt)
     def pair_bytes(self, img:Tokens, txt:Tokens): return self.model(img).pair_bytes(img, txt)
     def __repr__(self): return f"SizedAligner({self.name!r})"
 
@@ -81,6 +84,7 @@ def _grm_sizes(n_tokens:int, d:int):
     return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)   # the paper's K: 5 for ViT grids, 50 for Swin's
 
 register_bench('grm', SizedAligner('grm', _grm_sizes));
+register_bench('pal', SizedAligner('relative_anchors', lambda n_tokens, d: dict(img_dim=d, txt_dim=d, K=512), encode=True));
 
 # %% ../nbs/bench.ipynb #aa20341b
 class BenchScore:

@@ -1,4 +1,4 @@
-"""The `finealign` command: `demo` compares VSE++, SCAN and CHAN on the synthetic scenes in minutes; `train` runs a documented experiment from a YAML or JSON config; `eval` scores a saved checkpoint on any split; `bench` times the evaluation engine against the per-caption loop.
+"""The `finealign` command: `demo` compares VSE++, SCAN, CHAN and PAL on the synthetic scenes in minutes; `train` runs a documented experiment from a YAML or JSON config; `eval` scores a saved checkpoint on any split; `bench` times the evaluation engine against the per-caption loop.
 
 Docs: https://finealign.github.io/finealign/cli.html.md"""
 
@@ -216,7 +216,8 @@ DEMO_CONFIG = dict(
     train=dict(epochs=12, batch_size=128, lr=0.001, lr_steps=[9]),
     methods=[dict(aligner='vse', config=dict(d=512, head='mlp')),
              dict(aligner='scan_t2i', config=dict(d=256), train=dict(epochs=6, batch_size=64, lr_steps=[4])),
-             dict(aligner='chan', config=dict(d=256), train=dict(epochs=6, batch_size=64, lr_steps=[4]))])
+             dict(aligner='chan', config=dict(d=256), train=dict(epochs=6, batch_size=64, lr_steps=[4])),
+             dict(aligner='relative_anchors', train=dict(lr=0.005, schedule='cosine', lr_steps=[], loss_warmup=False, warmup_epochs=0))])
 
 # %% ../nbs/cli.ipynb #5ac038a0
 def _has_split(jpath, s):
@@ -472,7 +473,7 @@ def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthe
                 max_images:int|None=None, # cap on images per split (quick runs)
                 seed:int=0, # seeds generation, initialisation and shuffling
                 device:str|None=None, # training device (default: cuda if available)
-                methods:tuple|None=None): # registered aligners to compare (default: the config's VSE++, SCAN t→i, CHAN)
+                methods:tuple|None=None): # registered aligners to compare (default: the config's VSE++, SCAN t→i, CHAN, PAL)
     "`DEMO_CONFIG` with the demo command's flags applied."
     cfg = copy.deepcopy(DEMO_CONFIG)
     if methods is not None: cfg = apply_overrides(cfg, [('methods', ','.join(methods))])
@@ -480,7 +481,7 @@ def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthe
         m.setdefault('train', {}); m.setdefault('config', {})
         m['train'].update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr).items() if v is not None})
         if epochs is not None: m['train']['lr_steps'] = [int(epochs * 0.75)]
-        if d is not None: m['config']['d'] = d
+        if d is not None and hasattr(get_aligner_config(m['aligner']), 'd'): m['config']['d'] = d   # PAL has K anchors, no width d
         if head is not None and m['aligner'] == 'vse': m['config']['head'] = head
     cfg.update(data=data or 'scenes', split=split, image_level=image_level, max_images=max_images, seed=seed, device=device, scenes=scenes or {})
     return cfg
@@ -630,7 +631,7 @@ def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is re
 def _parser():
     p = argparse.ArgumentParser(prog='finealign', description='Fine-grained image-text alignment: derive, train, evaluate.')
     sub = p.add_subparsers(dest='command', required=True)
-    d = sub.add_parser('demo', help='VSE++, SCAN and CHAN on the synthetic scenes (or --data): features, training, evaluation, report')
+    d = sub.add_parser('demo', help='VSE++, SCAN, CHAN and PAL on the synthetic scenes (or --data): features, training, evaluation, report')
     d.add_argument('--data', default=None, help='Karpathy-layout dataset folder (default: the synthetic scenes)')
     d.add_argument('--split', default=None, help="evaluation split (default: 'test' for the scenes, 'val' for --data)")
     d.add_argument('--out', default='runs/demo', help='report folder (replaced on every run)')
@@ -642,7 +643,7 @@ def _parser():
     d.add_argument('--max-images', type=int, default=None, help='cap on images per split (quick runs)')
     d.add_argument('--seed', type=int, default=0)
     d.add_argument('--device', default=None)
-    d.add_argument('--methods', default=None, help="comma-separated registered aligners to compare (default: vse,scan_t2i,chan)")
+    d.add_argument('--methods', default=None, help="comma-separated registered aligners to compare (default: vse,scan_t2i,chan,relative_anchors)")
     d.add_argument('--d', type=int, default=None, help="embedding width of every method (default: the demo config's)")
     d.add_argument('--no-progress', action='store_true')
     t = sub.add_parser('train', help='run an experiment config (YAML or JSON); any setting can be changed with --dotted.key value',
