@@ -23,9 +23,9 @@ from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 
 # %% auto #0
 __all__ = ['PROMPTS', 'ZERO_SHOT_TASKS', 'check_templates', 'class_prompts', 'ClassText', 'class_text_tokens', 'class_scores',
-           'topk_accuracy', 'zero_shot_classification', 'patch_class_scores', 'upsample_scores', 'confusion_matrix',
-           'iou_per_class', 'segmentation_metrics', 'zero_shot_segmentation', 'load_zero_shot_task', 'prompt_set_name',
-           'evaluate_zero_shot']
+           'topk_accuracy', 'zero_shot_classification', 'patch_class_scores', 'interpolation_matrix', 'upsample_scores',
+           'confusion_matrix', 'iou_per_class', 'segmentation_metrics', 'zero_shot_segmentation', 'load_zero_shot_task',
+           'prompt_set_name', 'evaluate_zero_shot']
 
 # %% ../nbs/zeroshot.ipynb #8ca0abbd
 PROMPTS = {
@@ -216,14 +216,35 @@ def patch_class_scores(aligner, # has `encode_images`, `encode_texts` and `patch
     return out
 
 # %% ../nbs/zeroshot.ipynb #802a0344
+def interpolation_matrix(n_in:int, # grid length (h or w)
+                         n_out:int, # output length (H or W)
+                         mode:str='bilinear'): # 'bilinear' (align_corners=False) or 'nearest', as `F.interpolate`
+    "`(n_out, n_in)` weights of 1-D resampling: output `i` = `sum_j M[i, j] * input[j]`."
+    if mode not in ('bilinear', 'nearest'): raise ConfigError(f"mode={mode!r}; expected 'bilinear' or 'nearest'")
+    dst, rows = torch.arange(n_out, dtype=torch.float64), torch.arange(n_out)
+    M = torch.zeros(n_out, n_in, dtype=torch.float64)
+    if mode == 'nearest':
+        M[rows, (dst * (n_in / n_out)).floor().long().clamp(max=n_in - 1)] = 1.
+        return M.float()
+    src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)                              # grid position of each output
+    i0 = src.floor().long().clamp(max=n_in - 1); i1 = (i0 + 1).clamp(max=n_in - 1)
+    lam = src - i0
+    M.index_put_((rows, i0), 1 - lam, accumulate=True); M.index_put_((rows, i1), lam, accumulate=True)
+    return M.float()
+
+def _upsample_hwc(scores:torch.Tensor, size:tuple, mode:str):
+    "`(H, W, C)` resampled scores of an `(h, w, C)` grid: two matrix products (see `interpolation_matrix`)."
+    s = torch.as_tensor(scores).float()
+    h, w, C = s.shape
+    Wy, Wx = interpolation_matrix(h, size[0], mode), interpolation_matrix(w, size[1], mode)   # (H, h), (W, w)
+    rows = (Wy @ s.reshape(h, w * C)).reshape(size[0], w, C)                                 # (H, w, C)
+    return torch.matmul(Wx, rows)                                                            # (H, W, C)
+
 def upsample_scores(scores:torch.Tensor, # (h, w, C) scores of one image
                     size:tuple, # (H, W) mask size
                     mode:str='bilinear'): # 'bilinear' (align_corners=False) or 'nearest'
     "The `(C, H, W)` score maps at mask resolution."
-    if mode not in ('bilinear', 'nearest'): raise ConfigError(f"mode={mode!r}; expected 'bilinear' or 'nearest'")
-    s = torch.as_tensor(scores).float().permute(2, 0, 1)[None]                         # (1, C, h, w)
-    kw = dict(align_corners=False) if mode == 'bilinear' else {}
-    return F.interpolate(s, size=tuple(size), mode=mode, **kw)[0]                     # (C, H, W)
+    return _upsample_hwc(scores, tuple(size), mode).permute(2, 0, 1)                        # (C, H, W)
 
 # %% ../nbs/zeroshot.ipynb #fa13c250
 def confusion_matrix(pred:torch.Tensor, # (…) predicted class per pixel
@@ -287,10 +308,10 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
         s, t = torch.as_tensor(scores[i]), np.asarray(masks[i])
         if s.ndim != 3 or s.shape[-1] != C: raise ShapeError(f"scores of image {i} have shape {tuple(s.shape)}, expected (h, w, {C})")
         t = torch.as_tensor(check_labels(t, C, void, f'mask {i}')).long()           # (H, W)
-        up = upsample_scores(s, t.shape, mode)                                        # (C, H, W)
-        if ignore_background: up[bg] = float('-inf')                                  # background cannot win
+        up = _upsample_hwc(s, tuple(t.shape), mode)                                   # (H, W, C)
+        if ignore_background: up[..., bg] = float('-inf')                             # background cannot win
         keep = ~torch.isin(t, bg) if ignore_background else torch.ones_like(t, dtype=torch.bool)  # (H, W)
-        conf += confusion_matrix(up.argmax(0)[keep], t[keep], C, void)
+        conf += confusion_matrix(up.argmax(-1)[keep], t[keep], C, void)
     metrics = segmentation_metrics(conf, background, classes)
     metrics.update(n_images=len(masks), background=list(background), void=void, ignore_background=ignore_background, mode=mode)
     return metrics, conf
