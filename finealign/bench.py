@@ -337,8 +337,7 @@ def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or
                    progress:bool=True):
     "Rows of ms per DecAlign training step for each variant and its ratio to the first, plus EM and Sinkhorn alone."
     from finealign.registry import create_aligner
-    from finealign.msa import synthetic_msa
-    from finealign.predict import _loader, _to
+    from finealign.msa import synthetic_msa, MSADataset, msa_collate
     from finealign.methods.decalign import fit_prototypes
     from finealign.ot import multi_marginal_sinkhorn
     sh = MSA_BENCH_SHAPES[shape] if isinstance(shape, str) and shape in MSA_BENCH_SHAPES else shape
@@ -348,7 +347,7 @@ def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or
     device = torch.device(device or 'cpu')
     B = sh['batch_size']
     split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']), tuple(sh['feature_dims']), seed=seed)['train']
-    batch = _to(next(iter(_loader(split, B))), device)
+    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in msa_collate([MSADataset(split)[i] for i in range(B)]).items()}
     def stepper(model):
         def step():
             model.zero_grad(set_to_none=True)

@@ -86,7 +86,7 @@ class ExperimentConfig:
     max_images: int|None = None                   # cap on images per split (quick runs)
     image_encoder: str = 'efficientnet_lite0.bundled'  # frozen image encoder, a `create_image_encoder` name
     image_level: str = 'head'                     # which of its features become tokens ('head', 'stride32', 'stride16')
-    text_encoder: str = 'minilm.bundled'          # frozen text encoder, a `create_text_encoder` name or folder
+    text_encoder: str = 'minilm.bundled'          # frozen text encoder, a `create_text_encoder` name or folder ('name@k': hidden state k)
     train: dict = field(default_factory=dict)     # `TrainConfig` fields shared by every method
     methods: list = field(default_factory=lambda: [dict(aligner='vse')])  # each dict(aligner, name=, config=, train=)
     seed: int = 0                                 # seeds data generation, initialisation and shuffling
@@ -95,7 +95,7 @@ class ExperimentConfig:
     finetune: dict|None = None                    # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
                                                   # (even {}): train the encoders with each method, end to end
     train_pairs: int|None = None                  # train on this many (image, caption) pairs: a seeded subset, nested across sizes
-    zeroshot: list = field(default_factory=list)  # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid')
+    zeroshot: list = field(default_factory=list)  # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid', 'scenes-cls', 'scenes-seg')
     zeroshot_templates: list = field(default_factory=lambda: ['single', 'ensemble'])  # prompt sets, each scored
 
 # %% ../nbs/cli.ipynb #f9665a7a
@@ -380,6 +380,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         label, ck = _label(name, aligner), out/'checkpoints'/name
         # 3. train on the cached tokens (resume: from the method's last checkpoint, when it has one)
         t = time.perf_counter()
+        set_seed(cfg.seed)                                            # every method starts from the same state: its result does not depend on the methods listed before it
         if ft is None: model = create_aligner(aligner, **{'img_dim': img_enc.dim, 'txt_dim': txt_enc.dim, **over})
         else:
             model = create_aligner('end_to_end', **end_to_end_config(ft, cfg.image_encoder, cfg.image_level, cfg.text_encoder, aligner, over, cfg.seed))
@@ -663,9 +664,9 @@ def _parser():
     e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None); e.add_argument('--text-encoder', default=None)
     e.add_argument('--max-images', type=int, default=None); e.add_argument('--device', default=None)
     e.add_argument('--no-progress', action='store_true')
-    z = sub.add_parser('zeroshot', help='zero-shot classification and segmentation of a saved checkpoint (ImageNet-sample, COCO-mini, CamVid)')
+    z = sub.add_parser('zeroshot', help='zero-shot classification and segmentation of a saved checkpoint (ImageNet-sample, COCO-mini, CamVid, the scenes)')
     z.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/flickr8k-pal/checkpoints/relative_anchors/last')
-    z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid', help="comma-separated tasks, each 'name' or 'name=folder'")
+    z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid', help="comma-separated tasks, each 'name' or 'name=folder' (also scenes-cls, scenes-seg)")
     z.add_argument('--templates', default='single,ensemble', help='comma-separated prompt sets (single, clip7, ensemble), each scored')
     z.add_argument('--out', default=None, help='report folder (default: runs/zeroshot/<method>)')
     z.add_argument('--image-encoder', default=None); z.add_argument('--image-level', default=None); z.add_argument('--text-encoder', default=None)

@@ -264,6 +264,9 @@ class TextEncoder(nn.Module):
                  max_len:int=64): # longest caption in word pieces; longer ones are truncated
         super().__init__()
         if pool not in ('mean', 'cls'): raise ConfigError(f"pool={pool!r} is not a text pooling; use 'mean' or 'cls'")
+        n_states = model.config.num_hidden_layers + 1                     # the embeddings, then one per layer
+        if layer is not None and not -n_states <= layer < n_states:
+            raise ConfigError(f"text layer {layer} is out of range: {name or type(model).__name__} has hidden states 0..{n_states - 1} (0: embeddings)")
         self.model, self.tokenizer, self.name, self.layer, self.pool = model, tokenizer, name, layer, pool
         self.max_len = min(max_len, getattr(tokenizer, 'model_max_length', max_len) or max_len)
         self.dim = model.config.hidden_size
@@ -340,8 +343,12 @@ def create_text_encoder(name_or_path:str|Path, # registered name, local folder, 
                         pool:str='mean', # 'mean' or 'cls'
                         max_len:int=64, # longest caption in word pieces
                         seed:int=0): # seed for random initialisation
-    "Build a `TextEncoder` offline from a registered name, a local folder or the local HF cache."
+    "Build a `TextEncoder` offline from a registered name, a local folder or the local HF cache; 'name@k' picks hidden state k."
     name = str(name_or_path)
+    base, at, k = name.rpartition('@')
+    if at and k.lstrip('-').isdigit():                                   # 'minilm.bundled@3': a layer given in the name
+        if layer is not None and layer != int(k): raise ConfigError(f"create_text_encoder({name!r}, layer={layer}): two different layers")
+        name, layer = base, int(k)
     if name in _TEXT_ENCODERS: model, tok = _seeded(seed, _TEXT_ENCODERS[name])
     else: model, tok = _load_hf(name, name)
     return TextEncoder(model, tok, name, layer, pool, max_len)

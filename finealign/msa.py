@@ -21,8 +21,8 @@ from .core import DataError, ConfigError, ShapeError, atomic_write
 # %% auto #0
 __all__ = ['SAFE_PICKLE_GLOBALS', 'NONFINITE_ACTIONS', 'SIMS_EDGES', 'MSA_METRICS', 'SafeUnpickler', 'load_pickle',
            'NonfiniteReport', 'count_nonfinite', 'MSASplit', 'read_mmsa', 'write_mmsa', 'synthetic_msa', 'MSADataset',
-           'msa_collate', 'weighted_f1', 'accuracy', 'pearson', 'mosi_metrics', 'sims_metrics', 'iemocap_metrics',
-           'msa_metrics']
+           'msa_collate', 'weighted_f1', 'accuracy', 'paired_predictions', 'pearson', 'mosi_metrics', 'sims_metrics',
+           'iemocap_metrics', 'msa_metrics']
 
 # %% ../nbs/msa.ipynb #17d2779c
 def _numpy_globals():
@@ -343,7 +343,8 @@ def _as_array(x, name:str):
     if x.dtype.kind not in 'biuf': raise DataError(f"{name} has dtype {x.dtype}, expected numbers")
     return x
 
-def _pair(preds, labels):
+def paired_predictions(preds, # predictions (tensor, array or list), any shape with one value per label
+                       labels): # true values, as many
     "Flatten predictions and labels to one float dtype (float32 stays float32, as in MMSA); check sizes and finiteness."
     p, y = _as_array(preds, 'preds').reshape(-1), _as_array(labels, 'labels').reshape(-1)
     if p.shape != y.shape: raise ShapeError(f"preds has {p.size} values but labels has {y.size}; expected one prediction per label")
@@ -369,7 +370,7 @@ def _round_acc(p, y, bound:float):
 def mosi_metrics(preds, # (N,) or (N, 1) predicted sentiment (tensor, array or list)
                  labels): # (N,) true sentiment in [-3, 3]
     "MOSI / MOSEI metrics as MMSA computes them (both Acc-2 conventions), plus DecAlign's names for the non-zero pair."
-    p, y = _pair(preds, labels)
+    p, y = paired_predictions(preds, labels)
     nz = y != 0
     non0_acc = accuracy(y[nz] > 0, p[nz] > 0) if nz.any() else float('nan')
     non0_f1 = weighted_f1(y[nz] > 0, p[nz] > 0) if nz.any() else float('nan')
@@ -389,7 +390,7 @@ def _buckets(x:np.ndarray, edges:tuple):
 def sims_metrics(preds, # (N,) or (N, 1) predicted sentiment
                  labels): # (N,) true sentiment in [-1, 1]
     "CH-SIMS metrics as MMSA computes them: 2/3/5-class accuracy, weighted F1 (2 classes), MAE and Corr on clipped values."
-    p, y = (np.clip(v, -1., 1.) for v in _pair(preds, labels))
+    p, y = (np.clip(v, -1., 1.) for v in paired_predictions(preds, labels))
     acc = {f'Mult_acc_{k}': accuracy(_buckets(y, e), _buckets(p, e)) for k, e in SIMS_EDGES.items()}
     return acc | {'F1_score': weighted_f1(_buckets(y, SIMS_EDGES[2]), _buckets(p, SIMS_EDGES[2])),
                   'MAE': float(np.mean(np.abs(p.astype(np.float64) - y))), 'Corr': pearson(p, y)}

@@ -13,7 +13,8 @@ from .core import Tokens, ShapeError, ConfigError, check_shape, masked_mean, mas
 
 # %% auto #0
 __all__ = ['POOLINGS', 'ANCHOR_INITS', 'relative_representation', 'asif_sparsify', 'asif_similarity', 'cap_pool',
-           'anchor_profile', 'token_profiles', 'init_anchors', 'linear_cka', 'cka_matrix', 'plot_cka']
+           'anchor_profile', 'token_profiles', 'init_anchors', 'linear_cka', 'cka_matrix', 'plot_cka',
+           'structure_regulariser']
 
 # %% ../nbs/relreps.ipynb #62e89b37
 def _check_anchors(anchors:torch.Tensor, d:int, name:str='anchors'):
@@ -177,3 +178,26 @@ def plot_cka(M:torch.Tensor, # (L_a, L_b) CKA values, e.g. from `cka_matrix`
             for j in range(M.shape[1]): ax.text(j, i, f"{M[i, j]:.2f}", ha='center', va='center', fontsize=7, color='w' if M[i, j] < 0.6 else 'k')
     ax.set_title(title); ax.figure.colorbar(im, ax=ax, fraction=0.05)
     return ax
+
+# %% ../nbs/relreps.ipynb #b33014f3
+def _neighbour_walk(A:torch.Tensor, tau:float):
+    A = l2norm(A.float()); A = A - A.mean(0, keepdim=True)              # unit, then centred over the batch
+    return torch.softmax(A @ A.T / tau, dim=-1)                          # (B, B) row-stochastic
+
+def structure_regulariser(original:torch.Tensor, # (B, D) frozen features of a batch
+                          aligned:torch.Tensor, # (B, d) the same items after the trained map
+                          levels:int=1, # random-walk steps compared, 1..L
+                          tau:float=0.07): # temperature of the soft neighbours
+    "STRUCTURE's regulariser: the mean Jensen–Shannon divergence between the soft-neighbour walks of both sides (scalar)."
+    if original.ndim != 2 or aligned.ndim != 2 or len(original) != len(aligned):
+        raise ShapeError(f"original {tuple(original.shape)} and aligned {tuple(aligned.shape)}: expected (B, D) and (B, d), same B")
+    if len(original) < 2: raise ShapeError(f"a batch of {len(original)}: STRUCTURE compares neighbours, it needs at least 2")
+    if levels < 1: raise ConfigError(f"levels={levels}; expected >= 1")
+    P, Q = _neighbour_walk(original.detach(), tau), _neighbour_walk(aligned, tau)   # (B, B) each
+    Pl, Ql, total = P, Q, 0.
+    for l in range(1, levels + 1):
+        if l > 1: Pl, Ql = Pl @ P, Ql @ Q
+        M = (Pl + Ql) / 2
+        js = 0.5 * (torch.xlogy(Pl, Pl) - torch.xlogy(Pl, M) + torch.xlogy(Ql, Ql) - torch.xlogy(Ql, M)).sum(-1)   # (B,)
+        total = total + js.mean()
+    return total / levels

@@ -21,7 +21,8 @@ from .scenes import load_scene_annotations
 
 # %% auto #0
 __all__ = ['IMAGENET_RENAMES', 'check_classes', 'check_labels', 'ClassificationData', 'load_classification', 'SegmentationData',
-           'rle_string_to_counts', 'rle_decode', 'coco_instance_mask', 'coco_semantic_mask', 'load_segmentation']
+           'rle_string_to_counts', 'rle_decode', 'coco_instance_mask', 'coco_semantic_mask', 'load_segmentation',
+           'load_scene_classification']
 
 # %% ../nbs/segdata.ipynb #1320eaaf
 def check_classes(classes:list, # class names, one per label
@@ -302,3 +303,13 @@ def load_segmentation(root:str|Path, # the dataset folder
     try: inspect.signature(reader).bind(root, **kwargs)
     except TypeError as e: raise ConfigError(f"load_segmentation(..., {name!r}): {e}; options: {list(inspect.signature(reader).parameters)[1:]}") from None
     return reader(root, **kwargs)
+
+# %% ../nbs/segdata.ipynb #16569e1d
+def load_scene_classification(root:str|Path, # a folder written by `finealign.scenes.generate_scenes`
+                              split:str|None='test'): # 'train', 'val', 'test', or None for all
+    "The scenes of `split` as a `ClassificationData`: the label of an image is the shape of its largest object."
+    root, ann = Path(root), load_scene_annotations(root)
+    recs = [r for r in ann['images'] if split is None or r['split'] == split]
+    if not recs: raise DataError(f"{root}: no images in split {split!r}")
+    names = list(ann['class_names'])
+    return ClassificationData([root/'images'/r['filename'] for r in recs], [r['labels']['label'] for r in recs], names, names, [], root)

@@ -7,6 +7,7 @@ Docs: https://finealign.github.io/finealign/zeroshot.html.md"""
 
 # %% ../nbs/zeroshot.ipynb #3f291cb3
 from __future__ import annotations
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,7 +19,8 @@ from fastprogress.fastprogress import progress_bar
 from pathlib import Path
 
 from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir
-from .segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation
+from .segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation, load_scene_classification
+from .scenes import SceneConfig, generate_scenes, scenes_dir
 from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 
 # %% auto #0
@@ -317,27 +319,38 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
     return metrics, conf
 
 # %% ../nbs/zeroshot.ipynb #fb1e5346
-ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data, segmentation format)
-    'imagenet-sample': ('classification', 'imagenet-sample', None),
-    'coco-mini': ('segmentation', 'coco-mini', 'coco'),
-    'camvid': ('segmentation', 'camvid', 'camvid'),
+ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data or None for the generated scenes, reader of the folder)
+    'imagenet-sample': ('classification', 'imagenet-sample', load_classification),
+    'coco-mini': ('segmentation', 'coco-mini', lambda root: load_segmentation(root, 'coco')),
+    'camvid': ('segmentation', 'camvid', lambda root: load_segmentation(root, 'camvid')),
+    'scenes-cls': ('classification', None, lambda root: load_scene_classification(root, 'test')),
+    'scenes-seg': ('segmentation', None, lambda root: load_segmentation(root, 'scenes', split='test')),
 }
+
+def _task_folder(task:str):
+    "(name, protocol, reader, root, cache tag) of a task; the default scenes are generated into the cache on first use."
+    name, _, folder = str(task).partition('=')
+    if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
+    kind, sub, reader = ZERO_SHOT_TASKS[name]
+    if folder: root = Path(folder)
+    elif sub is None: root = generate_scenes(scenes_dir(), SceneConfig(), progress=False)
+    else: root = shared_data_dir(sub)
+    if root is None or not root.is_dir():
+        raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
+                        f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
+    # cache entries are keyed by file names, which generated scenes and user folders can share: name the folder in the key
+    tag = 'zeroshot' if sub and not folder else f"zeroshot@{zlib.crc32(str(root.resolve()).encode()):08x}"
+    return name, kind, reader, root, tag
 
 def load_zero_shot_task(task:str, # a `ZERO_SHOT_TASKS` name, or 'name=folder' to read that task's format from another folder
                         max_images:int|None=None): # keep the first images only (quick checks)
     "(name, protocol, data) of a zero-shot task: its `ClassificationData` or `SegmentationData`."
-    name, _, folder = str(task).partition('=')
-    if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
-    kind, sub, fmt = ZERO_SHOT_TASKS[name]
-    root = Path(folder) if folder else shared_data_dir(sub)
-    if root is None or not root.is_dir():
-        raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
-                        f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
-    data = load_classification(root) if kind == 'classification' else load_segmentation(root, fmt)
+    name, kind, reader, root, _ = _task_folder(task)
+    data = reader(root)
     if max_images is not None: data = data.subset(range(min(max_images, len(data))))
     return name, kind, data
 
-# %% ../nbs/zeroshot.ipynb #880a1779
+# %% ../nbs/zeroshot.ipynb #05827167
 def prompt_set_name(templates): # a `PROMPTS` name or a list of templates
     "How a prompt set is named in metric keys: its `PROMPTS` name, or 'custom<n>' for a list of n templates."
     return templates if isinstance(templates, str) else f"custom{len(check_templates(templates))}"
@@ -357,7 +370,7 @@ def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classificatio
     for task in tasks:
         name, kind, data = load_zero_shot_task(task, max_images)
         if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)): continue   # a dash in the tables
-        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)
+        img = cached_image_tokens(data.images, img_enc, cache, name, _task_folder(task)[-1], progress=progress)
         for t in templates:
             tt, tag = check_templates(t), prompt_set_name(t)
             prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)

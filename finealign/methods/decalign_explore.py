@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from ..core import ShapeError, ConfigError, DataError, l2norm
-from ..msa import MSASplit, MSADataset, msa_collate, _pair
+from ..msa import MSASplit, MSADataset, msa_collate, paired_predictions
 from .decalign import DecAlign, MODALITIES, fit_prototypes, prototype_ot_loss, sentiment_bins
 
 # %% auto #0
@@ -197,7 +197,7 @@ def sentiment_confusion(preds, # (N,) or (N, 1) predicted sentiment scores (tens
                         labels): # (N,) true scores in [-3, 3]
     "(7, 7) int64 counts: rows the label's Acc-7 bin (−3..3), columns the prediction's."
     if np.ndim(preds) == 2 and np.shape(preds)[1] != 1: raise ShapeError(f"preds has shape {np.shape(preds)}: expected (N,) regression scores, not class logits")
-    p, y = (sentiment_bins(torch.from_numpy(np.ascontiguousarray(v))).numpy() for v in _pair(preds, labels))
+    p, y = (sentiment_bins(torch.from_numpy(np.ascontiguousarray(v))).numpy() for v in paired_predictions(preds, labels))
     return np.bincount(7 * y + p, minlength=49).reshape(7, 7)
 
 def per_class_accuracy(cm:np.ndarray): # (C, C) counts, rows the true class

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from ..core import Tokens, ConfigError, ShapeError, l2norm
 from ..registry import register_aligner
 from ..losses import info_nce_loss
-from ..relreps import POOLINGS, anchor_profile, token_profiles, init_anchors, relative_representation, asif_sparsify
+from ..relreps import POOLINGS, anchor_profile, token_profiles, init_anchors, relative_representation, asif_sparsify, structure_regulariser
 
 # %% auto #0
 __all__ = ['RelAnchorsConfig', 'RelativeAnchors', 'HeadConfig', 'ProjectionHeads', 'AsifConfig', 'ASIF']
@@ -60,10 +60,15 @@ def _tau_of(module):
     if module.log_inv_tau is None: return module.config.tau
     return module.log_inv_tau.clamp(max=math.log(100.)).neg().exp()
 
-def _info_nce(aligner, batch:dict, gather=None):
-    "Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image pairs masked."
+def _encode_batch(aligner, batch:dict, gather=None):
+    "The batch's encoded images, texts and image ids (gathered across ranks under DDP)."
     img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
+    return img, txt, ids
+
+def _info_nce(aligner, batch:dict, gather=None, encoded=None):
+    "Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image pairs masked."
+    img, txt, ids = encoded or _encode_batch(aligner, batch, gather)
     sims = aligner.similarity(img, txt)                                                  # (B, B), global B under DDP
     tau = _tau_of(aligner)
     return dict(loss=info_nce_loss(sims, ids, tau), pos_sim=sims.diagonal().mean().detach(), tau=torch.as_tensor(tau).detach())
@@ -150,22 +155,28 @@ class HeadConfig:
     hidden: int = 1024        # hidden width of the MLP heads (ours)
     tau: float = 0.07         # InfoNCE temperature (as PAL's)
     learn_tau: bool = False   # also learn tau, CLIP-style
+    structure_weight: float = 0.0  # STRUCTURE's lambda (LinearRS / MLPRS: 10); 0 = plain heads
+    structure_levels: int = 1      # random-walk levels of the regulariser (STRUCTURE's default: 1)
 
 def _head(in_dim:int, d:int, kind:str, hidden:int):
     "A linear map, or Linear-GELU-Linear, from `in_dim` to `d`."
     if kind == 'linear': return nn.Linear(in_dim, d)
     return nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Linear(hidden, d))
 
+@register_aligner('linear_rs_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, structure_weight=10.0))
 @register_aligner('mlp_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, head='mlp', hidden=32))
 @register_aligner('linear_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16))
+@register_aligner('mlp_rs', HeadConfig(head='mlp', structure_weight=10.0))
+@register_aligner('linear_rs', HeadConfig(structure_weight=10.0))
 @register_aligner('mlp_head', HeadConfig(head='mlp'))
 @register_aligner('linear_head', HeadConfig())
 class ProjectionHeads(nn.Module):
     "Linear or MLP heads on the frozen pooled features; a pair scores the cosine of the two projections."
     def __init__(self, config:HeadConfig):
         super().__init__()
-        _positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden'); _positive(config, 'tau')
+        _positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels'); _positive(config, 'tau')
         if config.head not in ('linear', 'mlp'): raise ConfigError(f"HeadConfig.head={config.head!r}; expected 'linear' or 'mlp'")
+        if config.structure_weight < 0: raise ConfigError(f"HeadConfig.structure_weight={config.structure_weight}; expected >= 0")
         self.config = config
         self.img_head = _head(config.img_dim, config.d, config.head, config.hidden)
         self.txt_head = _head(config.txt_dim, config.d, config.head, config.hidden)
@@ -195,9 +206,15 @@ class ProjectionHeads(nn.Module):
 
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
              max_violation:bool=False, # ignored (InfoNCE)
-             gather=None): # DDP: applied to the encoded images, texts and image ids
-        "Symmetric InfoNCE on the projection cosines, same-image pairs masked: dict(loss, pos_sim, tau)."
-        return _info_nce(self, batch, gather)
+             gather=None): # DDP: applied to the encoded images, texts and image ids (and the frozen features)
+        "Symmetric InfoNCE on the projection cosines, same-image pairs masked, plus STRUCTURE's term when weighted: dict(loss, pos_sim, tau[, structure])."
+        img, txt, ids = _encode_batch(self, batch, gather)
+        out = _info_nce(self, batch, encoded=(img, txt, ids))
+        if not self.config.structure_weight: return out
+        g, c = gather or (lambda t: t), self.config
+        reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels, c.tau)       # frozen (B, D_v), mapped (B, d)
+               + structure_regulariser(g(batch['text'].pooled), txt.pooled, c.structure_levels, c.tau)) / 2
+        return {**out, 'loss': out['loss'] + self.config.structure_weight * reg, 'structure': reg.detach()}
 
 # %% ../../nbs/methods/relanchors.ipynb #945fbb4d
 @patch

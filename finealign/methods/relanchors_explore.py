@@ -15,7 +15,7 @@ from ..relreps import relative_representation
 from .laps.explore import _grid_of, _show, _extent
 
 # %% auto #0
-__all__ = ['anchor_overlap', 'overlap_stats', 'cap_attention', 'shared_anchors', 'plot_anchor_maps']
+__all__ = ['anchor_overlap', 'overlap_stats', 'cap_attention', 'shared_anchors', 'plot_anchor_maps', 'layer_cka']
 
 # %% ../../nbs/methods/relanchors_explore.ipynb #a7e57016
 def anchor_overlap(h_a:torch.Tensor, # (n, K) profiles of one modality
@@ -89,3 +89,34 @@ def plot_anchor_maps(image, # PIL image or (H, W, 3) array
         ax.tick_params(axis='x', labelsize=6); ax.set_xlim(0, 1)
     fig.tight_layout()
     return fig
+
+# %% ../../nbs/methods/relanchors_explore.ipynb #9ace9586
+def layer_cka(images:list, # n image files
+              captions:list, # n captions: `captions[i]` describes `images[i]`
+              image_encoder:str='efficientnet_lite0.bundled', # a `create_image_encoder` name
+              image_levels=('stride8', 'stride16', 'stride32', 'head'), # its feature levels: the rows
+              text_encoder:str='minilm.bundled', # a `create_text_encoder` name
+              text_layers=None, # hidden-state indices, the columns (None: all, 0 = the embeddings)
+              batch_size:int=64, # images or captions per encoder call
+              progress:bool=True): # progress bars over levels and layers
+    "`(L_img, L_txt)` linear CKA between the pooled features of every image level and text layer on n pairs, and the row and column names."
+    from fastprogress.fastprogress import progress_bar
+    from finealign.data import load_image, eval_transform
+    from finealign.encoders import create_image_encoder, create_text_encoder
+    from finealign.relreps import cka_matrix
+    if len(images) != len(captions): raise ShapeError(f"{len(images)} images for {len(captions)} captions: layer_cka needs n pairs")
+    if len(images) < 2: raise ShapeError(f"{len(images)} pair(s): CKA needs at least 2")
+    if text_layers is None: text_layers = range(create_text_encoder(text_encoder).model.config.num_hidden_layers + 1)
+    steps = lambda it: progress_bar(list(it), leave=False) if progress else it
+    img_feats, txt_feats = [], []
+    with torch.no_grad():
+        for level in steps(image_levels):
+            enc = create_image_encoder(image_encoder, feature_level=level).eval()
+            tfm = eval_transform(enc.input_size[-1], enc.mean, enc.std)
+            img_feats.append(torch.cat([enc(torch.stack([tfm(load_image(p)) for p in images[i:i + batch_size]])).pooled
+                                        for i in range(0, len(images), batch_size)]).double())           # (n, D_level)
+        for k in steps(text_layers):
+            enc = create_text_encoder(text_encoder, layer=int(k))
+            txt_feats.append(torch.cat([enc.encode(list(captions[i:i + batch_size])).pooled
+                                        for i in range(0, len(captions), batch_size)]).double())        # (n, D)
+    return cka_matrix(img_feats, txt_feats, progress=False), [str(l) for l in image_levels], [f'L{int(k)}' for k in text_layers]
