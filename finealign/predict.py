@@ -16,11 +16,12 @@ from fastprogress.fastprogress import progress_bar
 
 from .core import ConfigError, DataError, set_seed, atomic_write
 from .registry import create_aligner, save_pretrained
-from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa
+from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
 
 # %% auto #0
-__all__ = ['PredictorTrainConfig', 'predict', 'evaluate_predictor', 'fit_predictor', 'pooled_features', 'ridge_predictions',
-           'standardise', 'MSAExperiment', 'check_msa_experiment', 'run_msa_experiment', 'msa_table']
+__all__ = ['PredictorTrainConfig', 'predict', 'evaluate_predictor', 'predictor_param_groups', 'fit_predictor', 'pooled_features',
+           'ridge_predictions', 'standardise', 'MSAExperiment', 'check_msa_experiment', 'run_msa_experiment',
+           'msa_table']
 
 # %% ../nbs/predict.ipynb #e27e9fc2
 @dataclass
@@ -28,6 +29,8 @@ class PredictorTrainConfig:
     max_epochs: int = 18            # MOSI: 18
     batch_size: int = 32            # MOSI: 32
     lr: float = 6e-5                # Adam learning rate (MOSI: 6e-5)
+    text_lr: float|None = None      # learning rate of a fine-tuned text encoder (`text_backbone.*`; the code's
+                                    # bert_learning_rate, MOSEI 1e-5); None: `lr`
     weight_decay: float = 0.005
     grad_clip: float = 0.6          # max global gradient norm (0: off)
     patience: int = 6               # early stopping: epochs without a better selection score (MOSI: 6)
@@ -79,6 +82,14 @@ def evaluate_predictor(model, # a predictor
 # %% ../nbs/predict.ipynb #d1239174
 _LOWER_IS_BETTER = ('loss', 'MAE')  # selection metrics where lower wins
 
+def predictor_param_groups(model:torch.nn.Module, # a predictor, maybe with a `text_backbone`
+                           cfg:PredictorTrainConfig): # `lr` and `text_lr`
+    "Adam parameter groups: the text encoder's parameters at `text_lr` (when set), the others at `lr`."
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    text = [p for n, p in named if n.startswith('text_backbone.')]
+    if cfg.text_lr is None or not text: return [dict(params=[p for _, p in named], lr=cfg.lr)]
+    return [dict(params=[p for n, p in named if not n.startswith('text_backbone.')], lr=cfg.lr), dict(params=text, lr=cfg.text_lr)]
+
 def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
                   train:MSASplit, # the training clips
                   valid:MSASplit, # the validation clips (selection, scheduler, early stopping)
@@ -90,7 +101,7 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     _check(cfg, train)
     device = torch.device(device or 'cpu'); model.to(device)
     higher = cfg.select not in _LOWER_IS_BETTER
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(predictor_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='max' if higher else 'min', factor=cfg.lr_decay, patience=cfg.scheduler_patience)
     out = Path(out_dir) if out_dir else None
     if out: out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
@@ -178,6 +189,7 @@ class MSAExperiment:
     eval_split: str = 'valid'       # the split the table reports ('test' where you have it)
     standardise: tuple = ()         # modalities to standardise ('audio', 'vision')
     clip_pct: float = 0.0           # percentile clipping before standardising (0: off)
+    nonfinite: str = 'raise'        # non-finite feature values in the pickle: 'raise', 'keep' or 'zero' (the code's loader; always reported)
     train: dict = field(default_factory=dict)  # `PredictorTrainConfig` fields shared by every method
     methods: list = field(default_factory=lambda: [dict(model='decalign_tiny')])  # each dict(model, name=, config=, train=); model 'ridge' too
     seeds: tuple = (1111, 1112, 1113, 1114, 1115)
@@ -191,6 +203,7 @@ def check_msa_experiment(exp:MSAExperiment, # the experiment
     "Raise ConfigError on an unknown model, config field or recipe field, before any work starts."
     from finealign.registry import list_aligners, get_aligner_config, config_from_dict
     if not exp.methods: raise ConfigError(f"{where}: methods is empty")
+    if exp.nonfinite not in NONFINITE_ACTIONS: raise ConfigError(f"{where}: nonfinite={exp.nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
     config_from_dict(PredictorTrainConfig, dict(exp.train), where=f"{where}: train")
     for k, m in enumerate(exp.methods):
         at = f"{where}: methods[{k}]"
@@ -225,7 +238,7 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
     if out and not (resume or overwrite) and any(Path(out).glob('checkpoints/*/seed*/result.json')):
         raise ConfigError(f"{out} holds finished seeds: pass resume=True (--resume) to reuse them or overwrite=True (--overwrite) to start again")
     if splits is None:
-        splits = synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data)
+        splits = synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data, nonfinite=exp.nonfinite)
     for k in ('train', 'valid', exp.eval_split):
         if k not in splits: raise DataError(f"{exp.data}: no '{k}' split (have {sorted(splits)})")
     if exp.standardise: splits = standardise(splits, tuple(exp.standardise), exp.clip_pct or None)

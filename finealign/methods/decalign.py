@@ -17,6 +17,7 @@ from fastcore.basics import patch
 
 from ..core import ConfigError, ShapeError, DataError, masked_mean, l2norm
 from ..registry import register_aligner
+from ..encoders import create_text_encoder
 from ..gmm import fit_gmm
 from ..ot import w2_cost_matrix, joint_cost, multi_marginal_sinkhorn, entropic_ot_loss
 from ..mmd import moment_loss, mmd_loss
@@ -285,6 +286,8 @@ class DecAlignConfig:
     beta: float|None = None             # weight of L_homo (paper 0.05; code MOSI 0)
     ct_weight: float|None = None        # weight of L_CT (paper: not given, 0.01 ours; code MOSI 0)
     time_align: str|None = None         # 'resample' (paper, to common_len) or 'none' (code)
+    text_encoder: str|None = None       # MMSA's BERT ids in: a `create_text_encoder` name or folder (a local bert-base-uncased),
+                                        # fine-tuned with the model as the code does; None: text features in
 
 # %% ../../nbs/methods/decalign.ipynb #29ea8179
 _CHOICES = {'mode': MODES, 'ortho_form': ORTHO_FORMS, 'cost_reduction': ('sum', 'mean'), 'ot_entropy': ('paper', 'code'),
@@ -328,8 +331,8 @@ def _inputs(batch:dict, cfg:DecAlignConfig):
         if k not in batch: raise ShapeError(f"batch has no '{k}': DecAlign needs {MODALITIES} (batch keys: {sorted(map(str, batch))})")
         x = batch[k]
         if torch.is_tensor(x) and not x.is_floating_point() and x.ndim == 3 and x.shape[1] == 3:
-            raise ConfigError(f"batch['{k}'] holds integer token ids {tuple(x.shape)} (MMSA's BERT rows); DecAlign here reads "
-                              "features (B, L, d): encode the ids with a text encoder first")
+            raise ConfigError(f"batch['{k}'] holds integer token ids {tuple(x.shape)} (MMSA's BERT rows); build DecAlign with "
+                              "text_encoder=<a local BERT folder or name> to fine-tune one on them, or pass text features (B, L, d)")
         if not torch.is_tensor(x) or not x.is_floating_point() or x.ndim != 3:
             raise ShapeError(f"batch['{k}'] must be a float tensor (B, L, d), got {tuple(getattr(x, 'shape', ()))} {getattr(x, 'dtype', type(x).__name__)}")
         if x.shape[2] != cfg.feature_dims[j]:
@@ -365,12 +368,26 @@ class DecAlign(nn.Module):
         self.pde = nn.ModuleList(distribution_encoder(D, cfg.pde_dim, cfg.pde_dropout) for _ in range(M))
         self.head = PredictionHead((2 if cfg.fuse_common else 1) * M * D, cfg.n_classes, cfg.output_dropout)
         self.text_drop = nn.Dropout(cfg.text_dropout)
+        self.text_backbone = create_text_encoder(cfg.text_encoder) if cfg.text_encoder else None   # fine-tuned with the rest
+        if self.text_backbone is not None and self.text_backbone.dim != cfg.feature_dims[0]:
+            raise ConfigError(f"DecAlignConfig.feature_dims[0]={cfg.feature_dims[0]}, but the text encoder {cfg.text_encoder!r} "
+                              f"gives {self.text_backbone.dim}-d tokens")
+
+    def _text_tokens(self, batch:dict):
+        "The batch with its BERT rows (B, 3, L) replaced by the text encoder's tokens (B, L, d) and their mask."
+        ids = batch.get('text') if isinstance(batch, dict) else None
+        if not torch.is_tensor(ids) or ids.is_floating_point() or ids.ndim != 3 or ids.shape[1] != 3:
+            raise ShapeError(f"batch['text'] is {tuple(getattr(ids, 'shape', ()))} {getattr(ids, 'dtype', type(ids).__name__)}; with "
+                             f"text_encoder={self.config.text_encoder!r} DecAlign reads MMSA's BERT rows (B, 3, L): ids, mask, segments")
+        tok = self.text_backbone(ids[:, 0], ids[:, 1])                                   # Tokens (B, L, d), padding zero
+        return {**batch, 'text': tok.x, 'text_mask': tok.mask}
 
 # %% ../../nbs/methods/decalign.ipynb #56c11c0a
 @patch
 def forward(self:DecAlign, batch:dict): # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
     "dict(pred=(B,) or (B, C), final_rep (B, 6D), unique, common, masks (lists of M), pooled_unique, pooled_common (M, B, D))."
     cfg = self.config
+    if self.text_backbone is not None: batch = self._text_tokens(batch)
     xs, masks = _inputs(batch, cfg)
     xs[0] = self.text_drop(xs[0])
     feats = [p(x, m) for p, x, m in zip(self.proj, xs, masks)]                 # M × ((B, T_m, D), (B, T_m))
