@@ -18,6 +18,7 @@ from fastcore.basics import patch
 from ..core import ConfigError, ShapeError, DataError, masked_mean, l2norm
 from ..registry import register_aligner
 from ..encoders import create_text_encoder
+from .relanchors import ProjectionHeads, HeadConfig
 from ..gmm import fit_gmm
 from ..ot import w2_cost_matrix, joint_cost, multi_marginal_sinkhorn, entropic_ot_loss
 from ..mmd import moment_loss, mmd_loss
@@ -26,7 +27,7 @@ from ..mmd import moment_loss, mmd_loss
 __all__ = ['ORTHO_FORMS', 'MODES', 'MODE_DEFAULTS', 'MODALITIES', 'conv_mask', 'TemporalProjection', 'resample_time', 'Decoupler',
            'orthogonality_loss', 'FusionLayer', 'FusionEncoder', 'distribution_encoder', 'PredictionHead',
            'fit_prototypes', 'prototype_ot_loss', 'prototype_pull_loss', 'sentiment_bins', 'supcon_loss',
-           'DecAlignConfig', 'resolve_config', 'DecAlign']
+           'DecAlignConfig', 'resolve_config', 'DecAlign', 'DecAlignHeadsConfig', 'DecAlignHeads']
 
 # %% ../../nbs/methods/decalign.ipynb #0c182080
 def conv_mask(mask:torch.Tensor, # (B, L) bool, True = real step; real steps first
@@ -466,3 +467,42 @@ def _homo(self:DecAlign, out:dict, parts:dict):
     if cfg.mmd: parts['mmd'] = mmd_loss(z, cfg.mmd_bandwidth, cfg.mmd_unbiased)
     parts['homo'] = parts.get('sem', 0.) + parts.get('mmd', 0.)
     return parts['homo']
+
+# %% ../../nbs/methods/decalign.ipynb #b625fbb5
+@dataclass
+class DecAlignHeadsConfig(HeadConfig):
+    alpha: float = 0.05           # weight of L_hete = L_OT + L_Proto between the two modalities' projections
+    beta: float = 0.05            # weight of L_homo = L_sem + L_MMD
+    n_prototypes: int = 8         # K per modality (ours: no classes to match)
+    gmm_iters: int = 5            # EM rounds per batch (code)
+    gmm_var_floor: float = 1e-4   # (code)
+    ot_eps: float = 0.1           # λ (code)
+    ot_iters: int = 50            # Sinkhorn rounds (code)
+    mmd_bandwidth: float = 1.0    # (code)
+
+@register_aligner('mlp_head_decalign', DecAlignHeadsConfig(head='mlp'))
+@register_aligner('linear_head_decalign', DecAlignHeadsConfig())
+@register_aligner('linear_head_decalign_tiny', DecAlignHeadsConfig(img_dim=8, txt_dim=6, d=16, n_prototypes=3))
+class DecAlignHeads(ProjectionHeads):
+    "Projection heads trained with InfoNCE plus DecAlign's heterogeneity and homogeneity losses between the modalities."
+    def __init__(self, config:DecAlignHeadsConfig):
+        super().__init__(config)
+        if config.alpha < 0 or config.beta < 0: raise ConfigError(f"DecAlignHeadsConfig: alpha={config.alpha}, beta={config.beta}; expected >= 0")
+        if config.n_prototypes < 1: raise ConfigError(f"DecAlignHeadsConfig.n_prototypes={config.n_prototypes}; expected >= 1")
+
+    def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
+             max_violation:bool=False, # ignored (InfoNCE)
+             gather=None): # DDP: InfoNCE over the global batch; the regularisers use this rank's batch
+        "dict(loss, pos_sim, tau, infonce, hetero, homo): InfoNCE plus α L_hete + β L_homo, the parts unweighted."
+        c, out = self.config, super().loss(batch, max_violation, gather)
+        x = torch.stack([self.encode_images(batch['image']).pooled, self.encode_texts(batch['text']).pooled])   # (2, B, d)
+        parts = dict(infonce=out['loss'].detach())
+        total = out['loss']
+        if c.alpha:
+            gmm = fit_prototypes(x, c.n_prototypes, c.gmm_iters, c.gmm_var_floor)
+            hete = prototype_pull_loss(x, gmm, 'mean') + prototype_ot_loss(gmm, c.ot_eps, c.ot_iters, 'mean', 1e-8, 'code')[0]
+            total, parts['hetero'] = total + c.alpha * hete, hete.detach()
+        if c.beta:
+            homo = moment_loss(list(x), 'code') + mmd_loss(list(x), c.mmd_bandwidth, False)
+            total, parts['homo'] = total + c.beta * homo, homo.detach()
+        return {**out, **parts, 'loss': total}
