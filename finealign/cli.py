@@ -281,7 +281,8 @@ def scene_metrics(model, # a trained aligner (eval mode, on `device`)
 # %% ../nbs/cli.ipynb #cc72dd13
 _NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t', 'scan_t2i_avg': 'SCAN t→i AVG', 'chan': 'CHAN', 'chan_lse': 'CHAN LSE',
           'laps': 'LAPS', 'laps_official': 'LAPS (released code)', 'relative_anchors': 'PAL', 'pal': 'PAL', 'pal_mean': 'PAL mean',
-          'pal_global': 'PAL global', 'linear_head': 'linear head', 'mlp_head': 'MLP head', 'asif': 'ASIF'}
+          'pal_global': 'PAL global', 'linear_head': 'linear head', 'mlp_head': 'MLP head', 'asif': 'ASIF',
+          'linear_rs': 'LinearRS', 'mlp_rs': 'MLPRS', 'linear_head_decalign': 'linear head + DecAlign losses'}
 
 def _label(name, aligner): return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner, aligner))
 
