@@ -7,13 +7,15 @@ Docs: https://finealign.github.io/finealign/train.html.md"""
 # %% ../nbs/train.ipynb #6164839c
 from __future__ import annotations
 import csv, json, math, os, random, signal, threading, time, warnings
-from contextlib import nullcontext
+from contextlib import nullcontext, contextmanager
+from functools import partial
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from fastprogress.fastprogress import master_bar, progress_bar
 from safetensors.torch import load_file
 
@@ -23,7 +25,8 @@ from .evaluate import evaluate_retrieval
 
 # %% auto #0
 __all__ = ['SELECT_ON_TEST', 'PairFeatures', 'TrainConfig', 'param_groups', 'lr_factor', 'set_lr', 'loss_weight', 'GatherLayer',
-           'pad_tokens', 'gather', 'init_distributed', 'plot_curves', 'fit']
+           'pad_tokens', 'gather', 'combine_moments', 'global_batch_norm', 'global_batch_norms', 'init_distributed',
+           'plot_curves', 'fit']
 
 # %% ../nbs/train.ipynb #2dfee992
 def _trim(text:Tokens):
@@ -157,6 +160,54 @@ def gather(obj): # Tokens or a tensor of this rank's shard
     out = [torch.zeros_like(obj) for _ in range(dist.get_world_size())]
     dist.all_gather(out, obj.contiguous())
     return torch.cat(out, 0)
+
+# %% ../nbs/train.ipynb #734fa404
+def combine_moments(counts, # (W,) values per channel on each rank
+                    means, # (W, C) per-rank channel means
+                    m2s): # (W, C) per-rank sums of squared deviations from those means
+    "Global `(mean, biased variance)` per channel, `(C,)` each, from per-rank counts, means and squared deviations."
+    n = counts[:, None]                                                   # (W, 1)
+    N = n.sum()
+    mean = (n * means).sum(0) / N                                         # (C,)
+    var = (m2s + n * (means - mean) ** 2).sum(0) / N                      # (C,)
+    return mean, var
+
+# %% ../nbs/train.ipynb #06e230da
+def global_batch_norm(bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (its weights and running statistics)
+                      x:torch.Tensor): # (b, C, *) this rank's shard
+    "`bn(x)` with the statistics of the global batch (every rank's shard) in training mode; plain `bn` otherwise."
+    plain = nn.modules.batchnorm._BatchNorm.forward
+    if not bn.training or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return plain(bn, x)
+    C = x.shape[1]
+    dims, shape = [0, *range(2, x.dim())], (1, C) + (1,) * (x.dim() - 2)
+    mean_r = x.mean(dims)                                                 # (C,)
+    stats = torch.cat([x.new_tensor([x.numel() / C]), mean_r, ((x - mean_r.view(shape)) ** 2).sum(dims)])   # (1 + 2C,)
+    every = torch.stack(GatherLayer.apply(stats))                         # (W, 1 + 2C)
+    mean, var = combine_moments(every[:, 0], every[:, 1:C + 1], every[:, C + 1:])
+    if bn.track_running_stats:                                            # as one process would update them
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            m = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
+            N = every[:, 0].sum()
+            bn.running_mean.lerp_(mean.detach(), m)
+            bn.running_var.lerp_(var.detach() * N / (N - 1).clamp(min=1), m)
+    y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + bn.eps)   # (b, C, *)
+    return y * bn.weight.view(shape) + bn.bias.view(shape) if bn.affine else y
+
+@contextmanager
+def global_batch_norms(model:nn.Module): # the model being trained
+    "Inside the context every plain BatchNorm layer of `model` runs `global_batch_norm`; a no-op without a process group."
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: yield; return
+    swapped, other = [], []
+    for name, m in model.named_modules():
+        if not isinstance(m, nn.modules.batchnorm._BatchNorm) or isinstance(m, nn.SyncBatchNorm): continue
+        if type(m).forward is nn.modules.batchnorm._BatchNorm.forward: m.forward = partial(global_batch_norm, m); swapped.append(m)
+        elif m.training: other.append(name)                               # e.g. timm's BatchNormAct2d: its own forward
+    if other: warnings.warn(f"under DDP these BatchNorm layers keep per-rank statistics (their class has its own forward): {other[:5]}"
+                            + (f" and {len(other) - 5} more" if len(other) > 5 else ''))
+    try: yield
+    finally:
+        for m in swapped: del m.forward                                   # back to the class's forward
 
 # %% ../nbs/train.ipynb #3f415698
 def init_distributed():
@@ -338,54 +389,55 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
 
     mb = master_bar(range(st['epoch'], cfg.epochs)) if progress and main else range(st['epoch'], cfg.epochs)
     try:
-        for epoch in mb:
-            if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
-            else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
-            model.train(); t0 = time.perf_counter()
-            hardest = epoch >= cfg.warmup_epochs
-            batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
-            if progress and main: batches = progress_bar(batches, total=n_micro - st['micro'], parent=mb)
-            acc = 0.0
-            for i, batch in enumerate(batches, st['micro']):
-                at_boundary = False
-                first = i - i % cfg.accum_steps
-                size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
-                batch = {k: v.to(device, non_blocking=True) for k, v in (batch if sharded else _shard(batch, rank, world)).items()}
-                with amp(): loss = model.loss(batch, max_violation=hardest, **kw)['loss'].float()
-                (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
-                acc += loss.item() / size
-                if i + 1 < first + size: continue
-                if world > 1: _allreduce_mean(params, world)
-                factor = lr_factor(cfg, epoch, st['step'], total); set_lr(opt, cfg, factor)
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip or math.inf).item()   # the norm before clipping
-                opt.step(); opt.zero_grad(set_to_none=True)
-                st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
-                rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
-                steps.append(rec); log(rec); acc = 0.0; at_boundary = True
-                if callback is not None: callback(rec)
-                sig = torch.tensor([stop.sig or 0])
-                if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
-                if int(sig): stop.sig = stop.sig or int(sig); raise _Interrupted
-            rec = dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), total),
-                       time_train=time.perf_counter() - t0, hardest=hardest)
-            if valid is not None:
-                vf = valid.features(model, device) if hasattr(valid, 'features') else valid   # raw splits: through the trained backbones
-                m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
-                rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
-            if cfg.select_on == SELECT_ON_TEST:
-                tf = test.features(model, device) if hasattr(test, 'features') else test
-                m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
-                rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
-            history.append(rec)
-            if progress and main: mb.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
-            score = rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST else rec.get('val_rsum', -rec['loss'])
-            st.update(epoch=epoch + 1, micro=0, gen=g.get_state())
-            if out and main:
-                log(rec); _write_csv(out/'epochs.csv', history)
-                if score > st['best']: save_pretrained(model, out/'best')
-            st['best'] = max(st['best'], score)
-            checkpoint()
-        if out and main: plot_curves(history, steps, out/'curves.png')
+        with global_batch_norms(model):                              # DDP: BatchNorm statistics of the global batch
+            for epoch in mb:
+                if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
+                else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
+                model.train(); t0 = time.perf_counter()
+                hardest = epoch >= cfg.warmup_epochs
+                batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
+                if progress and main: batches = progress_bar(batches, total=n_micro - st['micro'], parent=mb)
+                acc = 0.0
+                for i, batch in enumerate(batches, st['micro']):
+                    at_boundary = False
+                    first = i - i % cfg.accum_steps
+                    size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
+                    batch = {k: v.to(device, non_blocking=True) for k, v in (batch if sharded else _shard(batch, rank, world)).items()}
+                    with amp(): loss = model.loss(batch, max_violation=hardest, **kw)['loss'].float()
+                    (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
+                    acc += loss.item() / size
+                    if i + 1 < first + size: continue
+                    if world > 1: _allreduce_mean(params, world)
+                    factor = lr_factor(cfg, epoch, st['step'], total); set_lr(opt, cfg, factor)
+                    grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip or math.inf).item()   # the norm before clipping
+                    opt.step(); opt.zero_grad(set_to_none=True)
+                    st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
+                    rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
+                    steps.append(rec); log(rec); acc = 0.0; at_boundary = True
+                    if callback is not None: callback(rec)
+                    sig = torch.tensor([stop.sig or 0])
+                    if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
+                    if int(sig): stop.sig = stop.sig or int(sig); raise _Interrupted
+                rec = dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), total),
+                           time_train=time.perf_counter() - t0, hardest=hardest)
+                if valid is not None:
+                    vf = valid.features(model, device) if hasattr(valid, 'features') else valid   # raw splits: through the trained backbones
+                    m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
+                    rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
+                if cfg.select_on == SELECT_ON_TEST:
+                    tf = test.features(model, device) if hasattr(test, 'features') else test
+                    m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
+                    rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
+                history.append(rec)
+                if progress and main: mb.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
+                score = rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST else rec.get('val_rsum', -rec['loss'])
+                st.update(epoch=epoch + 1, micro=0, gen=g.get_state())
+                if out and main:
+                    log(rec); _write_csv(out/'epochs.csv', history)
+                    if score > st['best']: save_pretrained(model, out/'best')
+                st['best'] = max(st['best'], score)
+                checkpoint()
+            if out and main: plot_curves(history, steps, out/'curves.png')
     except (KeyboardInterrupt, _Interrupted) as e:
         if at_boundary: checkpoint()
         if isinstance(e, _Interrupted): stop.reraise()

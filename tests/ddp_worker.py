@@ -3,7 +3,7 @@
 Run as `python ddp_worker.py OUT` (one process) or `torchrun --standalone --nproc_per_node 2 ddp_worker.py OUT`;
 both train on the same global batches, so they must log the same losses and end with the same weights.
 `python ddp_worker.py OUT sigterm` stops itself with SIGTERM after step 4; `... OUT resume` continues that run.
-$FINEALIGN_TEST_DROPOUT sets the model's dropout.
+$FINEALIGN_TEST_DROPOUT sets the model's dropout, $FINEALIGN_TEST_HEAD its head ('linear' or 'mlp', with BatchNorm).
 """
 import json, os, signal, sys
 from pathlib import Path
@@ -36,7 +36,7 @@ if __name__ == '__main__':
     out, mode = Path(sys.argv[1]), (sys.argv[2] if len(sys.argv) > 2 else 'train')   # mode: train, sigterm or resume
     torch.manual_seed(0)
     dropout = float(os.environ.get('FINEALIGN_TEST_DROPOUT', '0'))   # > 0: ranks draw different dropout masks
-    model = create_aligner('vse_tiny', dropout=dropout)    # linear head: no BatchNorm, whose statistics are per shard
+    model = create_aligner('vse_tiny', dropout=dropout, head=os.environ.get('FINEALIGN_TEST_HEAD', 'linear'))   # mlp: with BatchNorm
     cfg = TrainConfig(epochs=2, batch_size=20, lr=1e-2, accum_steps=2, grad_clip=2.0, seed=0)
     train = toy_features()
     hist = fit(model, train, cfg, PairFeatures(train.images, train.texts, train.caption_image), out/'run', progress=False,

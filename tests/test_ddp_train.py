@@ -1,7 +1,8 @@
 """Two ranks under torchrun (gloo, CPU) train exactly like one process on the same global batches.
 
 The loss is computed over the global batch on every rank (embeddings gathered with gradient), so the logged
-per-step losses and the final weights must match the one-process run up to float rounding.
+per-step losses and the final weights (BatchNorm running statistics included) must match the one-process run up to
+float rounding.
 """
 import json, os, subprocess, sys
 from pathlib import Path
@@ -18,9 +19,11 @@ def steps(out):
     return [l for l in map(json.loads, (out/'run'/'log.jsonl').read_text().splitlines()) if 'step' in l]
 
 @pytest.mark.skipif(not TORCHRUN.exists(), reason=f"{TORCHRUN} not found")
-def test_two_ranks_match_one(tmp_path):
+@pytest.mark.parametrize('head', ['linear', 'mlp'])
+def test_two_ranks_match_one(tmp_path, head):
+    "Same losses, gradient norms and weights; with VSE∞'s MLP head its BatchNorm normalises over the global batch."
     one, two = tmp_path/'one', tmp_path/'two'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'), FINEALIGN_TEST_HEAD=head)
     cmds = [[sys.executable, WORKER, one], [TORCHRUN, '--standalone', '--nproc_per_node', '2', WORKER, two]]
     procs = [subprocess.Popen(c, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in cmds]
     for c, p in zip(cmds, procs):                           # both at once: most of the time is importing torch
@@ -34,8 +37,16 @@ def test_two_ranks_match_one(tmp_path):
         for k in ('loss', 'grad_norm'): assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-6), (k, a, b)
     assert s1[-1]['loss'] > 0                               # hardest negatives in epoch 1: a non-trivial loss
     w1, w2 = (torch.load(d/'weights.pt') for d in (one, two))
-    for k in w1: torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
-    for k in ('loss', 'val_rsum'): assert r2['history'][-1][k] == pytest.approx(r1['history'][-1][k], rel=1e-5)
+    # The bias of the Linear feeding a BatchNorm has a zero gradient in exact arithmetic, so AdamW steps it by the sign
+    # of rounding noise, which differs between one and two ranks; the running means follow it. Those are compared
+    # loosely (and so is the validation score they shift); everything else, running variances included, to rounding.
+    noise = {k for k in w1 if k.endswith('mlp.0.bias') or k.endswith('running_mean')}
+    assert len(noise) == (4 if head == 'mlp' else 0), noise
+    for k in w1:
+        if k in noise: torch.testing.assert_close(w2[k], w1[k], rtol=0, atol=0.05)
+        else: torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
+    assert r2['history'][-1]['loss'] == pytest.approx(r1['history'][-1]['loss'], rel=1e-5)
+    if head == 'linear': assert r2['history'][-1]['val_rsum'] == pytest.approx(r1['history'][-1]['val_rsum'], rel=1e-5)
     # only rank 0 writes: one log line per step, not two
     assert len((two/'run'/'log.jsonl').read_text().splitlines()) == len(s2) + 2
 
@@ -64,7 +75,9 @@ def test_finealign_train_under_torchrun(tmp_path):
     cfg = tmp_path/'tiny.yaml'                       # tiny scenes and random encoders: seconds per run
     cfg.write_text("name: tiny\nscenes: {n_train: 16, n_val: 4, n_test: 4, size: 32}\n"
                    "image_encoder: cnn_tiny_test\ntext_encoder: bert_tiny_test\n"
-                   "train: {epochs: 2, batch_size: 8}\nmethods: [{aligner: vse, config: {d: 16}}, {aligner: chan, config: {d: 16}}]\n")
+                   "train: {epochs: 2, batch_size: 8}\nmethods: [{aligner: vse, config: {d: 16, head: linear}}, {aligner: chan, config: {d: 16}}]\n")
+    # VSE's linear head: the MLP head's BatchNorm is exact in the losses (test_two_ranks_match_one) but the bias before
+    # it drifts with rounding noise, which can flip a near tie among these 4 test images
     env = dict(os.environ, OMP_NUM_THREADS='1', FINEALIGN_CACHE=str(tmp_path/'cache'))
     one = subprocess.run([exe, 'train', cfg, '--out', tmp_path/'one', '--no-progress'], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
