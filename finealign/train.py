@@ -148,9 +148,13 @@ def pad_tokens(t:Tokens, # a batch of token sets
     mask = torch.cat([t.mask, t.mask.new_zeros(len(t), extra)], 1)                        # (B, n)
     return Tokens(x, mask, t.pooled)
 
+def _several_ranks():
+    "True inside a process group of more than one rank (under torchrun)."
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
 def gather(obj): # Tokens or a tensor of this rank's shard
     "Concatenate every rank's shard (with gradient for float tensors); identity without a process group."
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return obj
+    if not _several_ranks(): return obj
     if isinstance(obj, Tokens):
         n = torch.tensor([obj.x.shape[1]], device=obj.x.device)
         dist.all_reduce(n, op=dist.ReduceOp.MAX)
@@ -177,7 +181,7 @@ def global_batch_norm(bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (i
                       x:torch.Tensor): # (b, C, *) this rank's shard
     "`bn(x)` with the statistics of the global batch (every rank's shard) in training mode; plain `bn` otherwise."
     plain = nn.modules.batchnorm._BatchNorm.forward
-    if not bn.training or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return plain(bn, x)
+    if not bn.training or not _several_ranks(): return plain(bn, x)
     C = x.shape[1]
     dims, shape = [0, *range(2, x.dim())], (1, C) + (1,) * (x.dim() - 2)
     mean_r = x.mean(dims)                                                 # (C,)
@@ -197,7 +201,7 @@ def global_batch_norm(bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (i
 @contextmanager
 def global_batch_norms(model:nn.Module): # the model being trained
     "Inside the context every plain BatchNorm layer of `model` runs `global_batch_norm`; a no-op without a process group."
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: yield; return
+    if not _several_ranks(): yield; return
     swapped, other = [], []
     for name, m in model.named_modules():
         if not isinstance(m, nn.modules.batchnorm._BatchNorm) or isinstance(m, nn.SyncBatchNorm): continue
