@@ -1,11 +1,13 @@
 """The docs site: built without Quarto (tools/build_docs.py), served on 127.0.0.1, and read in headless Chromium.
 
 The checks read what a visitor sees: page titles, an API entry with its docments signature, the sidebar,
-a figure that really draws, and cross-links that land on pages that exist. The browser may fetch nothing
-but the local server (the theme asks for web fonts and KaTeX from CDNs; those requests are refused).
+a figure that really draws, cross-links that land on pages that exist, maths that KaTeX renders,
+and code blocks that fit the page. The browser may fetch nothing but the local server (the theme
+asks for web fonts from a CDN; those requests are refused), so maths renders from the site's copy.
 Chromium is Debian's (`apt-get install chromium`; `./run test` installs it), driven by Playwright.
 """
 import base64, contextlib, fcntl, functools, html.parser, http.server, importlib, io, json, os, re, subprocess, sys, threading
+import warnings
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -201,3 +203,108 @@ def test_a_figure_draws(site, open_page):
     try: PIL.Image.open(io.BytesIO(data)).load()
     except OSError as e: pytest.fail(f"{pages[0]}: the first figure is damaged: {e}", pytrace=False)
     assert not page.errors, page.errors
+
+# ---- maths and code on the derivation pages (every page with maths), offline, 1440 pixels wide
+
+WINDOW = {'width': 1440, 'height': 900}
+MAX_LINE = 100  # the project's limit: a block of lines this short must not scroll sideways
+
+def math_pages(site:Path) -> list:
+    "Pages that load KaTeX (the site's own copy), in sidebar order, then the rest."
+    order = [str(Path(e).with_suffix('.html')) for e in build_docs.sidebar_entries()]
+    pages = sorted((p.relative_to(site).as_posix() for p in site.rglob('*.html')),
+                   key=lambda p: (order.index(p) if p in order else len(order), p))
+    return [p for p in pages if f'{build_docs.KATEX_SITE}/katex.min.js' in (site/p).read_text()]
+
+READ_PAGE = r"""async () => {
+  await document.fonts.ready;
+  const main = document.querySelector('main'), doc = document.documentElement;
+  const prose = main.cloneNode(true);  // the text a reader sees outside code and rendered maths
+  prose.querySelectorAll('pre, code, .katex, script, style').forEach(e => e.remove());
+  const raw = prose.textContent.match(/\\\(|\\\[|\\\)|\\\]|\$\$/g) || [];
+  const blocks = [...main.querySelectorAll('pre, div.sourceCode')].map(e => ({
+    longest: Math.max(...e.innerText.split('\n').map(l => l.length)),
+    scroll: e.scrollWidth, client: e.clientWidth,
+    start: e.innerText.trim().split('\n')[0].slice(0, 60)}));
+  const katexFont = [...document.fonts].some(
+    f => f.family.replace(/"/g, '') === 'KaTeX_Main' && f.status === 'loaded');
+  return {katex: main.querySelectorAll('.katex').length, raw: raw.slice(0, 5), blocks, katexFont,
+          katexErrors: main.querySelectorAll('.katex-error').length,
+          pageScroll: doc.scrollWidth - doc.clientWidth};
+}"""
+
+def read_page(ctx, url:str) -> dict:
+    "Open `url` in `ctx`: what READ_PAGE measures, the requests that failed, the script errors."
+    page = ctx.new_page()
+    refused, errors = [], []
+    page.on('requestfailed', lambda r: refused.append(r.url))
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    page.goto(url, wait_until='load')
+    r = page.evaluate(READ_PAGE)
+    page.close()
+    return dict(r, refused=refused, errors=errors)
+
+def offline_context(browser, allowed:str):
+    "A browser context 1440 pixels wide that refuses every request not starting with `allowed`."
+    ctx = browser.new_context(viewport=WINDOW)
+    ctx.route('**/*', lambda route: route.continue_() if route.request.url.startswith(allowed)
+              else route.abort())
+    return ctx
+
+@pytest.fixture(scope='session')
+def derivations(site, browser, server):
+    "{page: what read_page saw} for every page with maths, read once through the local server."
+    ctx = offline_context(browser, server)
+    try: return {p: read_page(ctx, server + p) for p in math_pages(site)}
+    finally: ctx.close()
+
+def check_math(path:str, r:dict) -> list:
+    "What is wrong with one page's maths: none rendered, KaTeX errors, raw TeX, KaTeX not loaded."
+    bad = []
+    if not r['katex']: bad.append(f"{path}: no maths rendered (no .katex element)")
+    if r['katexErrors']:
+        bad.append(f"{path}: {r['katexErrors']} formulas KaTeX could not parse (.katex-error)")
+    if r['raw']: bad.append(f"{path}: raw TeX delimiters left in the text: {r['raw']}")
+    if not r['katexFont']: bad.append(f"{path}: KaTeX's fonts did not load")
+    bad += [f"{path}: could not load {u}" for u in r['refused'] if 'katex' in u.lower()]
+    bad += [f"{path}: script error {e}" for e in r['errors']]
+    return bad
+
+def test_site_has_no_remote_scripts_or_styles(site):
+    "No page loads a script or a stylesheet from another host; the site carries KaTeX itself."
+    build_docs.check_no_remote_assets(site)
+    for f in build_docs.KATEX_FILES:
+        assert (site/build_docs.KATEX_SITE/f).exists(), f"{build_docs.KATEX_SITE}/{f} is missing"
+
+def test_math_renders_offline(site, derivations):
+    r"On each page with maths, the network refused, KaTeX renders it all: no raw \( \[ $$ left."
+    assert len(derivations) >= 10, f"only {len(derivations)} pages with maths: {list(derivations)}"
+    bad = [b for path, r in derivations.items() for b in check_math(path, r)]
+    assert not bad, '\n'.join(bad)
+
+def test_math_renders_from_file(site, browser):
+    "A page opened from disk (file://, nothing else reachable) renders its maths: relative links."
+    nested = [p for p in math_pages(site) if '/' in p]  # in a sub-folder: checks the links' ../
+    assert nested, "no page with maths in a sub-folder of the site"
+    ctx = offline_context(browser, 'file:')
+    try: r = read_page(ctx, (site/nested[0]).as_uri())
+    finally: ctx.close()
+    bad = check_math(nested[0] + ' (file://)', r)
+    assert not bad, '\n'.join(bad)
+
+def test_code_fits_the_page(derivations):
+    "1440 pixels wide, no code block of lines <= 100 characters scrolls sideways, nor the page."
+    bad, long = [], {}
+    for path, r in derivations.items():
+        if r['pageScroll'] > 0: bad.append(f"{path}: page scrolls sideways ({r['pageScroll']}px)")
+        for b in r['blocks']:
+            if b['scroll'] <= b['client']: continue
+            if b['longest'] <= MAX_LINE:
+                bad.append(f"{path}: a block of lines <= {b['longest']} characters scrolls "
+                           f"({b['scroll']}px in {b['client']}px): {b['start']!r}")
+            else: long[path] = long.get(path, 0) + 1
+    assert not bad, '\n'.join(bad)
+    if long:  # the notebooks' own lines over the limit: reported, not hidden
+        pages = ', '.join(f"{p} ({n})" for p, n in long.items())
+        warnings.warn(f"{sum(long.values())} code blocks on {len(long)} pages have lines over "
+                      f"{MAX_LINE} characters and scroll sideways: {pages}")

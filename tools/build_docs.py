@@ -8,13 +8,17 @@ nbdev output:
 1. check `nbs/sidebar.yml` (the hand-written reading order) against the notebooks that exist;
 2. `nbdev-export`, then `nbdev-proc-nbs` with a stub `quarto` first on PATH;
 3. check that every page's `output-file` is the name smalldocs will give it;
-4. `smalldocs render _proc`, failing on any warning outside an explicit allow-list.
+4. `smalldocs render _proc`, failing on any warning outside an explicit allow-list;
+5. copy KaTeX (the npm package `katex`, pinned and checked against its registry hash, fetched
+   once into `.cache/`) into the site and point the pages at it instead of smalldocs' CDN links,
+   so that maths renders offline and from `file://`; fail if a page still loads a script or
+   stylesheet from the network.
 
 Run it with the project's Python (`./run docs`, or `.venv/bin/python tools/build_docs.py`).
 The pitfalls each step avoids are described in ../shared/reference/offline-assets.md.
 """
 from __future__ import annotations
-import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, base64, hashlib, json, os, re, shutil, subprocess, sys, tarfile, tempfile, time
 from pathlib import Path
 
 import yaml
@@ -36,6 +40,22 @@ ALLOWED_WARNINGS = [
     r'format\.html\.keep-md is ignored',                         # _quarto.yml
     r'\S+\.(?:ipynb|qmd): output-file is not read by smalldocs',  # safe: check_output_files() checks the names
 ]
+
+# KaTeX: smalldocs links it from a CDN (katex@0.16.11 on jsdelivr), so offline every equation stays
+# raw TeX. The build copies the npm package's `dist/` into the site instead, pinned by version
+# and by the registry's integrity hash (`npm view katex@VERSION dist.integrity`).
+# FINEALIGN_KATEX_DIR may name an unpacked `dist/` (with the package's LICENSE) to use instead.
+KATEX_VERSION = '0.16.47'
+KATEX_INTEGRITY = ('sha512-Eeo8Ys1doU1z+x8AZsPpQu+p/QcZBI5PeOo7QGQdy2x2m0MU/hYagBbGOmXwr5KVbEfVuWv9'
+                   'LpnQWeehogurjg==')
+KATEX_CACHE = ROOT/'.cache'/f'katex-{KATEX_VERSION}'  # .cache/ is git-ignored
+# what the pages use
+KATEX_FILES = ['katex.min.css', 'katex.min.js', 'contrib/auto-render.min.js', 'fonts', 'LICENSE']
+KATEX_SITE = 'site_libs/katex'  # where the site keeps them
+KATEX_CDN = re.compile(r'https://cdn\.jsdelivr\.net/npm/katex@[^/"\']+/dist/')
+# a script, stylesheet, font or module the browser would fetch from another host
+REMOTE_ASSET = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"[^>]*>',
+                          re.I)
 
 class DocsError(Exception): "The docs site cannot be built as it stands."
 
@@ -138,6 +158,71 @@ def render(env:dict, proc_dir:Path=PROC) -> list[str]:
         raise DocsError('\n'.join(msg))
     return warns
 
+def _katex_missing(folder:Path) -> list[str]:
+    "The files of `KATEX_FILES` that `folder` lacks."
+    return [f for f in KATEX_FILES if not (folder/f).exists()]
+
+def fetch_katex(cache:Path=KATEX_CACHE) -> Path:
+    "KaTeX's `dist/` files: `FINEALIGN_KATEX_DIR`, else the cache, filled once by `npm pack`."
+    if d := os.environ.get('FINEALIGN_KATEX_DIR'):
+        folder = Path(d)
+        if missing := _katex_missing(folder):
+            raise DocsError(f"FINEALIGN_KATEX_DIR={d} lacks {', '.join(missing)}: it must be "
+                            f"the dist/ folder of the npm package katex (with LICENSE copied in)")
+        return folder
+    if not _katex_missing(cache): return cache
+    npm = shutil.which('npm')
+    if not npm: raise DocsError(f"npm is not on PATH: it fetches KaTeX {KATEX_VERSION} once into "
+                                f"{cache}/ (or set FINEALIGN_KATEX_DIR to an unpacked dist/)")
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [npm, 'pack', f'katex@{KATEX_VERSION}', '--pack-destination', d, '--silent']
+        r = subprocess.run(cmd, cwd=d, capture_output=True, text=True, timeout=600)
+        tgz = Path(d)/f'katex-{KATEX_VERSION}.tgz'
+        if r.returncode or not tgz.exists():
+            raise DocsError(f"npm pack katex@{KATEX_VERSION} failed (exit {r.returncode}):\n"
+                            f"{r.stdout}{r.stderr}")
+        got = 'sha512-' + base64.b64encode(hashlib.sha512(tgz.read_bytes()).digest()).decode()
+        if got != KATEX_INTEGRITY:
+            raise DocsError(f"katex-{KATEX_VERSION}.tgz has integrity {got}, "
+                            f"expected {KATEX_INTEGRITY}")
+        staged = Path(d)/'katex'
+        with tarfile.open(tgz) as tf:
+            for m in tf.getmembers():
+                rel = m.name.removeprefix('package/')
+                if m.isfile() and (rel == 'LICENSE' or rel.startswith('dist/')):
+                    m.name = rel.removeprefix('dist/')
+                    tf.extract(m, staged, filter='data')
+        if missing := _katex_missing(staged):
+            raise DocsError(f"katex-{KATEX_VERSION}.tgz lacks {', '.join(missing)}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.move(str(staged), cache)
+    return cache
+
+def localise_katex(katex:Path, site:Path=SITE) -> int:
+    "Copy KaTeX into the site, point the pages' links at the copy; return how many pages use it."
+    dest = site/KATEX_SITE
+    shutil.rmtree(dest, ignore_errors=True)
+    for f in KATEX_FILES:
+        (dest/f).parent.mkdir(parents=True, exist_ok=True)
+        if (katex/f).is_dir(): shutil.copytree(katex/f, dest/f)
+        else: shutil.copy2(katex/f, dest/f)
+    n = 0
+    for page in site.rglob('*.html'):
+        text = page.read_text()
+        offset = '../' * (len(page.relative_to(site).parts) - 1)  # relative: file:// works too
+        new = KATEX_CDN.sub(f'{offset}{KATEX_SITE}/', text)
+        if new != text: page.write_text(new); n += 1
+    return n
+
+def check_no_remote_assets(site:Path=SITE):
+    "Raise when a page loads a script or stylesheet from another host: offline it would not load."
+    bad = [f"{p.relative_to(site)}: {m.group(1)}" for p in sorted(site.rglob('*.html'))
+           for m in REMOTE_ASSET.finditer(p.read_text())
+           if not re.search(r'\brel="(?:canonical|alternate|license)"', m.group(0))]
+    if bad: raise DocsError("pages load assets from the network (the site must work offline):\n"
+                            + '\n'.join(sorted(set(bad))))
+
 def build(export:bool=True) -> Path:
     "Build the whole site; return the folder holding it."
     check_sidebar()
@@ -146,6 +231,8 @@ def build(export:bool=True) -> Path:
         proc(env, export=export)
         check_output_files()
         render(env)
+    localise_katex(fetch_katex())
+    check_no_remote_assets()
     return SITE
 
 def main():
