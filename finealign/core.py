@@ -46,7 +46,8 @@ def nonfinite_rows(x:torch.Tensor): # (B, ...) values, one item per row
 
 def _kinds(x):
     "'2 NaN, 1 +inf' for the non-finite values of `x`."
-    n = {'NaN': int(torch.isnan(x).sum()), '+inf': int(torch.isposinf(x).sum()), '-inf': int(torch.isneginf(x).sum())}
+    n = {'NaN': int(torch.isnan(x).sum()), '+inf': int(torch.isposinf(x).sum()),
+         '-inf': int(torch.isneginf(x).sum())}
     return ', '.join(f"{v} {k}" for k, v in n.items() if v)
 
 def check_finite(x:torch.Tensor, # (B, ...) values, one item per row
@@ -54,12 +55,14 @@ def check_finite(x:torch.Tensor, # (B, ...) values, one item per row
                  names:list|None=None, # a name per row (a file, a caption) quoted in the message
                  offset:int=0, # index of row 0 in the whole collection
                  show:int=5): # items named before '... and n more'
-    "Return `x` when every value is finite, else raise `NonFiniteError` naming the items (rows) that are not."
+    "`x` when every value is finite, else a `NonFiniteError` naming the rows that are not."
     rows = nonfinite_rows(x)
     if not rows: return x
     name = lambda r: f"{offset + r}" + (f" ({str(names[r])[:80]!r})" if names is not None else '')
-    items = ', '.join(name(r) for r in rows[:show]) + (f" and {len(rows) - show} more" if len(rows) > show else '')
-    raise NonFiniteError(f"{what}: {_kinds(x)} in {len(rows)} of {max(len(x), 1) if x.ndim else 1} items: item {items}")
+    more = f" and {len(rows) - show} more" if len(rows) > show else ''
+    items = ', '.join(name(r) for r in rows[:show]) + more
+    n = len(x) if x.ndim else 1
+    raise NonFiniteError(f"{what}: {_kinds(x)} in {len(rows)} of {n} items: item {items}")
 
 # %% ../nbs/core.ipynb #9113be20
 def check_shape(t:torch.Tensor, # tensor to check
@@ -168,13 +171,13 @@ def _umask():
 
 def atomic_write(path:str|Path, # destination file
                  write:Callable[[Path], None]): # function that writes the content to the path it is given
-    "Call `write(tmp)` on a temporary file next to `path`, then atomically rename it to `path` (mode 0666 less the umask)."
+    "Call `write(tmp)` on a temporary file next to `path`, then atomically rename it to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
     os.close(fd); tmp = Path(tmp)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())                   # mkstemp made it 0600; a plain open() would not
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp made it 0600; give it open()'s mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

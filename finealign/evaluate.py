@@ -28,22 +28,27 @@ __all__ = ['NONFINITE_SCORES', 'retrieval_ranks', 'recall_metrics', 'fold_metric
 # %% ../nbs/evaluate.ipynb #18ae019c
 NONFINITE_SCORES = ('raise', 'last')
 
-def _few(xs, n=5): return ', '.join(map(str, xs[:n])) + (f" and {len(xs) - n} more" if len(xs) > n else '')
+def _few(xs, n=5):
+    "'0, 1, 2, 3, 4 and 25 more'"
+    return ', '.join(map(str, xs[:n])) + (f" and {len(xs) - n} more" if len(xs) > n else '')
 
 def _nonfinite_scores(sims, nonfinite):
-    "`sims` with its non-finite scores set to -inf (`'last'`), or a `NonFiniteError` naming them (`'raise'`)."
-    if nonfinite not in NONFINITE_SCORES: raise ConfigError(f"nonfinite={nonfinite!r}; expected one of {NONFINITE_SCORES}")
+    "`sims` with its non-finite scores set to -inf (`'last'`), or a `NonFiniteError` naming them."
+    if nonfinite not in NONFINITE_SCORES:
+        raise ConfigError(f"nonfinite={nonfinite!r}; expected one of {NONFINITE_SCORES}")
     bad = ~torch.isfinite(sims)                                            # (n_img, n_cap)
     if not bad.any(): return sims
     if nonfinite == 'last': return sims.masked_fill(bad, float('-inf'))
     rows, cols = nonfinite_rows(sims), nonfinite_rows(sims.T)
-    raise NonFiniteError(f"similarity matrix ({sims.shape[0]} images × {sims.shape[1]} captions): {_kinds(sims)} scores, "
-                         f"in image rows {_few(rows)} and caption columns {_few(cols)}; a NaN is never a hit, so these "
-                         f"cannot be ranked: check those items' features and the model's weights (nonfinite='last' ranks them last)")
+    raise NonFiniteError(f"similarity matrix ({sims.shape[0]} images × {sims.shape[1]} captions): "
+                         f"{_kinds(sims)} scores, in image rows {_few(rows)} "
+                         f"and caption columns {_few(cols)}; a NaN is never a hit, so these "
+                         f"cannot be ranked: check those items' features and the model's weights "
+                         f"(nonfinite='last' ranks them last)")
 
 def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
                     caption_image:torch.Tensor, # (n_captions,) index of each caption's image
-                    nonfinite:str='raise'): # NaN/±inf scores: 'raise' (`NonFiniteError` naming them) or 'last' (rank last)
+                    nonfinite:str='raise'): # NaN/±inf scores: 'raise' (name them) or 'last'
     "0-based ranks for image→text (best ground-truth caption) and text→image queries; ties count against the truth."
     sims = torch.as_tensor(sims, dtype=torch.float32); caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     n_img, n_cap = sims.shape
@@ -62,7 +67,7 @@ def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
 def recall_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
                    caption_image:torch.Tensor, # (n_captions,) image index of each caption
                    ks:tuple=(1, 5, 10), # recall cut-offs
-                   nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (see `retrieval_ranks`)
+                   nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (`retrieval_ranks`)
     "Recall@K (percent), medr, meanr for both directions and rSum (the sum of the six recalls)."
     out = {}
     for d, r in zip(('i2t', 't2i'), retrieval_ranks(sims, caption_image, nonfinite)):
@@ -77,7 +82,7 @@ def recall_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
 def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
                  caption_image:torch.Tensor, # (n_captions,) image index of each caption
                  n_folds:int=5, # number of equal folds over the images (COCO 1K: 5)
-                 nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (see `retrieval_ranks`)
+                 nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (`retrieval_ranks`)
     "Metrics averaged over `n_folds` contiguous image folds, each with its own captions (COCO 5-fold 1K)."
     sims = torch.as_tensor(sims); caption_image = torch.as_tensor(caption_image)
     n_img = sims.shape[0]
@@ -85,8 +90,8 @@ def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
     size, folds = n_img // n_folds, []
     for f in range(n_folds):
         cols = ((caption_image >= f * size) & (caption_image < (f + 1) * size)).nonzero().squeeze(1)
-        folds.append(recall_metrics(sims[f * size:(f + 1) * size][:, cols], caption_image[cols] - f * size,
-                                    nonfinite=nonfinite))
+        block = sims[f * size:(f + 1) * size][:, cols]
+        folds.append(recall_metrics(block, caption_image[cols] - f * size, nonfinite=nonfinite))
     out = {k: float(np.mean([m[k] for m in folds])) for k in folds[0]}
     out['rsum'] = sum(v for k, v in out.items() if k[4:5] == 'r' and k[5:].isdigit())
     return out
@@ -238,7 +243,7 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
                        distributed:bool=False, # shard the captions over the ranks of torch.distributed
                        progress:bool=False, # progress bar over blocks
                        encode_batch:int=1024, # items per `encode_*` call
-                       nonfinite:str='raise'): # NaN/±inf scores: 'raise' (name them) or 'last' (see `retrieval_ranks`)
+                       nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (see ranks)
     "Encode (in batches), score and rank a split; returns `(metrics, sims)` with per-stage times in `metrics['time_*']`."
     caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
@@ -256,7 +261,9 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
     if was_training: aligner.train()
     if sims is None: return None, None
     metrics = recall_metrics(sims, caption_image, nonfinite=nonfinite)
-    if folds > 1: metrics.update({f'{folds}fold_{k}': v for k, v in fold_metrics(sims, caption_image, folds, nonfinite).items()})
+    if folds > 1:
+        fm = fold_metrics(sims, caption_image, folds, nonfinite)
+        metrics.update({f'{folds}fold_{k}': v for k, v in fm.items()})
     metrics.update(time_encode=t1 - t0, time_similarity=t2 - t1, time_rank=time.perf_counter() - t2)
     return metrics, sims
 
