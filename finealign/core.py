@@ -58,7 +58,8 @@ def check_finite(x:torch.Tensor, # (B, ...) values, one item per row
     "`x` when every value is finite, else a `NonFiniteError` naming the rows that are not."
     rows = nonfinite_rows(x)
     if not rows: return x
-    name = lambda r: f"{offset + r}" + (f" ({str(names[r])[:80]!r})" if names is not None else '')
+    short = lambda s: s if len(s) <= 80 else s[:30] + '…' + s[-49:]     # keep a path's file name
+    name = lambda r: f"{offset + r}" + (f" ({short(str(names[r]))!r})" if names is not None else '')
     more = f" and {len(rows) - show} more" if len(rows) > show else ''
     items = ', '.join(name(r) for r in rows[:show]) + more
     n = len(x) if x.ndim else 1
