@@ -18,6 +18,7 @@ from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save_file
 
 from .core import Tokens, ConfigError, DataError, ShapeError, atomic_write
+from .core import NonFiniteError, check_finite
 from .data import load_image, eval_transform
 
 # %% auto #0
@@ -104,7 +105,21 @@ def _take(items, a, b):
     "Items `a:b` as a slice where the container slices (list, tuple, tensor, array), else as a list."
     return items[a:b] if isinstance(items, (list, tuple, range, torch.Tensor, np.ndarray)) else [items[j] for j in range(a, b)]
 
-def _save_chunk(path, t, dtype):
+def _names(items, a, b):
+    "Items `a:b` to quote in messages when they are file paths or texts, else None (indices only)."
+    part = _take(items, a, b)
+    return [str(v) for v in part] if all(isinstance(v, (str, Path)) for v in part) else None
+
+def _check_chunk(d, what, names, offset, fix=''):
+    "Raise `NonFiniteError` naming the items of chunk `d` that hold a NaN or an infinity."
+    try:
+        for k in ('x', 'pooled'): check_finite(d[k], f"{what} ({k})", names, offset)
+    except NonFiniteError as e: raise NonFiniteError(f"{e}{fix}") from None
+
+def _save_chunk(path, t, dtype, names=None, offset=0):
+    what = f"the encoder's features for {path.parent.name}/{path.name}"
+    _check_chunk(dict(x=t.x.detach(), pooled=t.pooled.detach()), what, names, offset,
+                 "; nothing was written: check those inputs and the encoder's weights")
     x, pooled = t.x.detach().to('cpu', dtype), t.pooled.detach().to('cpu', dtype)
     if not (torch.isfinite(x).all() and torch.isfinite(pooled).all()):
         raise DataError(f"features for {path.name} are not finite when stored as {dtype} (float16 stops at 65504); "
@@ -112,14 +127,15 @@ def _save_chunk(path, t, dtype):
     tensors = dict(x=x.contiguous(), mask=t.mask.detach().cpu().bool().contiguous(), pooled=pooled.contiguous())
     atomic_write(path, lambda p: save_file(tensors, str(p)))
 
-def _load_chunk(path, n, key):
-    "Read one chunk file and check it holds `n` items."
+def _load_chunk(path, n, key, names=None, offset=0):
+    "Read one chunk file; check it holds `n` items, all finite (`names`, `offset`: for messages)."
     fix = f"delete it to re-encode that chunk, or clear the entry with cache.clear({key!r})"
     try: d = load_file(str(path))
     except Exception as e: raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
     if set(d) != {'x', 'mask', 'pooled'}: raise DataError(f"cache chunk {path} holds {sorted(d)}, expected ['mask', 'pooled', 'x']; {fix}")
     if len(d['x']) != n or len(d['mask']) != n or len(d['pooled']) != n:
         raise DataError(f"cache chunk {path} holds {len(d['x'])} items, expected {n}; {fix}")
+    _check_chunk(d, f"cache chunk {path}", names, offset, f"; {fix}")
     return d
 
 def _concat(chunks, out_dtype):
@@ -167,10 +183,13 @@ def encode_cached(cache:FeatureCache, # where entries live
         with torch.no_grad(): t = encode_fn(_take(items, a, b))
         if not isinstance(t, Tokens) or len(t) != b - a:
             raise ShapeError(f"encode_fn returned {t!r} for items {a}:{b} of cache entry {key!r}, expected Tokens with {b - a} items")
-        _save_chunk(chunk(i), t, dtype)
+        _save_chunk(chunk(i), t, dtype, _names(items, a, b), a)
         cache.misses += 1
     cache.hits += nc - len(todo)
-    return _concat([_load_chunk(chunk(i), min(n, (i + 1) * cs) - i * cs, key) for i in range(nc)], out_dtype)
+    spans = [(i * cs, min(n, (i + 1) * cs)) for i in range(nc)]          # the items of each chunk
+    chunks = [_load_chunk(chunk(i), b - a, key, _names(items, a, b), a)
+              for i, (a, b) in enumerate(spans)]
+    return _concat(chunks, out_dtype)
 
 # %% ../nbs/cache.ipynb #fe72f88c
 def cached_image_tokens(paths:Sequence, # image files

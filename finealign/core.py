@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'check_shape', 'Tokens', 'masked_mean', 'masked_softmax',
-           'masked_max', 'l2norm', 'set_seed', 'default_device', 'atomic_write', 'shared_data_dir']
+__all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
+           'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
+           'default_device', 'atomic_write', 'shared_data_dir']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -31,6 +32,38 @@ class ConfigError(FinealignError, ValueError):
 
 class ShapeError(FinealignError, ValueError):
     "A tensor does not have the shape an operation expects."
+
+# %% ../nbs/core.ipynb #cb366215
+class NonFiniteError(FinealignError, ValueError):
+    "A feature, score, loss, gradient or weight is NaN or infinite where a finite number is needed."
+
+# %% ../nbs/core.ipynb #4571709b
+def nonfinite_rows(x:torch.Tensor): # (B, ...) values, one item per row
+    "Indices of the rows of `x` that hold a NaN or an infinity, as a list of ints."
+    bad = ~torch.isfinite(x)
+    if x.ndim == 0: return [0] if bool(bad) else []
+    return bad.reshape(len(x), -1).any(1).nonzero().flatten().tolist()
+
+def _kinds(x):
+    "'2 NaN, 1 +inf' for the non-finite values of `x`."
+    n = {'NaN': int(torch.isnan(x).sum()), '+inf': int(torch.isposinf(x).sum()),
+         '-inf': int(torch.isneginf(x).sum())}
+    return ', '.join(f"{v} {k}" for k, v in n.items() if v)
+
+def check_finite(x:torch.Tensor, # (B, ...) values, one item per row
+                 what:str, # what `x` is, e.g. 'cache chunk …/chunk_000003.safetensors (x)'
+                 names:list|None=None, # a name per row (a file, a caption) quoted in the message
+                 offset:int=0, # index of row 0 in the whole collection
+                 show:int=5): # items named before '... and n more'
+    "`x` when every value is finite, else a `NonFiniteError` naming the rows that are not."
+    rows = nonfinite_rows(x)
+    if not rows: return x
+    short = lambda s: s if len(s) <= 80 else s[:30] + '…' + s[-49:]     # keep a path's file name
+    name = lambda r: f"{offset + r}" + (f" ({short(str(names[r]))!r})" if names is not None else '')
+    more = f" and {len(rows) - show} more" if len(rows) > show else ''
+    items = ', '.join(name(r) for r in rows[:show]) + more
+    n = len(x) if x.ndim else 1
+    raise NonFiniteError(f"{what}: {_kinds(x)} in {len(rows)} of {n} items: item {items}")
 
 # %% ../nbs/core.ipynb #9113be20
 def check_shape(t:torch.Tensor, # tensor to check
@@ -128,6 +161,15 @@ def default_device(): # the best available device
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/core.ipynb #6746f382
+def _umask():
+    "The process's file-creation mask, read without changing it where /proc allows."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError): pass
+    old = os.umask(0o022); os.umask(old)
+    return old
+
 def atomic_write(path:str|Path, # destination file
                  write:Callable[[Path], None]): # function that writes the content to the path it is given
     "Call `write(tmp)` on a temporary file next to `path`, then atomically rename it to `path`."
@@ -136,6 +178,7 @@ def atomic_write(path:str|Path, # destination file
     os.close(fd); tmp = Path(tmp)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp made it 0600; give it open()'s mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -14,24 +14,48 @@ import torch.distributed as dist
 from fastprogress.fastprogress import progress_bar
 from PIL import Image
 
-from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm
+from .core import Tokens, ConfigError, DataError, ShapeError, NonFiniteError, check_shape, l2norm
+from .core import nonfinite_rows, _kinds
 from .scenes import load_scene_annotations
 
 # %% auto #0
-__all__ = ['retrieval_ranks', 'recall_metrics', 'fold_metrics', 'binding_accuracy', 'available_memory', 'block_sizes',
-           'pair_bytes', 'similarity_matrix', 'shard_range', 'similarity_shard', 'distributed_similarity_matrix',
-           'encode_in_batches', 'evaluate_retrieval', 'object_cells', 'pointing_hits', 'pointing_game',
-           'pointing_chance', 'word_token_positions', 'grounded_words', 'load_scene_grounding', 'evaluate_pointing']
+__all__ = ['NONFINITE_SCORES', 'retrieval_ranks', 'recall_metrics', 'fold_metrics', 'binding_accuracy', 'available_memory',
+           'block_sizes', 'pair_bytes', 'similarity_matrix', 'shard_range', 'similarity_shard',
+           'distributed_similarity_matrix', 'encode_in_batches', 'evaluate_retrieval', 'object_cells', 'pointing_hits',
+           'pointing_game', 'pointing_chance', 'word_token_positions', 'grounded_words', 'load_scene_grounding',
+           'evaluate_pointing']
 
 # %% ../nbs/evaluate.ipynb #18ae019c
+NONFINITE_SCORES = ('raise', 'last')
+
+def _few(xs, n=5):
+    "'0, 1, 2, 3, 4 and 25 more'"
+    return ', '.join(map(str, xs[:n])) + (f" and {len(xs) - n} more" if len(xs) > n else '')
+
+def _nonfinite_scores(sims, nonfinite):
+    "`sims` with its non-finite scores set to -inf (`'last'`), or a `NonFiniteError` naming them."
+    if nonfinite not in NONFINITE_SCORES:
+        raise ConfigError(f"nonfinite={nonfinite!r}; expected one of {NONFINITE_SCORES}")
+    bad = ~torch.isfinite(sims)                                            # (n_img, n_cap)
+    if not bad.any(): return sims
+    if nonfinite == 'last': return sims.masked_fill(bad, float('-inf'))
+    rows, cols = nonfinite_rows(sims), nonfinite_rows(sims.T)
+    raise NonFiniteError(f"similarity matrix ({sims.shape[0]} images × {sims.shape[1]} captions): "
+                         f"{_kinds(sims)} scores, in image rows {_few(rows)} "
+                         f"and caption columns {_few(cols)}; a NaN is never a hit, so these "
+                         f"cannot be ranked: check those items' features and the model's weights "
+                         f"(nonfinite='last' ranks them last)")
+
 def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
-                    caption_image:torch.Tensor): # (n_captions,) index of each caption's image
+                    caption_image:torch.Tensor, # (n_captions,) index of each caption's image
+                    nonfinite:str='raise'): # NaN/±inf scores: 'raise' (name them) or 'last'
     "0-based ranks for image→text (best ground-truth caption) and text→image queries; ties count against the truth."
     sims = torch.as_tensor(sims, dtype=torch.float32); caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     n_img, n_cap = sims.shape
     check_shape(caption_image, (n_cap,), 'caption_image')
     if n_cap and (caption_image.min() < 0 or caption_image.max() >= n_img):
         raise ShapeError(f"caption_image holds image indices outside [0, {n_img})")
+    sims = _nonfinite_scores(sims, nonfinite)
     gt = caption_image[None, :] == torch.arange(n_img)[:, None]           # (n_img, n_cap) ground-truth pairs
     best = sims.masked_fill(~gt, float('-inf')).amax(1)                    # (n_img,) best gt caption score
     r_i2t = ((sims >= best[:, None]) & ~gt).sum(1)                         # (n_img,) wrong captions at or above it
@@ -42,10 +66,11 @@ def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
 # %% ../nbs/evaluate.ipynb #e0f9b595
 def recall_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
                    caption_image:torch.Tensor, # (n_captions,) image index of each caption
-                   ks:tuple=(1, 5, 10)): # recall cut-offs
+                   ks:tuple=(1, 5, 10), # recall cut-offs
+                   nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (`retrieval_ranks`)
     "Recall@K (percent), medr, meanr for both directions and rSum (the sum of the six recalls)."
     out = {}
-    for d, r in zip(('i2t', 't2i'), retrieval_ranks(sims, caption_image)):
+    for d, r in zip(('i2t', 't2i'), retrieval_ranks(sims, caption_image, nonfinite)):
         r = r.double()
         for k in ks: out[f'{d}_r{k}'] = 100.0 * (r < k).double().mean().item()
         out[f'{d}_medr'] = math.floor(r.median().item() if len(r) % 2 else np.median(r.numpy())) + 1
@@ -56,7 +81,8 @@ def recall_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
 # %% ../nbs/evaluate.ipynb #2da3ccf9
 def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
                  caption_image:torch.Tensor, # (n_captions,) image index of each caption
-                 n_folds:int=5): # number of equal folds over the images (COCO 1K: 5)
+                 n_folds:int=5, # number of equal folds over the images (COCO 1K: 5)
+                 nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (`retrieval_ranks`)
     "Metrics averaged over `n_folds` contiguous image folds, each with its own captions (COCO 5-fold 1K)."
     sims = torch.as_tensor(sims); caption_image = torch.as_tensor(caption_image)
     n_img = sims.shape[0]
@@ -64,7 +90,8 @@ def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
     size, folds = n_img // n_folds, []
     for f in range(n_folds):
         cols = ((caption_image >= f * size) & (caption_image < (f + 1) * size)).nonzero().squeeze(1)
-        folds.append(recall_metrics(sims[f * size:(f + 1) * size][:, cols], caption_image[cols] - f * size))
+        block = sims[f * size:(f + 1) * size][:, cols]
+        folds.append(recall_metrics(block, caption_image[cols] - f * size, nonfinite=nonfinite))
     out = {k: float(np.mean([m[k] for m in folds])) for k in folds[0]}
     out['rsum'] = sum(v for k, v in out.items() if k[4:5] == 'r' and k[5:].isdigit())
     return out
@@ -215,7 +242,8 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
                        budget_bytes:int|None=None, # memory per block for block='auto'
                        distributed:bool=False, # shard the captions over the ranks of torch.distributed
                        progress:bool=False, # progress bar over blocks
-                       encode_batch:int=1024): # items per `encode_*` call
+                       encode_batch:int=1024, # items per `encode_*` call
+                       nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (see ranks)
     "Encode (in batches), score and rank a split; returns `(metrics, sims)` with per-stage times in `metrics['time_*']`."
     caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
@@ -232,8 +260,10 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
     t2 = time.perf_counter()
     if was_training: aligner.train()
     if sims is None: return None, None
-    metrics = recall_metrics(sims, caption_image)
-    if folds > 1: metrics.update({f'{folds}fold_{k}': v for k, v in fold_metrics(sims, caption_image, folds).items()})
+    metrics = recall_metrics(sims, caption_image, nonfinite=nonfinite)
+    if folds > 1:
+        fm = fold_metrics(sims, caption_image, folds, nonfinite)
+        metrics.update({f'{folds}fold_{k}': v for k, v in fm.items()})
     metrics.update(time_encode=t1 - t0, time_similarity=t2 - t1, time_rank=time.perf_counter() - t2)
     return metrics, sims
 

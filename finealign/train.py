@@ -20,6 +20,8 @@ from fastprogress.fastprogress import master_bar, progress_bar
 from safetensors.torch import load_file
 
 from .core import Tokens, ConfigError, ShapeError, check_shape, set_seed, atomic_write
+from .core import NonFiniteError
+from .evaluate import _few
 from .registry import save_pretrained
 from .evaluate import evaluate_retrieval
 
@@ -335,6 +337,43 @@ def plot_curves(history:list, # per-epoch records from `fit`
     atomic_write(path, lambda p: fig.savefig(p, format='png'))
     return Path(path)
 
+# %% ../nbs/train.ipynb #b8ec4bea
+def _nonfinite_weights(model:nn.Module): # the model about to be saved
+    "Names of the floating-point parameters and buffers of `model` that hold a NaN or an infinity."
+    sd = model.state_dict()
+    return [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
+def _check_weights(model:nn.Module, # the model about to be saved
+                   where:str): # what would be written, e.g. 'runs/x/best'
+    "Raise `NonFiniteError` instead of saving weights that hold a NaN or an infinity."
+    bad = _nonfinite_weights(model)
+    if not bad: return
+    raise NonFiniteError(f"{where}: not written, because {len(bad)} weight tensors hold NaN or inf "
+                         f"({_few(bad)}); a checkpoint already there is from an earlier epoch")
+
+def _check_step(out:Path|None, # the run folder
+                epoch:int, # 0-based
+                step:int, # the optimizer step about to be taken (1-based, as in log.jsonl)
+                first:int, # its first micro-batch (0-based within the epoch)
+                last:int, # its last micro-batch
+                bad_loss:tuple|None, # (micro-batch, loss) of its first non-finite loss on this rank
+                grad_norm:float, # its gradient norm
+                world:int=1): # ranks: all of them agree to stop
+    "Raise `NonFiniteError` before an optimizer step whose loss or gradient norm is not finite."
+    bad = torch.tensor([float(bad_loss is not None or not math.isfinite(grad_norm))])
+    if world > 1: dist.all_reduce(bad, op=dist.ReduceOp.MAX)       # every rank stops at this step
+    if not bad.item(): return
+    if bad_loss: at, what = f"batch {bad_loss[0]}", f"the loss is {bad_loss[1]}"
+    else:
+        at = f"batch {last}" if first == last else f"batches {first}-{last}"
+        what = (f"the gradient norm is {grad_norm}" if not math.isfinite(grad_norm)
+                else "the loss on another rank is not finite")
+    kept = f"; {out}/last and best/ keep earlier epochs" if out and (out/'last').exists() else ''
+    run = f"training {out}" if out else "training"
+    raise NonFiniteError(f"{run} diverged at epoch {epoch}, step {step}, {at}: {what}; the step "
+                         f"was not applied and nothing of it was saved{kept}. Check the training "
+                         f"features for NaN or inf, or lower the learning rate")
+
 # %% ../nbs/train.ipynb #dcac2d41
 def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`, `similarity`
         train:PairFeatures, # training features (or a split with `batches`, such as `finetune.PairImages`)
@@ -388,6 +427,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
     def checkpoint():
         if out and world > 1: _save_rank_rng(out, rank)
         if out and main:
+            _check_weights(model, out/'last')
             _save_state(out, model, opt, st, cfg)
             _write_csv(out/'steps.csv', steps) if steps else None
 
@@ -401,7 +441,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
                 hardest = epoch >= cfg.warmup_epochs
                 batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
                 if progress and main: batches = progress_bar(batches, total=n_micro - st['micro'], parent=mb)
-                acc = 0.0
+                acc, bad_loss = 0.0, None      # bad_loss: the step's first non-finite (batch, loss)
                 for i, batch in enumerate(batches, st['micro']):
                     at_boundary = False
                     first = i - i % cfg.accum_steps
@@ -409,15 +449,17 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
                     batch = {k: v.to(device, non_blocking=True) for k, v in (batch if sharded else _shard(batch, rank, world)).items()}
                     with amp(): loss = model.loss(batch, max_violation=hardest, **kw)['loss'].float()
                     (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
-                    acc += loss.item() / size
+                    lv = loss.item(); acc += lv / size
+                    if bad_loss is None and not math.isfinite(lv): bad_loss = (i, lv)
                     if i + 1 < first + size: continue
                     if world > 1: _allreduce_mean(params, world)
                     factor = lr_factor(cfg, epoch, st['step'], total); set_lr(opt, cfg, factor)
                     grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip or math.inf).item()   # the norm before clipping
+                    _check_step(out, epoch, st['step'] + 1, first, i, bad_loss, grad_norm, world)
                     opt.step(); opt.zero_grad(set_to_none=True)
                     st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
                     rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
-                    steps.append(rec); log(rec); acc = 0.0; at_boundary = True
+                    steps.append(rec); log(rec); acc, bad_loss = 0.0, None; at_boundary = True
                     if callback is not None: callback(rec)
                     sig = torch.tensor([stop.sig or 0])
                     if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
@@ -438,7 +480,8 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
                 st.update(epoch=epoch + 1, micro=0, gen=g.get_state())
                 if out and main:
                     log(rec); _write_csv(out/'epochs.csv', history)
-                    if score > st['best']: save_pretrained(model, out/'best')
+                    if score > st['best']:
+                        _check_weights(model, out/'best'); save_pretrained(model, out/'best')
                 st['best'] = max(st['best'], score)
                 checkpoint()
             if out and main: plot_curves(history, steps, out/'curves.png')

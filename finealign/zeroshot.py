@@ -19,6 +19,7 @@ from fastprogress.fastprogress import progress_bar
 from pathlib import Path
 
 from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir
+from .core import NonFiniteError, check_finite, _kinds
 from .segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation, load_scene_classification
 from .scenes import SceneConfig, generate_scenes, scenes_dir
 from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
@@ -168,6 +169,7 @@ def topk_accuracy(scores:torch.Tensor, # (n, C) class scores
     n, C = scores.shape
     check_shape(labels, (n,), 'labels')
     check_labels(labels.numpy(), C, source='labels')
+    check_finite(scores, f"class scores ({n} images × {C} classes)")   # a NaN is never a hit
     too_big = [k for k in ks if not 1 <= k <= C]
     if too_big: raise ConfigError(f"ks={tuple(ks)}: top-{too_big} is meaningless with {C} classes; use cut-offs in 1 … {C}")
     true = scores.gather(1, labels[:, None])                                  # (n, 1)
@@ -310,6 +312,8 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
         s, t = torch.as_tensor(scores[i]), np.asarray(masks[i])
         if s.ndim != 3 or s.shape[-1] != C: raise ShapeError(f"scores of image {i} have shape {tuple(s.shape)}, expected (h, w, {C})")
         t = torch.as_tensor(check_labels(t, C, void, f'mask {i}')).long()           # (H, W)
+        if not torch.isfinite(s).all():                           # a NaN would win the argmax
+            raise NonFiniteError(f"scores of image {i}: {_kinds(s)}; a NaN is never a prediction")
         up = _upsample_hwc(s, tuple(t.shape), mode)                                   # (H, W, C)
         if ignore_background: up[..., bg] = float('-inf')                             # background cannot win
         keep = ~torch.isin(t, bg) if ignore_background else torch.ones_like(t, dtype=torch.bool)  # (H, W)
