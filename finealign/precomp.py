@@ -22,12 +22,12 @@ __all__ = ['PRECOMP_SPLITS', 'CAPTIONS_PER_IMAGE', 'precomp_files', 'precomp_spl
            'PrecompData', 'read_precomp', 'RegionEncoder', 'precomp_source']
 
 # %% ../nbs/precomp.ipynb #c9aafd24
-PRECOMP_SPLITS = ('train', 'dev', 'test', 'testall')  # SCAN's split names, in the order they are listed
+PRECOMP_SPLITS = ('train', 'dev', 'test', 'testall')  # SCAN's split names, in its order
 CAPTIONS_PER_IMAGE = 5
 
 def precomp_files(folder:str|Path, # a precomp folder, e.g. data/f30k_precomp
                   split:str): # 'train', 'dev', 'test' or 'testall'
-    "Paths of one split's files in SCAN's layout: `ims`, `caps`, and the optional `ids` and `boxes`."
+    "Paths of one split's files in SCAN's layout: `ims`, `caps`, the optional `ids` and `boxes`."
     f = Path(folder)
     return dict(ims=f/f'{split}_ims.npy', caps=f/f'{split}_caps.txt', ids=f/f'{split}_ids.txt',
                 boxes=f/f'{split}_boxes.npy')
@@ -47,11 +47,11 @@ def is_precomp_folder(folder:str|Path): # a folder
 # %% ../nbs/precomp.ipynb #ee8538a2
 def write_precomp(folder:str|Path, # created if missing
                   split:str, # the split's name
-                  feats:np.ndarray, # (n_images, N, d) float32 region features, or one row per caption
+                  feats:np.ndarray, # (n_images, N, d) float32 regions, or a row per caption
                   captions:list, # 5 per image, in image order
                   ids:list|None=None, # an id per image -> {split}_ids.txt
                   boxes:np.ndarray|None=None): # (rows, N, 4) region boxes -> {split}_boxes.npy
-    "Write one split in SCAN's layout (`np.save` of the features, a caption per line); returns the file paths."
+    "Write one split in SCAN's layout (`np.save`d features, a caption per line); returns the paths."
     f = precomp_files(folder, split)
     Path(folder).mkdir(parents=True, exist_ok=True)
     np.save(f['ims'], feats)
@@ -62,34 +62,44 @@ def write_precomp(folder:str|Path, # created if missing
 
 # %% ../nbs/precomp.ipynb #354e46bf
 def read_precomp_captions(path:str|Path): # a `{split}_caps.txt`
-    "The captions of a `_caps.txt`, one per line; `DataError` for a missing file, an empty line or a count not a multiple of 5."
+    "The captions of a `_caps.txt`, one per line; `DataError` for a bad file, line or count."
     path = Path(path)
     try: text = path.read_text(encoding='utf-8')
-    except FileNotFoundError: raise DataError(f"{path.name}: captions file not found ({path})") from None
-    except (OSError, UnicodeDecodeError) as e: raise DataError(f"{path.name}: cannot read: {e}") from None
+    except FileNotFoundError:
+        raise DataError(f"{path.name}: captions file not found ({path})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path.name}: cannot read: {e}") from None
     lines = text.split('\n')
-    if lines[-1] == '': lines.pop()                                    # the newline after the last caption
+    if lines[-1] == '': lines.pop()                 # the newline after the last caption
     caps = [c.strip() for c in lines]
     empty = [i + 1 for i, c in enumerate(caps) if not c]
-    if empty: raise DataError(f"{path.name}: line(s) {empty[:5]} are empty; expected one caption per line")
+    if empty:
+        raise DataError(
+            f"{path.name}: line(s) {empty[:5]} are empty; expected one caption per line")
     if not caps or len(caps) % CAPTIONS_PER_IMAGE:
-        raise DataError(f"{path.name}: {len(caps)} captions, expected a positive multiple of {CAPTIONS_PER_IMAGE} "
-                        f"(SCAN's layout: {CAPTIONS_PER_IMAGE} per image, in image order)")
+        raise DataError(f"{path.name}: {len(caps)} captions, expected a positive multiple of "
+                        f"{CAPTIONS_PER_IMAGE} (SCAN's layout: {CAPTIONS_PER_IMAGE} per image, "
+                        "in image order)")
     return caps
 
 # %% ../nbs/precomp.ipynb #929d1496
 def open_precomp_features(path:str|Path): # a `{split}_ims.npy`
-    "The `.npy` file memory-mapped read-only (only its header is read), checked: float32, rank 3, C order."
+    "The `.npy` file memory-mapped read-only (only its header is read); float32, rank 3, C order."
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path.name}: features file not found ({path})")
     try: a = np.load(path, mmap_mode='r', allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e: raise DataError(f"{path.name}: not a readable .npy array ({e})") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path.name}: not a readable .npy array ({e})") from None
     if a.dtype != np.float32:
-        raise DataError(f"{path.name}: dtype {a.dtype}, expected float32 (SCAN's features); convert with "
-                        f"np.save(path, np.load(path).astype(np.float32))")
+        raise DataError(
+            f"{path.name}: dtype {a.dtype}, expected float32 (SCAN's features); convert "
+                        "with np.save(path, np.load(path).astype(np.float32))")
     if a.ndim != 3:
-        raise DataError(f"{path.name}: shape {a.shape} has rank {a.ndim}, expected rank 3: (rows, regions, dim), e.g. (n, 36, 2048)")
-    if not a.flags.c_contiguous: raise DataError(f"{path.name}: stored in Fortran order, expected C order (np.save of a C array)")
+        raise DataError(f"{path.name}: shape {a.shape} has rank {a.ndim}, expected rank 3: "
+                        "(rows, regions, dim), e.g. (n, 36, 2048)")
+    if not a.flags.c_contiguous:
+        raise DataError(
+            f"{path.name}: stored in Fortran order, expected C order (np.save of a C array)")
     return a
 
 # %% ../nbs/precomp.ipynb #c37a8b94
@@ -97,20 +107,24 @@ def image_stride(n_rows:int, # rows of the features file
                  n_captions:int, # lines of the captions file
                  ims_name:str='ims.npy', # names the features file in the error
                  caps_name:str='caps.txt'): # names the captions file in the error
-    "Rows per image: 1 (a row per image) or 5 (a row per caption, SCAN's repeated layout); `DataError` otherwise."
+    "Rows per image: 1 (a row per image) or 5 (a row per caption); `DataError` otherwise."
     n_images = n_captions // CAPTIONS_PER_IMAGE
     if n_rows == n_images: return 1
     if n_rows == n_captions: return CAPTIONS_PER_IMAGE
-    raise DataError(f"{ims_name} has {n_rows} rows but {caps_name} has {n_captions} captions: expected {n_images} rows "
-                    f"(one per image, {CAPTIONS_PER_IMAGE} captions each) or {n_captions} (one per caption)")
+    raise DataError(
+        f"{ims_name} has {n_rows} rows but {caps_name} has {n_captions} captions: expected "
+                    f"{n_images} rows (one per image, {CAPTIONS_PER_IMAGE} captions each) or "
+                    f"{n_captions} "
+                    "(one per caption)")
 
 def _check_repeats(a:np.ndarray, name:str):
     "The first and last images' 5 rows of a row-per-caption file are equal."
     for i in {0, len(a) // CAPTIONS_PER_IMAGE - 1}:
         rows = np.asarray(a[i * CAPTIONS_PER_IMAGE:(i + 1) * CAPTIONS_PER_IMAGE])      # (5, N, d)
         if not (rows == rows[:1]).all():
-            raise DataError(f"{name}: one row per caption ({len(a)} rows), but rows {i * 5}-{i * 5 + 4} of image {i} "
-                            "differ; expected each image's row repeated 5 times")
+            raise DataError(
+                f"{name}: one row per caption ({len(a)} rows), but rows {i * 5}-{i * 5 + 4} "
+                            f"of image {i} differ; expected each image's row repeated 5 times")
 
 # %% ../nbs/precomp.ipynb #f37795ae
 def finite_scan(a:np.ndarray, # a memory map from `open_precomp_features`
@@ -118,7 +132,7 @@ def finite_scan(a:np.ndarray, # a memory map from `open_precomp_features`
                 stride:int=1, # rows per image (names the image in the error)
                 n_rows:int|None=None, # scan the first `n_rows` rows (default: all)
                 block_bytes:int=2**26): # bytes per read
-    "Raise `DataError` naming the first image whose row holds NaN or inf; reads the file block by block."
+    "`DataError` naming the first image whose row holds NaN or inf; reads the file in blocks."
     path, n = Path(path), len(a) if n_rows is None else n_rows
     row = int(np.prod(a.shape[1:]))
     per = max(1, block_bytes // (4 * row))
@@ -130,8 +144,9 @@ def finite_scan(a:np.ndarray, # a memory map from `open_precomp_features`
             bad = np.flatnonzero(~np.isfinite(x).all(1))
             if len(bad):
                 r = s + int(bad[0])
-                raise DataError(f"{path.name}: row {r} (image {r // stride}) holds non-finite values (NaN or inf); "
-                                "fix or drop that image and its 5 captions")
+                raise DataError(
+                    f"{path.name}: row {r} (image {r // stride}) holds non-finite values "
+                                "(NaN or inf); fix or drop that image and its 5 captions")
 
 # %% ../nbs/precomp.ipynb #e0977472
 class RegionTokens(Tokens):
@@ -141,27 +156,32 @@ class RegionTokens(Tokens):
                  n_images:int|None=None, # keep the first `n_images` images (default: all)
                  source:str='regions'): # names the file in errors
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', UserWarning)              # a read-only map: nothing ever writes to it
+            warnings.simplefilter('ignore', UserWarning)   # a read-only map: nothing writes to it
             x = torch.from_numpy(feats[::stride])                       # (n_images, N, d), no copy
         self.x = x if n_images is None else x[:n_images]
-        self.mask = torch.ones(1, x.shape[1], dtype=torch.bool).expand(len(self.x), -1)   # (n_images, N)
+        self.mask = torch.ones(1, x.shape[1], dtype=torch.bool).expand(len(self.x), -1)  # (B, N)
         self.stride, self.source, self._pooled = stride, source, None
 
     @property
     def pooled(self):
         "(n_images, d) mean region of every image, computed in blocks on first use."
-        if self._pooled is None: self._pooled = torch.cat([self[a:a + 1024].pooled for a in range(0, len(self), 1024)])
+        if self._pooled is None:
+            self._pooled = torch.cat([self[a:a + 1024].pooled for a in range(0, len(self), 1024)])
         return self._pooled
 
     def __getitem__(self, idx):
-        "Images `idx` read from the file into ordinary `Tokens`; `DataError` naming an image with NaN or inf."
+        "Images `idx` read from the file as ordinary `Tokens`; `DataError` naming one with NaN/inf."
         x = self.x[idx]                                                 # (B, N, d)
-        if x.untyped_storage().data_ptr() == self.x.untyped_storage().data_ptr(): x = x.clone()  # a slice: still the map
-        if x.ndim != 3: raise ShapeError(f"RegionTokens[{idx!r}] gives shape {tuple(x.shape)}; index with a slice or a 1-d index")
+        if x.untyped_storage().data_ptr() == self.x.untyped_storage().data_ptr():
+            x = x.clone()                                               # a slice: still the map
+        if x.ndim != 3:
+            raise ShapeError(
+                f"RegionTokens[{idx!r}] has shape {tuple(x.shape)}; index with a slice or 1-d")
         ok = torch.isfinite(x).flatten(1).all(1)                        # (B,)
         if not ok.all():
             i = int(torch.arange(len(self))[idx][~ok][0])
-            raise DataError(f"{self.source}: image {i} (row {i * self.stride}) holds non-finite values (NaN or inf)")
+            raise DataError(
+                f"{self.source}: image {i} (row {i * self.stride}) holds non-finite values")
         return Tokens(x, torch.ones(x.shape[:2], dtype=torch.bool), x.mean(1))   # pooled: (B, d)
 
     def to(self, *args, **kwargs):
@@ -169,18 +189,19 @@ class RegionTokens(Tokens):
         return self[:].to(*args, **kwargs)
 
     def __repr__(self):
-        return f"RegionTokens({len(self)} images × {self.x.shape[1]} regions × {self.x.shape[2]}, memory-mapped from {self.source})"
+        n, N, d = self.x.shape
+        return f"RegionTokens({n} images × {N} regions × {d}, memory-mapped from {self.source})"
 
 # %% ../nbs/precomp.ipynb #1d451760
 @dataclass(repr=False)
 class PrecompData:
-    "One split of a precomp folder: captions in image order, their images, and the images' region features."
+    "One split of a precomp folder: captions in image order, their images and region features."
     regions: RegionTokens           # (n_images, N, d) region features, memory-mapped
     captions: list                  # the captions, 5 per image, in image order
     caption_image: torch.Tensor     # (n_captions,) long: the image of each caption (j // 5)
-    images: list                    # a name per image: its id from {split}_ids.txt, else '{split}[i]'
+    images: list                    # a name per image: its id from {split}_ids.txt or '{split}[i]'
     split: str                      # the split's name
-    name: str                       # the folder's name (names the dataset in cache keys and reports)
+    name: str                       # the folder's name (the dataset in cache keys and reports)
     folder: Path                    # the precomp folder
     stride: int = 1                 # rows of the features file per image (5: a row per caption)
     ids: list|None = None           # ids from {split}_ids.txt, one per image, or None
@@ -191,8 +212,9 @@ class PrecompData:
     @property
     def n_captions(self): return len(self.captions)
     def __repr__(self):
-        return (f"PrecompData(name={self.name!r}, split={self.split!r}, images={self.n_images}, captions={self.n_captions}, "
-                f"regions={tuple(self.regions.shape[1:])}, {'a row per caption' if self.stride > 1 else 'a row per image'}"
+        rows = 'a row per caption' if self.stride > 1 else 'a row per image'
+        return (f"PrecompData(name={self.name!r}, split={self.split!r}, images={self.n_images}, "
+                f"captions={self.n_captions}, regions={tuple(self.regions.shape[1:])}, {rows}"
                 f"{', ids' if self.ids else ''}{', boxes' if self.boxes is not None else ''})")
 
 # %% ../nbs/precomp.ipynb #e4a21c27
@@ -200,22 +222,24 @@ def _per_image(values:list, n_rows:int, stride:int, n:int, name:str, ims_name:st
     "One entry per image from a list with an entry per image or per row of the features file."
     if len(values) == n_rows: return list(values[::stride][:n])
     if len(values) == n_rows // stride: return list(values[:n])
-    raise DataError(f"{name} has {len(values)} entries but {ims_name} has {n_rows} rows ({n_rows // stride} images): "
-                    "expected one per image or one per row")
+    raise DataError(f"{name} has {len(values)} entries but {ims_name} has {n_rows} rows "
+                    f"({n_rows // stride} images): expected one per image or one per row")
 
 def _read_boxes(path:Path, n_rows:int, n_regions:int, stride:int, n:int, ims_name:str):
     "The `(n, N, 4)` boxes of a `_boxes.npy`, memory-mapped."
     try: b = np.load(path, mmap_mode='r', allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e: raise DataError(f"{path.name}: not a readable .npy array ({e})") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path.name}: not a readable .npy array ({e})") from None
     if b.shape != (n_rows, n_regions, 4):
-        raise DataError(f"{path.name}: shape {b.shape}, expected ({n_rows}, {n_regions}, 4) to match {ims_name}")
+        raise DataError(
+            f"{path.name}: shape {b.shape}, expected ({n_rows}, {n_regions}, 4) as {ims_name}")
     return b[::stride][:n]
 
 def read_precomp(folder:str|Path, # a precomp folder, e.g. data/coco_precomp
                  split:str='test', # 'train', 'dev', 'test' or 'testall'
                  max_images:int|None=None, # keep the first images (and their captions) only
-                 check_finite:bool=True): # scan the whole file for NaN/inf first (batches are checked anyway)
-    "One split of a folder in SCAN's precomp layout: captions, memory-mapped region features, optional ids and boxes."
+                 check_finite:bool=True): # scan the file for NaN/inf first (batches: always)
+    "One split of a folder in SCAN's precomp layout: captions, mapped regions, ids and boxes."
     folder = Path(folder)
     if not folder.is_dir(): raise DataError(f"{folder}: precomp folder not found")
     if max_images is not None and (not isinstance(max_images, int) or max_images < 1):
@@ -223,46 +247,58 @@ def read_precomp(folder:str|Path, # a precomp folder, e.g. data/coco_precomp
     f = precomp_files(folder, split)
     for k in ('ims', 'caps'):
         if not f[k].is_file():
-            raise DataError(f"{folder}: {f[k].name} not found; splits here: {', '.join(precomp_splits(folder)) or 'none'} "
-                            "(SCAN's layout: {split}_ims.npy + {split}_caps.txt; the validation split is 'dev')")
+            have = ', '.join(precomp_splits(folder)) or 'none'
+            raise DataError(f"{folder}: {f[k].name} not found; splits here: {have} (SCAN's layout: "
+                            "{split}_ims.npy + {split}_caps.txt; the validation split is 'dev')")
     caps = read_precomp_captions(f['caps'])
     feats = open_precomp_features(f['ims'])
     stride = image_stride(len(feats), len(caps), f['ims'].name, f['caps'].name)
     if stride > 1: _check_repeats(feats, f['ims'].name)
-    n = len(caps) // CAPTIONS_PER_IMAGE if max_images is None else min(max_images, len(caps) // CAPTIONS_PER_IMAGE)
+    n = len(caps) // CAPTIONS_PER_IMAGE
+    if max_images is not None: n = min(n, max_images)
     if check_finite: finite_scan(feats, f['ims'], stride, n_rows=(n - 1) * stride + 1)
     ids = boxes = None
     if f['ids'].is_file():
-        ids = _per_image(f['ids'].read_text().split(), len(feats), stride, n, f['ids'].name, f['ims'].name)
-    if f['boxes'].is_file(): boxes = _read_boxes(f['boxes'], len(feats), feats.shape[1], stride, n, f['ims'].name)
-    return PrecompData(RegionTokens(feats, stride, n, f['ims'].name), caps[:n * CAPTIONS_PER_IMAGE],
-                       torch.arange(n * CAPTIONS_PER_IMAGE) // CAPTIONS_PER_IMAGE,
-                       list(ids) if ids else [f"{split}[{i}]" for i in range(n)], split, folder.name, folder, stride, ids, boxes)
+        ids = f['ids'].read_text().split()
+        ids = _per_image(ids, len(feats), stride, n, f['ids'].name, f['ims'].name)
+    if f['boxes'].is_file():
+        boxes = _read_boxes(f['boxes'], len(feats), feats.shape[1], stride, n, f['ims'].name)
+    m = n * CAPTIONS_PER_IMAGE
+    names = list(ids) if ids else [f"{split}[{i}]" for i in range(n)]
+    return PrecompData(RegionTokens(feats, stride, n, f['ims'].name), caps[:m],
+                       # (m,) caption j -> image j // 5
+                       torch.arange(m) // CAPTIONS_PER_IMAGE,
+                       names, split, folder.name, folder, stride, ids, boxes)
 
 # %% ../nbs/precomp.ipynb #83793905
 class RegionEncoder:
-    "Stands for the image encoder of precomputed regions: their width, count and name; it encodes nothing."
+    "Stands for the image encoder of precomputed regions: their width, count and name; no model."
     def __init__(self, dim:int=2048, # width of a region feature
                  n_regions:int=36, # regions per image
                  name:str='precomp'): # names the features in reports and features.json
         self.dim, self.n_regions, self.name = dim, n_regions, name
-        self.grid, self.feature_level = (n_regions, 1), 'regions'       # a list of regions, not a spatial grid
+        self.grid, self.feature_level = (n_regions, 1), 'regions'   # a list of regions, not a grid
     def __call__(self, *args, **kwargs):
-        raise ConfigError("precomputed region features are read from their folder: there is no image model to run "
-                          "(end-to-end training and zero-shot tasks need images)")
-    def __repr__(self): return f"RegionEncoder({self.n_regions} regions × {self.dim}, {self.name!r})"
+        raise ConfigError(
+            "precomputed region features are read from their folder: there is no image model "
+                          "to run (end-to-end training and zero-shot tasks need images)")
+    def __repr__(self):
+        return f"RegionEncoder({self.n_regions} regions × {self.dim}, {self.name!r})"
 
 def precomp_source(folder:str|Path, # a precomp folder
                    max_images:int|None=None, # cap on images per split (quick runs)
                    dev_images:int|None=1000, # cap on `dev` images, SCAN's 1,000 (None: all)
                    check_finite:bool=True): # scan each split's file for NaN/inf when it is read
-    "The engine's data source for a precomp folder: dict(root, name, read, has_split, val_split, split, image_encoder)."
+    "The engine's data source for a precomp folder: `read(split)`, `has_split`, conventions, encoder."
     root = Path(folder)
     splits = precomp_splits(root)
-    if not splits: raise DataError(f"{root}: no split in SCAN's precomp layout ({{split}}_ims.npy + {{split}}_caps.txt)")
+    if not splits:
+        raise DataError(
+            f"{root}: no split in SCAN's precomp layout ({{split}}_ims.npy + {{split}}_caps.txt)")
     def read(split):
         if not isinstance(split, str):
-            raise ConfigError(f"{root}: a precomp folder reads one split at a time, not {split!r} (COCO's train already holds restval)")
+            raise ConfigError(f"{root}: a precomp folder reads one split at a time, not {split!r} "
+                              "(COCO's precomp train already holds restval)")
         cap = [c for c in (max_images, dev_images if split == 'dev' else None) if c is not None]
         return read_precomp(root, split, min(cap) if cap else None, check_finite)
     a = open_precomp_features(precomp_files(root, splits[0])['ims'])
