@@ -461,10 +461,11 @@ mode, folder, path = sys.argv[1:4]
 batch, n_batches, seed, threads = map(int, sys.argv[4:8])
 torch.set_num_threads(threads)
 from finealign.precomp import read_precomp, RegionTokens
-def hwm():
+def st(key):
     for l in open('/proc/self/status'):
-        if l.startswith('VmHWM:'): return int(l.split()[1]) * 1024
-base = hwm()
+        if l.startswith(key + ':'): return int(l.split()[1]) * 1024
+hwm = lambda: st('VmHWM')
+base, base_anon = hwm(), st('RssAnon')
 t0 = time.perf_counter()
 if mode == 'memory': rt = RegionTokens(np.load(path), source=path)
 else: rt = read_precomp(folder, 'train', check_finite=mode == 'mmap+scan').regions
@@ -476,7 +477,8 @@ for i in idx: b = rt[i]
 batch_s = time.perf_counter() - t0
 print(json.dumps(dict(mode=mode, base_bytes=base, load_s=load_s, load_peak_bytes=load_peak - base,
                       batch_s=batch_s, images_per_s=batch * n_batches / batch_s,
-                      peak_bytes=hwm() - base)))
+                      peak_bytes=hwm() - base, anon_bytes=st('RssAnon') - base_anon,
+                      file_bytes=st('RssFile'))))
 '''
 
 def _evict(path):
@@ -545,6 +547,7 @@ def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
         if tmp: shutil.rmtree(folder, ignore_errors=True)
     m, w, c = rows['memory'], rows['mmap warm'], rows['mmap cold']
     ratios = dict(load_peak_memory_over_mmap=m['load_peak_bytes'] / max(w['load_peak_bytes'], 1),
+                  private_memory_over_mmap_warm=m['anon_bytes'] / max(w['anon_bytes'], 1),
                   peak_memory_over_mmap_warm=m['peak_bytes'] / max(w['peak_bytes'], 1),
                   load_time_memory_over_mmap=m['load_s'] / max(w['load_s'], 1e-9),
                   throughput_mmap_warm_over_memory=w['images_per_s'] / m['images_per_s'],
@@ -571,12 +574,12 @@ def _commit():
 
 def precomp_bench_table(res:dict): # from `precomp_benchmark`
     "One Markdown line per way of reading: load time, peak memory at load and overall, images/s."
-    lines = ["| reading | load s | peak at load MiB | peak MiB | images/s |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| reading | load s | peak at load MiB | peak MiB | private MiB | file pages MiB | images/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in res['metrics']['rows'].items():
         mib = lambda b: f"{b / 2**20:,.0f}"
         lines.append(f"| {name} | {r['load_s']:.2f} | {mib(r['load_peak_bytes'])} | {mib(r['peak_bytes'])} "
-                     f"| {r['images_per_s']:,.0f} |")
+                     f"| {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | {r['images_per_s']:,.0f} |")
     return '\n'.join(lines)
 
 def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
@@ -593,7 +596,9 @@ def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
           f"thread(s); commit `{rec['commit']}`.\n",
           precomp_bench_table(res), '',
           f"- peak memory at load, np.load / mmap: {r['load_peak_memory_over_mmap']:,.0f}×",
-          f"- peak memory over the run, np.load / mmap warm: {r['peak_memory_over_mmap_warm']:,.1f}×",
+          f"- peak memory over the run, np.load / mmap warm: {r['peak_memory_over_mmap_warm']:,.1f}× "
+          "(the mapped run's peak counts the file pages its batches touched: page cache)",
+          f"- private memory at the end, np.load / mmap warm: {r['private_memory_over_mmap_warm']:,.0f}×",
           f"- batch throughput, mmap warm / memory: {r['throughput_mmap_warm_over_memory']:.2f}; "
           f"mmap cold / memory: {r['throughput_mmap_cold_over_memory']:.2f}"]
     atomic_write(out/'bench.json', lambda p: p.write_text(json.dumps(rec, indent=2)))
