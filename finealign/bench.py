@@ -10,10 +10,11 @@ import ctypes, json, os, platform, time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
 
-from .core import Tokens, ConfigError, masked_mean, default_device, atomic_write
+from .core import Tokens, ConfigError, FinealignError, masked_mean, default_device, atomic_write
 from .similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, sparse_alignment
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 
@@ -21,7 +22,8 @@ from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memo
 __all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIANTS', 'register_bench', 'SizedAligner',
            'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs', 'reference_similarity', 'measure', 'bench_one',
            'run_benchmark', 'benchmark_table', 'machine_info', 'shape_summary', 'write_benchmark', 'msa_step_costs',
-           'msa_cost_table', 'write_msa_costs', 'alignment_scaling', 'scaling_table']
+           'msa_cost_table', 'write_msa_costs', 'alignment_scaling', 'scaling_table', 'precomp_benchmark',
+           'precomp_bench_table', 'write_precomp_benchmark']
 
 # %% ../nbs/bench.ipynb #720fc1dd
 BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -450,3 +452,155 @@ def scaling_table(rows:list): # from `alignment_scaling`
         others = ', '.join(f'{k}={v}' for k, v in r['setting'].items() if k != r['axis'])
         lines.append(f"| {r['part']} | {r['axis']} | {r['value']} | {others} | {r['ms']:.2f} | {r['ratio']:.1f} |")
     return '\n'.join(lines)
+
+# %% ../nbs/bench.ipynb #53b36454
+_PRECOMP_CHILD = r'''
+import json, sys, time
+import numpy as np, torch
+mode, folder, path = sys.argv[1:4]
+batch, n_batches, seed, threads = map(int, sys.argv[4:8])
+torch.set_num_threads(threads)
+from finealign.precomp import read_precomp, RegionTokens
+def st(key):
+    for l in open('/proc/self/status'):
+        if l.startswith(key + ':'): return int(l.split()[1]) * 1024
+hwm = lambda: st('VmHWM')
+base, base_anon = hwm(), st('RssAnon')
+t0 = time.perf_counter()
+if mode == 'memory': rt = RegionTokens(np.load(path), source=path)
+else: rt = read_precomp(folder, 'train', check_finite=mode == 'mmap+scan').regions
+load_s, load_peak = time.perf_counter() - t0, hwm()
+g = torch.Generator().manual_seed(seed)
+idx = [torch.randint(len(rt), (batch,), generator=g) for _ in range(n_batches)]
+t0 = time.perf_counter()
+for i in idx: b = rt[i]
+batch_s = time.perf_counter() - t0
+print(json.dumps(dict(mode=mode, base_bytes=base, load_s=load_s, load_peak_bytes=load_peak - base,
+                      batch_s=batch_s, images_per_s=batch * n_batches / batch_s,
+                      peak_bytes=hwm() - base, anon_bytes=st('RssAnon') - base_anon,
+                      file_bytes=st('RssFile'))))
+'''
+
+def _evict(path):
+    "Drop a file's pages from the page cache (no root needed: they are clean); False if unsupported."
+    if not hasattr(os, 'posix_fadvise'): return False
+    fd = os.open(path, os.O_RDONLY)
+    try: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally: os.close(fd)
+    return True
+
+def _precomp_child(mode, folder, path, batch_size, n_batches, seed, threads):
+    "One measurement in a fresh Python process; its JSON line as a dict."
+    import subprocess, sys
+    import finealign
+    here = str(Path(finealign.__file__).resolve().parents[1])
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')])}
+    args = [mode, str(folder), str(path), str(batch_size), str(n_batches), str(seed), str(threads)]
+    r = subprocess.run([sys.executable, '-c', _PRECOMP_CHILD, *args], capture_output=True, text=True,
+                       env=env)
+    if r.returncode:
+        raise FinealignError(f"precomp benchmark child '{mode}' failed: {r.stderr.strip()[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/bench.ipynb #c622a405
+def _write_regions_file(folder, gb, seed):
+    "A `train` split of about `gb` GiB in SCAN's layout, written in blocks; (ims path, images)."
+    from numpy.lib.format import open_memmap
+    n = max(5, int(gb * 2**30 / (36 * 2048 * 4)))
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    a = open_memmap(folder/'train_ims.npy', mode='w+', dtype=np.float32, shape=(n, 36, 2048))
+    g = np.random.default_rng(seed)
+    for s in range(0, n, 512):
+        a[s:s + 512] = g.standard_normal((min(512, n - s), 36, 2048), dtype=np.float32)
+    a.flush(); del a
+    caps = ''.join(f"image {i} caption {k}\n" for i in range(n) for k in range(5))
+    (folder/'train_caps.txt').write_text(caps)
+    return folder/'train_ims.npy', n
+
+def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
+                      batch_size:int=128, # images per training batch
+                      n_batches:int=50, # random batches timed per way of reading
+                      threads:int=1, # torch threads in each child process
+                      seed:int=0, # seeds the file and the batches
+                      folder:str|Path|None=None, # where to write (default: a temporary folder, removed)
+                      progress:bool=True): # one line per measurement
+    "Peak memory and batch throughput of a precomp file, memory-mapped and `np.load`ed, side by side."
+    import shutil, tempfile
+    if gb <= 0 or batch_size < 1 or n_batches < 1:
+        raise ConfigError(f"gb={gb}, batch_size={batch_size}, n_batches={n_batches}: all must be positive")
+    t_start, tmp = time.time(), folder is None
+    folder = Path(tempfile.mkdtemp(prefix='finealign-precomp-bench-') if tmp else folder)
+    try:
+        t = time.perf_counter()
+        path, n = _write_regions_file(folder, gb, seed)
+        write_s = time.perf_counter() - t
+        run = lambda mode: _precomp_child(mode, folder, path, batch_size, n_batches, seed, threads)
+        rows, evicted = {}, _evict(path)
+        for name, mode, cold in (('memory', 'memory', True), ('mmap warm', 'mmap', False),
+                                 ('mmap + scan', 'mmap+scan', False), ('mmap cold', 'mmap', True)):
+            if cold: _evict(path)
+            rows[name] = run(mode)
+            r = rows[name]
+            if progress: print(f"{name}: load {r['load_s']:.2f} s, peak {r['peak_bytes'] / 2**20:,.0f} MiB, "
+                               f"{r['images_per_s']:,.0f} images/s", flush=True)
+    finally:
+        if tmp: shutil.rmtree(folder, ignore_errors=True)
+    m, w, c = rows['memory'], rows['mmap warm'], rows['mmap cold']
+    ratios = dict(load_peak_memory_over_mmap=m['load_peak_bytes'] / max(w['load_peak_bytes'], 1),
+                  private_memory_over_mmap_warm=m['anon_bytes'] / max(w['anon_bytes'], 1),
+                  peak_memory_over_mmap_warm=m['peak_bytes'] / max(w['peak_bytes'], 1),
+                  load_time_memory_over_mmap=m['load_s'] / max(w['load_s'], 1e-9),
+                  throughput_mmap_warm_over_memory=w['images_per_s'] / m['images_per_s'],
+                  throughput_mmap_cold_over_memory=c['images_per_s'] / m['images_per_s'])
+    config = dict(gb=gb, file_bytes=n * 36 * 2048 * 4, images=n, regions=36, dim=2048,
+                  batch_size=batch_size, n_batches=n_batches, threads=threads, seed=seed,
+                  page_cache_evicted=evicted)
+    return dict(metrics=dict(rows=rows, ratios=ratios), config=config,
+                times=dict(start=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(t_start)),
+                           write_s=write_s, total_s=time.time() - t_start))
+
+# %% ../nbs/bench.ipynb #f2fd052d
+def _commit():
+    "The git commit of the library's tree ('-dirty' when it has changes), or None outside a checkout."
+    import subprocess
+    import finealign
+    root = Path(finealign.__file__).resolve().parents[1]
+    try:
+        git = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True,
+                                        check=True).stdout.strip()
+        head, dirty = git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')
+        return head + ('-dirty' if dirty else '')
+    except (OSError, subprocess.CalledProcessError): return None
+
+def precomp_bench_table(res:dict): # from `precomp_benchmark`
+    "One Markdown line per way of reading: load time, peak memory at load and overall, images/s."
+    lines = ["| reading | load s | peak at load MiB | peak MiB | private MiB | file pages MiB | images/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, r in res['metrics']['rows'].items():
+        mib = lambda b: f"{b / 2**20:,.0f}"
+        lines.append(f"| {name} | {r['load_s']:.2f} | {mib(r['load_peak_bytes'])} | {mib(r['peak_bytes'])} "
+                     f"| {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | {r['images_per_s']:,.0f} |")
+    return '\n'.join(lines)
+
+def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
+                            out_dir:str|Path='results/precomp'): # for bench.json and bench.md
+    "Write the record `bench.json` (metrics, config, commit, machine, threads, versions, times), `bench.md`."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    rec = dict(res, commit=_commit(), machine=machine_info(), threads=res['config']['threads'],
+               versions=dict(numpy=np.__version__, torch=torch.__version__,
+                             python=platform.python_version()))
+    c, r = res['config'], res['metrics']['ratios']
+    md = [f"# Precomputed regions: memory map against np.load\n",
+          f"A {c['file_bytes'] / 2**30:.2f} GiB `train_ims.npy` ({c['images']:,} images × 36 × 2048 "
+          f"float32); {c['n_batches']} random batches of {c['batch_size']} images; {c['threads']} torch "
+          f"thread(s); commit `{rec['commit']}`.\n",
+          precomp_bench_table(res), '',
+          f"- peak memory at load, np.load / mmap: {r['load_peak_memory_over_mmap']:,.0f}×",
+          f"- peak memory over the run, np.load / mmap warm: {r['peak_memory_over_mmap_warm']:,.1f}× "
+          "(the mapped run's peak counts the file pages its batches touched: page cache)",
+          f"- private memory at the end, np.load / mmap warm: {r['private_memory_over_mmap_warm']:,.0f}×",
+          f"- batch throughput, mmap warm / memory: {r['throughput_mmap_warm_over_memory']:.2f}; "
+          f"mmap cold / memory: {r['throughput_mmap_cold_over_memory']:.2f}"]
+    atomic_write(out/'bench.json', lambda p: p.write_text(json.dumps(rec, indent=2)))
+    atomic_write(out/'bench.md', lambda p: p.write_text('\n'.join(md) + '\n'))
+    return out/'bench.json', out/'bench.md'

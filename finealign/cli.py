@@ -16,6 +16,7 @@ import yaml
 
 from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write
 from .data import read_karpathy
+from .precomp import is_precomp_folder, precomp_source, RegionEncoder
 from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
 from .encoders import create_image_encoder, create_text_encoder
 from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
@@ -57,7 +58,8 @@ def encode_split(data, # a `CaptionData`
                  progress:bool=True):
     "Image and caption `Tokens` of a split (and of `extra_captions`), from the cache when present."
     args = dict(cache=cache, dataset_name=dataset_name, split=data.split, progress=progress)
-    images = cached_image_tokens(list(data.images), img_enc, batch_size=batch_size, **args)
+    if hasattr(data, 'regions'): images = data.regions   # a precomp split: its regions, memory-mapped
+    else: images = cached_image_tokens(list(data.images), img_enc, batch_size=batch_size, **args)
     texts = cached_text_tokens(list(data.captions), txt_enc, batch_size=4 * batch_size, **args)
     extra = cached_text_tokens(list(extra_captions), txt_enc, batch_size=4 * batch_size, **args) if extra_captions else None
     return images, texts, extra
@@ -223,7 +225,7 @@ DEMO_CONFIG = dict(
 def _has_split(jpath, s):
     return any(im.get('split') == s for im in json.loads(Path(jpath).read_text())['images'])
 
-def load_split_data(data:str, # 'scenes' or a Karpathy-layout folder
+def load_split_data(data:str, # 'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout)
                     scenes:dict|None=None, # SceneConfig fields to change (scenes only)
                     seed:int=0, # the scenes' seed
                     max_images:int|None=None, # cap on images per split
@@ -235,6 +237,7 @@ def load_split_data(data:str, # 'scenes' or a Karpathy-layout folder
     else:
         root = Path(data)
         if not root.exists(): raise DataError(f"--data {root}: folder not found")
+        if is_precomp_folder(root): return precomp_source(root, max_images)  # SCAN's precomputed regions
     jpath = find_karpathy_json(root)
     img_root = root/'images' if (root/'images').is_dir() else root
     return dict(root=root, name=root.name, jpath=jpath, annotations=load_scene_annotations(root) if data == 'scenes' else None,
@@ -352,10 +355,11 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     t = time.perf_counter()
     if not main: _barrier(world)
     src = load_split_data(cfg.data, cfg.scenes, cfg.seed, cfg.max_images, progress)
-    split = cfg.split or ('test' if cfg.data == 'scenes' else 'val')
+    split = cfg.split or src.get('split') or ('test' if cfg.data == 'scenes' else 'val')
+    vs = src.get('val_split', 'val')                                  # precomp: 'dev'
     train_d = src['read'](['train', 'restval'] if src['has_split']('restval') else 'train')   # COCO's Karpathy train is train + restval
     eval_d = src['read'](split)
-    val_d = src['read']('val') if split != 'val' and src['has_split']('val') else None
+    val_d = src['read'](vs) if split != vs and src['has_split'](vs) else None
     times['data'] = time.perf_counter() - t
     if main:                                                          # written once the data has loaded: bad data leaves no run behind
         out.mkdir(parents=True, exist_ok=True)
@@ -363,7 +367,11 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     # 2. frozen encoders and the feature cache (end to end: each method builds and trains its own encoders)
     t = time.perf_counter()
     ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
-    img_enc = create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level) if ft is None else None
+    if 'image_encoder' in src and (ft is not None or cfg.image_encoder != 'precomp'):  # precomputed regions
+        raise ConfigError(f"{cfg.data} holds precomputed region features: set image_encoder: precomp "
+                          "(and no finetune)")
+    img_enc = None if ft is not None else (src.get('image_encoder')
+                                           or create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level))
     txt_enc = create_text_encoder(cfg.text_encoder) if ft is None else None
     if ft is None:
         tr_i, tr_t, _ = encode_split(train_d, img_enc, txt_enc, cache, src['name'], progress=progress)
@@ -454,7 +462,8 @@ def _trained(ft, side, methods):
     return part + (f" end to end at {', '.join(map(str, lrs))}× the method's lr" if which != 'none' else '')
 
 def _examples(sims, data, n=4, k=5):
-    "Top-k images for the first caption of n evenly spaced images."
+    "Top-k images for the first caption of n evenly spaced images (None for precomputed regions)."
+    if hasattr(data, 'regions'): return None
     rows = []
     for i in torch.linspace(0, len(data.images) - 1, n).long().tolist():
         j = int((data.caption_image == i).nonzero()[0])
@@ -511,7 +520,9 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
     need = (('data',) if need_data else ()) + (() if trained else ('image_encoder', 'image_level', 'text_encoder'))
     missing = [k for k in need if k not in spec]
     if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names {', '.join(missing)}; pass --" + ', --'.join(m.replace('_', '-') for m in missing))
-    img_enc = model.img_backbone if trained else create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
+    if spec['image_encoder'] == 'precomp': img_enc = RegionEncoder(getattr(model.config, 'img_dim', 2048))
+    elif trained: img_enc = model.img_backbone
+    else: img_enc = create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
     txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
     for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim), ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
         if want is not None and want != have:
@@ -519,7 +530,7 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
     return model, spec, trained, img_enc, txt_enc
 
 def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
-                        data:str|None=None, # 'scenes' or a Karpathy-layout folder (default: the data it was trained on)
+                        data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
                         split:str|None=None, # split to score (default: 'test' for the scenes, 'val' for a folder)
                         folds:int=1, # >1: also the n-fold protocol (COCO 1K: 5 folds of the 5K test images)
                         out:str|Path|None=None, # report folder (default: runs/eval/<method>-<data>-<split>; replaced)
@@ -535,7 +546,14 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     device = torch.device(device) if device else default_device()
     scenes = spec.get('scenes', {}) if spec['data'] == 'scenes' else None
     src = load_split_data(spec['data'], scenes, spec.get('seed', 0), max_images, progress)
-    split = split or ('test' if spec['data'] == 'scenes' else 'val')
+    regions = 'image_encoder' in src                                   # a precomp folder
+    if (spec['image_encoder'] == 'precomp') != regions:
+        raise ConfigError(f"{ck}: trained on {spec['image_encoder']} image features, but {spec['data']} "
+                          + ('holds precomputed regions' if regions else 'is not a precomp folder'))
+    if regions and src['image_encoder'].dim != img_enc.dim:
+        raise ConfigError(f"{ck}: the aligner expects regions of width {img_enc.dim}, "
+                          f"{spec['data']} has {src['image_encoder'].dim}")
+    split = split or src.get('split') or ('test' if spec['data'] == 'scenes' else 'val')
     eval_d = src['read'](split)
     model = model.to(device).eval()
     encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {}, f"{ck}: features.json finetune"), device, progress) if trained
@@ -658,8 +676,10 @@ def _parser():
     t.add_argument('--no-progress', action='store_true')
     e = sub.add_parser('eval', help='score a saved checkpoint on a split (recall; binding and pointing on the scenes)')
     e.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/demo/checkpoints/chan/best')
-    e.add_argument('--data', default=None, help="'scenes' or a Karpathy-layout folder (default: the training data)")
-    e.add_argument('--split', default=None, help="split to score (default: 'test' for the scenes, 'val' for a folder)")
+    e.add_argument('--data', default=None,
+                   help="'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout) (default: the training data)")
+    e.add_argument('--split', default=None,
+                   help="split to score (default: 'test' for the scenes and precomp, 'val' for a Karpathy folder)")
     e.add_argument('--folds', type=int, default=1, help='>1: also the n-fold protocol (COCO 1K: 5)')
     e.add_argument('--out', default=None, help='report folder (default: runs/eval/<method>-<data>-<split>)')
     e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None); e.add_argument('--text-encoder', default=None)
@@ -687,6 +707,8 @@ def _parser():
     b.add_argument('--shape', default='cpu', help="input shape preset: 'tiny', 'cpu' or 'flickr' (1,000 × 5,000, 197 tokens, d=512; for a GPU)")
     b.add_argument('--methods', default=None, help='comma-separated methods (default: all)')
     b.add_argument('--msa', default=None, help="instead: DecAlign's training-step costs on an MSA shape ('utterance', 'aligned', 'tiny'), or 'scaling': EM and Sinkhorn against B, K, M")
+    b.add_argument('--precomp', type=float, default=None, metavar='GIB',
+                   help="instead: precomputed regions memory-mapped against np.load, on a GIB GiB file (results/precomp)")
     b.add_argument('--device', default=None)
     b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa-<shape> with --msa)')
     b.add_argument('--no-progress', action='store_true')
@@ -759,6 +781,11 @@ def _main(argv):
         out = Path(a.out or Path('runs')/exp.name)
         run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress, resume=a.resume, overwrite=a.overwrite)
         print((out/'report.md').read_text()); return 0
+    elif a.command == 'bench' and a.precomp is not None:
+        from finealign.bench import precomp_benchmark, write_precomp_benchmark
+        out = a.out or 'results/precomp'
+        write_precomp_benchmark(precomp_benchmark(a.precomp, progress=not a.no_progress), out)
+        print((Path(out)/'bench.md').read_text()); return 0
     elif a.command == 'bench' and a.msa:
         from finealign.bench import msa_step_costs, alignment_scaling, write_msa_costs
         out = a.out or f"runs/bench-msa-{a.msa}"
