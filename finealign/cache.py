@@ -17,7 +17,7 @@ import torch.nn as nn
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save_file
 
-from .core import Tokens, ConfigError, DataError, ShapeError, atomic_write
+from .core import Tokens, ConfigError, DataError, ShapeError, atomic_write, read_json
 from .core import NonFiniteError, check_finite
 from .data import load_image, eval_transform
 
@@ -77,7 +77,12 @@ class FeatureCache:
         "The `meta.json` of entry `key`."
         p = self.path(key)/'meta.json'
         if not p.exists(): raise DataError(f"cache entry {key!r} has no meta.json under {self.root}")
-        return json.loads(p.read_text())
+        fix = f"the meta.json of cache entry {key!r} (a damaged entry: FeatureCache.clear({key!r}) encodes it again)"
+        m = read_json(p, fix)
+        for k, t in (('n_items', int), ('chunk_size', int), ('n_chunks', int), ('dtype', str)):
+            if k in m and (not isinstance(m[k], t) or isinstance(m[k], bool) or t is int and m[k] < 0):
+                raise DataError(f"{p}: {k} = {m[k]!r}, expected {'a count' if t is int else 'a dtype name'}; expected {fix}")
+        return m
 
     def info(self):
         "One summary dict per entry: what it holds, how many chunks are done, its size on disk."

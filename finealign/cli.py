@@ -6,7 +6,7 @@ Docs: https://finealign.github.io/finealign/cli.html.md"""
 
 # %% ../nbs/cli.ipynb #ccbc1d32
 from __future__ import annotations
-import argparse, copy, json, os, sys, time
+import argparse, copy, datetime, json, os, shutil, sys, time
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 import yaml
 
-from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write
+from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write, read_text, read_json
 from .data import read_karpathy
 from .precomp import is_precomp_folder, precomp_source, RegionEncoder
 from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
@@ -31,8 +31,8 @@ from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluat
 # %% auto #0
 __all__ = ['DEMO_CONFIG', 'cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'ExperimentConfig',
            'check_experiment', 'apply_overrides', 'load_experiment', 'load_split_data', 'pair_scores', 'scene_metrics',
-           'pair_subset', 'run_experiment', 'demo_config', 'demo', 'evaluate_checkpoint', 'zero_shot_checkpoint',
-           'run_curve', 'parse_overrides', 'main']
+           'pair_subset', 'run_experiment', 'check_run_folder', 'demo_config', 'demo', 'evaluate_checkpoint',
+           'zero_shot_checkpoint', 'run_curve', 'parse_overrides', 'main']
 
 # %% ../nbs/cli.ipynb #c60ed1ab
 def cache_root(): # the folder for generated data and cached features
@@ -101,27 +101,8 @@ class ExperimentConfig:
     zeroshot_templates: list = field(default_factory=lambda: ['single', 'ensemble'])  # prompt sets, each scored
 
 # %% ../nbs/cli.ipynb #f9665a7a
-def _check_types(cls, # a config dataclass
-                 d:dict, # values for some of its fields
-                 where:str): # named in the message
-    "Raise ConfigError when a value's type cannot be the field's (judged from the default's type)."
-    default = cls()
-    for k, v in d.items():
-        ref = getattr(default, k, None)
-        if ref is None or v is None: continue
-        num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
-        ok = (isinstance(v, bool) if isinstance(ref, bool) else num(v) if num(ref) else
-              isinstance(v, (list, tuple)) if isinstance(ref, (list, tuple)) else isinstance(v, type(ref)))
-        if not ok:
-            hint = " (YAML reads 1e-3 as text: write 1.0e-3 or 0.001)" if num(ref) and isinstance(v, str) else ''
-            raise ConfigError(f"{where}: {k} = {v!r} is a {type(v).__name__}, expected a {type(ref).__name__}{hint}")
-        if isinstance(ref, int) and not isinstance(ref, bool) and isinstance(v, float) and not v.is_integer():
-            raise ConfigError(f"{where}: {k} = {v!r} must be a whole number")
-
 def _config(cls, d:dict, where:str):
-    "`cls` built from `d` with unknown keys and wrong types reported under `where`."
-    if not isinstance(d, dict): raise ConfigError(f"{where}: expected a mapping of {cls.__name__} fields, got {type(d).__name__}")
-    _check_types(cls, d, where)
+    "`cls` built from `d`: unknown keys, wrong types and out-of-range values reported under `where` (`config_from_dict`)."
     return config_from_dict(cls, d, where=where)
 
 # %% ../nbs/cli.ipynb #abeed8c1
@@ -149,7 +130,8 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
         if not isinstance(m, dict) or 'aligner' not in m: raise ConfigError(f"{at}: expected a mapping with an 'aligner' key, got {m!r}")
         bad = [x for x in m if x not in _METHOD_KEYS]
         if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has {', '.join(_METHOD_KEYS)}")
-        if m['aligner'] not in list_aligners(): raise ConfigError(f"{at}: unknown aligner {m['aligner']!r}; registered: {', '.join(list_aligners())}")
+        try: get_aligner_config(str(m['aligner']))                    # an unknown name: the registry's did-you-mean
+        except ConfigError as e: raise ConfigError(f"{at}: {e}") from None
         name = str(m.get('name', m['aligner']))
         if name in seen: raise ConfigError(f"{at}: a second method named {name!r}; give one of them another `name`")
         seen.add(name)
@@ -162,7 +144,7 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
 def _read_mapping(path:Path):
     "A YAML or JSON file as a dict, with errors that name the file."
     if not path.is_file(): raise ConfigError(f"{path}: config file not found")
-    text = path.read_text()
+    text = read_text(path, 'an experiment config (YAML or JSON)')
     try: d = json.loads(text) if path.suffix == '.json' else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e: raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
     if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of experiment settings at the top level")
@@ -223,7 +205,10 @@ DEMO_CONFIG = dict(
 
 # %% ../nbs/cli.ipynb #5ac038a0
 def _has_split(jpath, s):
-    return any(im.get('split') == s for im in json.loads(Path(jpath).read_text())['images'])
+    "Whether the Karpathy file `jpath` has images of split `s`; a bad file is a DataError that names it."
+    d = read_json(jpath, 'a Karpathy dataset file (a mapping with an images list)')
+    if not isinstance(d.get('images'), list): raise DataError(f"{jpath}: no 'images' list; expected a Karpathy dataset file")
+    return any(isinstance(im, dict) and im.get('split') == s for im in d['images'])
 
 def load_split_data(data:str, # 'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout)
                     scenes:dict|None=None, # SceneConfig fields to change (scenes only)
@@ -328,23 +313,25 @@ def pair_subset(feats:PairFeatures, # the training pairs
 def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read as `ExperimentConfig` fields)
                    out:str|Path|None=None, # run folder (default: runs/<name>)
                    resume:bool=False, # continue the run in `out`
-                   overwrite:bool=False, # replace a run already in `out`
-                   progress:bool=True): # progress bars
+                   overwrite:bool=False, # clear a run already in `out` and start again
+                   progress:bool=True, # progress bars
+                   kind:str='train'): # what starts the run ('train', 'demo'), recorded in run.json
     "Train and evaluate every method of `cfg`, write the run folder; returns dict(metrics, extra, times, out) (metrics None on ranks > 0)."
     if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
     methods = check_experiment(cfg)
     out = Path(out or Path('runs')/cfg.name)
     rank, world = init_distributed()                                  # (0, 1) unless started by torchrun
-    main = rank == 0
-    if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
-    if (out/'experiment.json').exists() and not (resume or overwrite):
-        raise ConfigError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
-    if resume:
-        saved = json.loads((out/'experiment.json').read_text()) if (out/'experiment.json').exists() else None
-        if saved is None: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to continue in {out})")
-        saved = {**asdict(ExperimentConfig()), **saved}                # fields added since the run started take their defaults
-        if saved != asdict(cfg): raise ConfigError(f"resume: {out} was started with another config; its experiment.json differs from this one")
+    check_run_folder(out, cfg, resume, overwrite, kind)
     _barrier(world)                                                   # every rank has checked the folder before rank 0 writes
+    claim = dict(made=False)
+    try: return _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim)
+    except BaseException:                                             # a failed start (nothing trained yet) leaves no run behind
+        if rank == 0 and claim['made'] and not _run_started(out): _unclaim(out, claim)
+        raise
+
+def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim):
+    "`run_experiment` once the config and the folder are checked: data, encoders, the claim on `out`, training, report."
+    main = rank == 0
     t_start = time.perf_counter(); set_seed(cfg.seed)
     if cfg.device: device = torch.device(cfg.device)
     elif world > 1 and torch.cuda.is_available(): device = torch.device(f'cuda:{torch.cuda.current_device()}')   # this rank's GPU
@@ -361,9 +348,6 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     eval_d = src['read'](split)
     val_d = src['read'](vs) if split != vs and src['has_split'](vs) else None
     times['data'] = time.perf_counter() - t
-    if main:                                                          # written once the data has loaded: bad data leaves no run behind
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     # 2. frozen encoders and the feature cache (end to end: each method builds and trains its own encoders)
     t = time.perf_counter()
     ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
@@ -373,6 +357,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     img_enc = None if ft is not None else (src.get('image_encoder')
                                            or create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level))
     txt_enc = create_text_encoder(cfg.text_encoder) if ft is None else None
+    if main: _claim(out, cfg, resume, overwrite, kind, claim)         # data and encoders are there: the run starts
     if ft is None:
         tr_i, tr_t, _ = encode_split(train_d, img_enc, txt_enc, cache, src['name'], progress=progress)
         va = encode_split(val_d, img_enc, txt_enc, cache, src['name'], progress=progress) if val_d else None
@@ -401,7 +386,8 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
             test_f = PairFeatures(ev['img'], ev['txt'], ev['caption_image']) if ft is None else splits_for(model, ft, None, eval_d)[1]
         histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress, resume=again, test=test_f)
         _barrier(world)                                               # rank 0 has written the checkpoints
-        if main: atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps(feats, indent=2)))
+        weights = _encoder_weights(*((img_enc, txt_enc) if ft is None else (model.img_backbone, model.txt_backbone)))
+        if main: atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps({**feats, 'weights': weights}, indent=2)))
         times[f'train {name}'] = time.perf_counter() - t
         # 4. evaluate the selected checkpoint
         t = time.perf_counter()
@@ -434,6 +420,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
                       f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} captions)",
                  encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, {img_enc.grid[0]}×{img_enc.grid[1]} tokens, {_trained(ft, 'image', methods)}) + "
                           f"{txt_enc.name} ({txt_enc.dim}-d, {_trained(ft, 'text', methods)})",
+                 **{'encoder weights': _weights_text(weights, ft is not None)},
                  methods='; '.join(described),
                  training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, model selection: "
                           + ('best rSum on the evaluation split itself (LAPS\'s protocol: optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
@@ -441,7 +428,7 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
                  seed=cfg.seed, device=str(device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
     write_report(out, f"finealign: {', '.join(results)} on {data_name} ({split})",
-                 results, setup, extra=extra, history=histories[label0], steps=[s for s in steps if 'step' in s],
+                 results, setup, extra=extra, history=histories[label0], steps=[s for s in steps if 'step' in s], weights=weights,
                  examples=_examples(all_sims[label0], eval_d, n=4, k=5),
                  notes=f"Training curves and retrieval examples are those of {label0}; every method's logs are in `checkpoints/<name>/`."
                        + (" Binding %: the share of captions scored above their binding-swapped negative (chance 50). Pointing %: the"
@@ -471,6 +458,78 @@ def _examples(sims, data, n=4, k=5):
         rows.append(dict(caption=data.captions[j], images=[data.images[t] for t in top], correct=[t == i for t in top]))
     return rows
 
+# %% ../nbs/cli.ipynb #a19c0302
+def _run_kind(out:Path):
+    "What started the run in `out`: run.json's kind (older runs without one: 'demo' when named so, else 'train')."
+    if (out/'run.json').exists(): return str(read_json(out/'run.json', 'a run marker (run.json)').get('kind', 'train'))
+    return 'demo' if read_json(out/'experiment.json', 'an experiment config').get('name') == 'demo' else 'train'
+
+def _differences(a, b, at:str=''):
+    "Dotted keys where `a` (a run's config) and `b` (this one) differ, each with both values."
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in dict.fromkeys([*a, *b])
+                for d in _differences(a.get(k, '<unset>'), b.get(k, '<unset>'), f"{at}.{k}" if at else str(k))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{at}[{i}]")]
+    return [] if a == b else [f"{at}: {a!r} in the run, {b!r} now"]
+
+def check_run_folder(out:Path, # the run folder
+                     cfg:ExperimentConfig, # the experiment to run in it
+                     resume:bool=False, # continue the run in `out`
+                     overwrite:bool=False, # clear `out` and start again
+                     kind:str='train'): # 'demo' replaces only demos
+    "Raise ConfigError unless `out` can take this run (see the rules above)."
+    out, has = Path(out), (Path(out)/'experiment.json').exists()
+    if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
+    if kind == 'demo' and has and (k := _run_kind(out)) != 'demo':
+        raise ConfigError(f"{out} holds a `finealign {k}` run; demo replaces only its own runs: pass another --out")
+    if has and not (resume or overwrite):
+        raise ConfigError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
+    if overwrite and not has and out.is_dir() and any(out.iterdir()):
+        raise ConfigError(f"{out} is not empty and holds no run (no experiment.json); overwrite clears only run folders: "
+                          "pass a new or empty folder")
+    here = Path.cwd().resolve()
+    if overwrite and has and out.resolve() in (here, *here.parents, Path.home().resolve()):
+        raise ConfigError(f"{out} is the working directory, a folder above it or the home folder; overwrite never clears it")
+    if resume:
+        if not has: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to continue in {out})")
+        saved = {**asdict(ExperimentConfig()), **read_json(out/'experiment.json', "a run's experiment config")}
+        diff = _differences(saved, json.loads(json.dumps(asdict(cfg))))   # as JSON: tuples are lists there
+        if diff: raise ConfigError(f"resume: {out} was started with another config; experiment.json differs in "
+                                   + '; '.join(diff[:10]) + " (pass the run's settings, or --overwrite to start again)")
+
+def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
+    "Make `out` this run's folder: cleared first under overwrite; experiment.json and run.json written."
+    if overwrite and (out/'experiment.json').exists(): shutil.rmtree(out)   # `check_run_folder` checked it is a run
+    claim.update(created=not out.exists(), made=not resume)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
+    if not (out/'run.json').exists():
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+        atomic_write(out/'run.json', lambda p: p.write_text(json.dumps(dict(kind=kind, started=started), indent=2)))
+
+def _run_started(out:Path):
+    "Whether a method of the run in `out` has written a checkpoint (then a failure leaves the run to resume)."
+    return any((out/'checkpoints').glob('*/last'))
+
+def _unclaim(out:Path, claim:dict):
+    "Undo `_claim` after a failed start: what the run wrote goes, and the folder too when the run made it."
+    for f in ('experiment.json', 'run.json'): (out/f).unlink(missing_ok=True)
+    shutil.rmtree(out/'checkpoints', ignore_errors=True)
+    if claim.get('created') and out.is_dir() and not any(out.iterdir()): out.rmdir()
+
+def _encoder_weights(img_enc, txt_enc):
+    "Where the two encoders' weights came from (their `.weights`), for features.json and the report."
+    return dict(image=getattr(img_enc, 'weights', None), text=getattr(txt_enc, 'weights', None))
+
+_SOURCES = dict(bundled='bundled weights', checkpoint='a local checkpoint', hf_cache='the local Hugging Face cache',
+                random='RANDOM weights (asked for by name)')
+
+def _weights_text(w:dict, trained:bool=False):
+    "The report's line on where the encoders' weights came from."
+    say = lambda v: _SOURCES.get(v['source'], v['source']) + (f" ({v['path']})" if v.get('path') else '')
+    return ('start: ' if trained else '') + '; '.join(f"{side}: {say(v)}" for side, v in w.items() if v)
+
 # %% ../nbs/cli.ipynb #10a85849
 def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthetic scenes
                 split:str|None=None, # evaluation split (default: 'test' for the scenes, 'val' for a folder)
@@ -497,16 +556,16 @@ def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthe
     cfg.update(data=data or 'scenes', split=split, image_level=image_level, max_images=max_images, seed=seed, device=device, scenes=scenes or {})
     return cfg
 
-def demo(out:str='runs/demo', # report folder (replaced)
+def demo(out:str='runs/demo', # report folder (replaced when it holds a demo; refused when it holds another run)
          progress:bool=True, # progress bars
          **flags): # `demo_config` arguments
     "`run_experiment` of `demo_config(**flags)`; returns its metrics."
-    return run_experiment(demo_config(**flags), out, overwrite=True, progress=progress)
+    return run_experiment(demo_config(**flags), out, overwrite=True, progress=progress, kind='demo')   # never a train run's folder
 
 # %% ../nbs/cli.ipynb #2339c3ae
 def _features_spec(ck:Path):
     for f in (ck/'features.json', ck.parent/'features.json'):
-        if f.exists(): return json.loads(f.read_text())
+        if f.exists(): return read_json(f, 'the features.json a run writes beside its checkpoints')
     return {}
 
 def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder, data=None, need_data=True):
@@ -528,6 +587,11 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
         if want is not None and want != have:
             raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width {want}, but {spec[side + '_encoder']} gives {have}")
     return model, spec, trained, img_enc, txt_enc
+
+def _checkpoint_weights(ck:Path, trained:bool, img_enc, txt_enc):
+    "Where the encoders' weights of a scored checkpoint came from: its own file (end to end) or theirs."
+    if trained: return {side: dict(source='checkpoint', path=str((ck/'model.safetensors').resolve())) for side in ('image', 'text')}
+    return _encoder_weights(img_enc, txt_enc)
 
 def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
                         data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
@@ -568,9 +632,11 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     tables = {f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items() if k.startswith(f'{folds}fold_')}} if folds > 1 else {}
     setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} captions)",
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
+    weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
+    setup['encoder weights'] = _weights_text(weights)
     extra = {'pointing game: grounded words scored': metrics['pointing_words']} if 'pointing_words' in metrics else {}
     write_report(out, f"finealign eval: {label} on {src['name']} ({split})", {label: metrics, **tables}, setup, extra=extra,
-                 examples=_examples(sims, eval_d, n=4, k=5))
+                 examples=_examples(sims, eval_d, n=4, k=5), weights=weights)
     return dict(metrics=metrics, out=str(out))
 
 # %% ../nbs/cli.ipynb #5623339d
@@ -596,7 +662,9 @@ def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretra
     setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), tasks=', '.join(map(str, tasks)),
                  templates=', '.join(prompt_set_name(t) for t in templates), images=f"first {max_images} per task" if max_images else 'all',
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
-    write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup,
+    weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
+    setup['encoder weights'] = _weights_text(weights)
+    write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup, weights=weights,
                  notes="top-1/top-5: percent of images whose class scores highest (ties count against it). mIoU: over the classes present in "
                        "truth or prediction, one confusion matrix per dataset; COCO's background is a prompted class, and mIoU-fg scores it "
                        "VOC20-style (background pixels unscored and never predicted). A dash: the method has no per-patch scores.")

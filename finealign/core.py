@@ -18,7 +18,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
            'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir']
+           'default_device', 'atomic_write', 'shared_data_dir', 'read_text', 'read_json', 'read_safetensors']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -193,3 +193,39 @@ def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'f
     for root in cands:
         if (root/sub).exists(): return root/sub
     return None
+
+# %% ../nbs/core.ipynb #a19c0002
+def read_text(path:str|Path, # the file
+              what:str='a text file'): # what the file should be, named in errors
+    "The UTF-8 text of `path`; `DataError` naming the file when it is missing, unreadable or not UTF-8."
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"{path}: not found (expected {what})")
+    try: return path.read_bytes().decode('utf-8')
+    except UnicodeDecodeError as e: raise DataError(f"{path}: not UTF-8 text (byte {e.start}); expected {what}") from None
+    except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror}); expected {what}") from None
+
+def read_json(path:str|Path, # the file
+              what:str='a JSON file', # what the file should be, named in errors
+              expect:type|None=dict): # the top-level type required (None: any)
+    "The parsed JSON of `path`; `DataError` naming the file when it is missing, truncated, malformed or of the wrong kind."
+    import json
+    text = read_text(path, what)
+    try: obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        cut = ' (the file looks truncated)' if e.pos >= len(text.rstrip()) or e.msg.startswith('Unterminated') else ''
+        raise DataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}{cut}; expected {what}") from None
+    if expect is not None and not isinstance(obj, expect):
+        raise DataError(f"{path}: holds a JSON {type(obj).__name__}, expected {what} (a JSON {expect.__name__})")
+    return obj
+
+def read_safetensors(path:str|Path, # a .safetensors file
+                     device:str='cpu', # where the tensors go
+                     what:str='a safetensors weights file'): # named in errors
+    "The tensors of `path` (a dict); `DataError` naming the file when it is missing, truncated or corrupt."
+    from safetensors.torch import load_file
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"{path}: not found (expected {what})")
+    try: return load_file(str(path), device=device)
+    except Exception as e:   # SafetensorError, or OSError/ValueError on a damaged header
+        raise DataError(f"{path}: not a readable safetensors file ({type(e).__name__}: {str(e)[:200]}); "
+                        f"expected {what}; the file may be truncated: write it again") from None

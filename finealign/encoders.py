@@ -228,30 +228,56 @@ def _cached_timm_weights(name):
         if isinstance(p, str): return p
     return None
 
-def create_image_encoder(name:str, # a registered name (`list_image_encoders()`) or a timm architecture name
+def _weights(source:str, path=None):
+    "Where an encoder's weights came from: 'bundled', 'checkpoint', 'hf_cache' or 'random' (and the file or folder)."
+    return dict(source=source, path=None if path is None else str(path))
+
+def _unknown_image_encoder(name):
+    import timm
+    close = difflib.get_close_matches(name, list(_IMAGE_ENCODERS) + timm.list_models() + timm.list_pretrained(), n=3)
+    return ConfigError(f"unknown image encoder {name!r}; registered: {list_image_encoders()}, any timm architecture, "
+                       f"'name.tag' for its pretrained weights or 'name.random'" + (f"; did you mean {close}?" if close else ''))
+
+def create_image_encoder(name:str, # a registered name (`list_image_encoders()`), a timm name ('arch' or 'arch.tag'), or 'arch.random'
                          checkpoint:str|Path|None=None, # local weights file (.safetensors or .pth) to load
-                         pretrained:bool=False, # load the architecture's pretrained weights from the local HF cache
+                         pretrained:bool|None=None, # timm names: weights from the local HF cache (None: when it holds them)
                          feature_level:str|int='head', # see `ImageEncoder`
                          pool:str='auto', # 'auto', 'mean' or 'cls'
                          keep_cls:bool=False, # keep prefix tokens
                          seed:int=0, # seed for random initialisation
+                         random_weights:bool=False, # allow random weights for a timm name (as the tag '.random' does)
                          **kwargs): # passed to `timm.create_model` (e.g. `num_classes`, `img_size`)
-    "Build an `ImageEncoder` offline: bundled weights, a local checkpoint, the local HF cache, or random init."
+    "Build an `ImageEncoder` offline from bundled weights, a local checkpoint or the local HF cache; random weights only when asked for."
     import timm
-    if name in _IMAGE_ENCODERS: model, enc_kw = _seeded(seed, lambda: _IMAGE_ENCODERS[name](**kwargs))
+    from timm.models import get_pretrained_cfg
+    name, arch, weights = str(name), str(name), None
+    if name.endswith('.random') and name not in _IMAGE_ENCODERS: arch, random_weights = name[:-len('.random')], True
+    if name in _IMAGE_ENCODERS:
+        model, enc_kw = _seeded(seed, lambda: _IMAGE_ENCODERS[name](**kwargs))
+        bundled = name.endswith('.bundled')                               # the *_test encoders are random by name
+        weights = _weights('bundled', _efficientnet_lite0_file()) if bundled else _weights('random')
     else:
-        if not timm.is_model(name):
-            close = difflib.get_close_matches(name, timm.list_models() + list(_IMAGE_ENCODERS), n=3)
-            raise ConfigError(f"unknown image encoder {name!r}; registered: {list_image_encoders()}"
-                              + (f"; did you mean {close}?" if close else ''))
-        if pretrained and checkpoint is None:  # look before building: a large model takes seconds to initialise
-            checkpoint = _cached_timm_weights(name)
-            if checkpoint is None: raise ConfigError(
+        if not timm.is_model(arch): raise _unknown_image_encoder(name)
+        try: get_pretrained_cfg(arch)                                    # a misspelt tag ('arch.bundlde') fails here
+        except RuntimeError: raise _unknown_image_encoder(name) from None
+        if checkpoint is None and pretrained is not False and not name.endswith('.random'):   # look before building
+            found = _cached_timm_weights(arch)
+            if found: checkpoint, weights = found, _weights('hf_cache', found)
+            elif pretrained: raise ConfigError(
                 f"no local pretrained weights for {name!r} (finealign never downloads): pass checkpoint='path/to/weights.safetensors', "
-                f"use pretrained=False for random weights, or 'efficientnet_lite0.bundled' for real bundled ones")
-        model, enc_kw = _seeded(seed, lambda: timm.create_model(name, pretrained=False, **kwargs)), {}
-    if checkpoint is not None: _load_checkpoint(model, checkpoint, name)
-    return ImageEncoder(model, name, feature_level, pool, keep_cls, **enc_kw)
+                f"'{arch}.random' for random weights, or 'efficientnet_lite0.bundled' for real bundled ones")
+        if checkpoint is None and not random_weights: raise ConfigError(
+            f"image encoder {name!r} has no weights on this machine and would compute features with random weights: pass "
+            f"checkpoint='path/to/weights.safetensors', put its pretrained weights in the local Hugging Face cache (finealign "
+            f"never downloads) or use 'efficientnet_lite0.bundled'; for random weights ask by name: '{arch}.random'")
+        model, enc_kw = _seeded(seed, lambda: timm.create_model(arch, pretrained=False, **kwargs)), {}
+        if checkpoint is None: weights = _weights('random')
+    if checkpoint is not None:
+        _load_checkpoint(model, checkpoint, name)
+        if weights is None or weights['source'] != 'hf_cache': weights = _weights('checkpoint', Path(checkpoint).resolve())
+    enc = ImageEncoder(model, name, feature_level, pool, keep_cls, **enc_kw)
+    enc.weights = weights                                                # recorded in checkpoints and reports
+    return enc
 
 # %% ../nbs/encoders.ipynb #a8b9ab5c
 class TextEncoder(nn.Module):
@@ -351,7 +377,18 @@ def create_text_encoder(name_or_path:str|Path, # registered name, local folder, 
         name, layer = base, int(k)
     if name in _TEXT_ENCODERS: model, tok = _seeded(seed, _TEXT_ENCODERS[name])
     else: model, tok = _load_hf(name, name)
-    return TextEncoder(model, tok, name, layer, pool, max_len)
+    enc = TextEncoder(model, tok, name, layer, pool, max_len)
+    enc.weights = _text_weights(name)                                    # recorded in checkpoints and reports
+    return enc
+
+def _text_weights(name):
+    "Where the text encoder `name`'s weights came from (see `_weights`)."
+    if name == 'minilm.bundled': return _weights('bundled', _minilm_dir())
+    if name in _TEXT_ENCODERS: return _weights('random')                  # the *_test encoders
+    if Path(name).is_dir(): return _weights('checkpoint', Path(name).resolve())
+    from huggingface_hub import try_to_load_from_cache
+    p = try_to_load_from_cache(name, 'config.json')
+    return _weights('hf_cache', Path(p).parent if isinstance(p, str) else None)
 
 # %% ../nbs/encoders.ipynb #b4ba3d07
 class Projection(nn.Module):

@@ -6,7 +6,7 @@ Docs: https://finealign.github.io/finealign/predict.html.md"""
 
 # %% ../nbs/predict.ipynb #5561345d
 from __future__ import annotations
-import copy, json, math, time
+import copy, difflib, json, math, time
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -201,7 +201,8 @@ def _mean_std(rows:list):
 def check_msa_experiment(exp:MSAExperiment, # the experiment
                          where:str='msa experiment'): # names the source in messages (a file name)
     "Raise ConfigError on an unknown model, config field or recipe field, before any work starts."
-    from finealign.registry import list_aligners, get_aligner_config, config_from_dict
+    from finealign.registry import list_aligners, get_aligner_config, config_from_dict, check_config
+    check_config(exp, where)                                           # the same field checks as a config file's
     if not exp.methods: raise ConfigError(f"{where}: methods is empty")
     if exp.nonfinite not in NONFINITE_ACTIONS: raise ConfigError(f"{where}: nonfinite={exp.nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
     config_from_dict(PredictorTrainConfig, dict(exp.train), where=f"{where}: train")
@@ -214,7 +215,10 @@ def check_msa_experiment(exp:MSAExperiment, # the experiment
             extra = [x for x in m.get('config', {}) if x != 'alpha']
             if extra: raise ConfigError(f"{at}: ridge takes only config.alpha, got {extra}")
             continue
-        if m['model'] not in list_aligners(): raise ConfigError(f"{at}: unknown model {m['model']!r}; use 'ridge' or a registered predictor")
+        if m['model'] not in list_aligners():
+            near = difflib.get_close_matches(str(m['model']), list_aligners() + ['ridge'], n=3)
+            raise ConfigError(f"{at}: unknown model {m['model']!r}" + (f"; did you mean {', '.join(near)}?" if near else '')
+                              + "; use 'ridge' or a registered predictor")
         config_from_dict(type(get_aligner_config(m['model'])), dict(m.get('config', {})), where=f"{at}: config")
         config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})}, where=f"{at}: train")
     if not exp.seeds: raise ConfigError(f"{where}: seeds is empty")

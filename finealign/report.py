@@ -111,7 +111,8 @@ def write_report(out_dir:str|Path, # report folder (created)
                  history:list|None=None, # per-epoch records from `train.fit`
                  steps:list|None=None, # per-step records
                  examples:list|None=None, # retrieval examples for `plot_retrieval_examples`
-                 notes:str=''): # free Markdown appended at the end
+                 notes:str='', # free Markdown appended at the end
+                 weights:dict|None=None): # where each encoder's weights came from: {side: dict(source, path)}
     "Write report.md, metrics.json and PNG plots into `out_dir`; returns the path of report.md."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     md = [f"# {title}\n", "## Setup\n", *[f"- **{k}**: {v}" for k, v in setup.items()], '']
@@ -129,7 +130,8 @@ def write_report(out_dir:str|Path, # report folder (created)
     mi = machine_info()
     md += ["## Machine\n", ', '.join(f"{k}: {v}" for k, v in mi.items()), '']
     if notes: md += [notes, '']
-    payload = dict(title=title, setup=setup, results=results, extra=extra or {}, history=history or [], machine=mi)
+    payload = dict(title=title, setup=setup, results=results, extra=extra or {}, history=history or [], machine=mi,
+                   weights=weights or {})
     atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(payload, indent=2, default=str)))
     atomic_write(out/'report.md', lambda p: p.write_text('\n'.join(md)))
     return out/'report.md'

@@ -63,7 +63,8 @@ class EndToEnd(nn.Module):
         c = self.config = config
         image_trainable, text_trainable = _trainable(c.image_trainable, 'image_trainable'), _trainable(c.text_trainable, 'text_trainable')
         self.img_backbone = create_image_encoder(c.image_encoder, checkpoint=c.image_checkpoint or None, pretrained=c.image_pretrained,
-                                                 feature_level=c.image_level, keep_cls=c.keep_cls, seed=c.seed)
+                                                 feature_level=c.image_level, keep_cls=c.keep_cls, seed=c.seed,
+                                                 random_weights=image_trainable != 'none')  # trained here: random is a start
         self.txt_backbone = create_text_encoder(c.text_encoder, max_len=c.text_max_len, seed=c.seed)
         fixed = head_fields_from_encoders(self.img_backbone, self.txt_backbone, c.head)
         clash = {k: (v, fixed[k]) for k, v in c.head_config.items() if k in fixed and v != fixed[k]}
