@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT
 import finealign.records as records
 
-PAGES = sorted((ROOT/'nbs'/'results').glob('*.ipynb'))
+PAGES = sorted((ROOT/'nbs'/'results').glob('*.ipynb')) + [ROOT/'nbs'/'index.ipynb']  # the README shows the demo's table
 RESULTS = ROOT/'results'
 
 def src(cell): return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
@@ -42,7 +42,7 @@ def recompute(page:Path, results:Path=RESULTS) -> list:
     return out
 
 def test_pages_found():
-    assert len(PAGES) >= 8, [p.name for p in PAGES]
+    assert len(PAGES) >= 9, [p.name for p in PAGES]
 
 @pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)
 def test_tables_are_records_table_output(page):
@@ -52,10 +52,10 @@ def test_tables_are_records_table_output(page):
              if c['cell_type'] == 'code' and 'records_table(' in src(c)]
     assert calls, f"{page.name} builds no table from records"
     assert [i for i, *_ in tables] == calls, (f"{page.name}: cells {calls} call records_table, cells "
-        f"{[i for i, *_ in tables]} saved a table: run `nbdev-test --save nbs/results/{page.name}`")
+        f"{[i for i, *_ in tables]} saved a table: run `nbdev-test --save {page.relative_to(ROOT)}`")
     stale = [i for i, saved, new in tables if saved != new]
     assert not stale, (f"{page.name}: the tables of cells {stale} differ from the records under results/: "
-                       f"run `nbdev-test --save nbs/results/{page.name}`")
+                       f"run `nbdev-test --save {page.relative_to(ROOT)}`")
 
 @pytest.mark.parametrize('page', PAGES, ids=lambda p: p.name)
 def test_no_hand_typed_tables(page):
