@@ -22,6 +22,7 @@ LAYERS = {  # module (first name after `finealign.`) -> layer; 0 is the bottom
     'similarity': 3, 'losses': 3, 'gumbel': 3, 'gmm': 3, 'ot': 3, 'mmd': 3, 'relreps': 3,
     'methods': 4,
     'evaluate': 5, 'train': 5, 'finetune': 5, 'predict': 5, 'bench': 5, 'zeroshot': 5,
+    'records': 5,
     'cli': 6, 'report': 6, 'viz': 6,
 }
 
