@@ -18,7 +18,8 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'check_shape', 'Tokens', 'masked_mean', 'masked_softmax',
            'masked_max', 'l2norm', 'set_seed', 'default_device', 'atomic_write', 'shared_data_dir', 'fault_point',
-           'atomic_folder', 'recover_folder', 'load_torch_state', 'file_digest', 'content_fingerprint', 'path_inside']
+           'atomic_folder', 'recover_folder', 'load_torch_state', 'file_digest', 'content_fingerprint', 'outside_root',
+           'path_inside']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -223,15 +224,19 @@ def content_fingerprint(paths, # file paths, in order
     return h.hexdigest()[:n]
 
 # %% ../nbs/core.ipynb #c4f1f6b2
+def outside_root(root:str|Path, # the dataset folder
+                 rel:str|Path): # a path from an annotation file, relative to `root`
+    "Why `root/rel` is not a path inside `root` (absolute, or resolving outside it), or None when it is."
+    root, rel = Path(root), Path(rel)
+    if rel.is_absolute(): return f"'{rel}' is an absolute path; expected a path inside {root}"
+    if not (root/rel).resolve().is_relative_to(root.resolve()):
+        return f"'{rel.as_posix()}' resolves outside the dataset folder {root} (through '..' or a symlink)"
+    return None
+
 def path_inside(root:str|Path, # the dataset folder
                 rel:str|Path, # a path from an annotation file, relative to `root`
                 what:str): # the record and field it came from, for the message
     "`root/rel` if it stays inside `root` with symlinks followed; `DataError` naming `what` otherwise."
-    root, rel = Path(root), Path(rel)
-    if rel.is_absolute():
-        raise DataError(f"{what}: '{rel}' is an absolute path; expected a path inside {root}")
-    p = root/rel
-    if not p.resolve().is_relative_to(root.resolve()):
-        raise DataError(f"{what}: '{rel.as_posix()}' resolves outside the dataset folder {root} "
-                        f"(through '..' or a symlink)")
-    return p
+    why = outside_root(root, rel)
+    if why: raise DataError(f"{what}: {why}")
+    return Path(root)/rel
