@@ -118,13 +118,17 @@ def from_pretrained(path:str|Path, # folder written by `save_pretrained`, or a H
         path = _hub_snapshot(str(path), revision, cache_dir)
     for f in ('config.json', 'model.safetensors'):
         if not (path/f).exists(): raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by save_pretrained)")
-    meta = json.loads((path/'config.json').read_text())
+    try: meta = json.loads((path/'config.json').read_text())
+    except (OSError, ValueError) as e: raise ConfigError(f"{path/'config.json'}: not readable JSON: {e}") from None
     for k in ('aligner', 'config'):
         if k not in meta: raise ConfigError(f"{path/'config.json'}: missing key '{k}'")
     cls, cfg = _lookup(meta['aligner'])
     model = cls(config_from_dict(type(cfg), meta['config'], where=str(path/'config.json')))
     model.aligner_name = meta['aligner']
-    missing, unexpected = model.load_state_dict(load_file(str(path/'model.safetensors'), device=map_location), strict=False)
+    try: weights = load_file(str(path/'model.safetensors'), device=map_location)   # tensors only: never code
+    except Exception as e:
+        raise ConfigError(f"{path/'model.safetensors'}: not a readable safetensors file: {e}") from None
+    missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise ConfigError(f"{path/'model.safetensors'}: missing keys {missing[:5]}, unexpected keys {unexpected[:5]}")
     return model

@@ -326,7 +326,9 @@ def _load_state(out:Path, model, opt, cfg:TrainConfig):
     if diff: raise ConfigError(f"resume: {f} was written with other settings (saved, now): {diff}")
     w = out/'last'/'model.safetensors'
     if not w.is_file(): raise DataError(f"resume: {w} not found next to {f.name}")
-    model.load_state_dict(load_file(str(w)))
+    try: weights = load_file(str(w))
+    except Exception as e: raise DataError(f"resume: {w} is not a readable safetensors file: {e}") from None
+    model.load_state_dict(weights)
     opt.load_state_dict(state['optimizer'])
     _set_rng_state(state['rng'])
     return {k: state[k] for k in ('epoch', 'step', 'micro', 'tot', 'n', 'best', 'history', 'gen')}
