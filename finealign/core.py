@@ -201,7 +201,7 @@ def load_torch_state(path:str|Path, # a `torch.save` file of tensors and plain c
     except pickle.UnpicklingError as e:
         why = str(e).strip().splitlines()[-1][:300]
         raise DataError(f"{path}: refused to load this {what} file: it holds objects other than "
-                        f"tensors and plain containers, which could run code when unpickled ({why})") from None
+                        f"tensors and plain containers, which could run code ({why})") from None
     except Exception as e:
         raise DataError(f"{path}: not a readable {what} file: {type(e).__name__}: {e}") from None
 
@@ -218,7 +218,7 @@ def file_digest(path:str|Path): # a file
 
 def content_fingerprint(paths, # file paths, in order
                         n:int=16): # number of hex digits kept
-    "A short SHA-256 over the bytes of all `paths` in order: it changes when any file's content does."
+    "A short SHA-256 over the bytes of all `paths` in order: it changes when any file's bytes do."
     h = hashlib.sha256()
     for p in paths: h.update(file_digest(p).encode())
     return h.hexdigest()[:n]
@@ -226,17 +226,18 @@ def content_fingerprint(paths, # file paths, in order
 # %% ../nbs/core.ipynb #c4f1f6b2
 def outside_root(root:str|Path, # the dataset folder
                  rel:str|Path): # a path from an annotation file, relative to `root`
-    "Why `root/rel` is not a path inside `root` (absolute, or resolving outside it), or None when it is."
+    "Why `root/rel` is not inside `root` (absolute, or resolving outside it); None when it is."
     root, rel = Path(root), Path(rel)
     if rel.is_absolute(): return f"'{rel}' is an absolute path; expected a path inside {root}"
     if not (root/rel).resolve().is_relative_to(root.resolve()):
-        return f"'{rel.as_posix()}' resolves outside the dataset folder {root} (through '..' or a symlink)"
+        return (f"'{rel.as_posix()}' resolves outside the dataset folder {root} "
+                f"(through '..' or a symlink)")
     return None
 
 def path_inside(root:str|Path, # the dataset folder
                 rel:str|Path, # a path from an annotation file, relative to `root`
                 what:str): # the record and field it came from, for the message
-    "`root/rel` if it stays inside `root` with symlinks followed; `DataError` naming `what` otherwise."
+    "`root/rel` if it stays inside `root` (symlinks followed); `DataError` naming `what` otherwise."
     why = outside_root(root, rel)
     if why: raise DataError(f"{what}: {why}")
     return Path(root)/rel

@@ -215,12 +215,14 @@ def _load_checkpoint(model, path, name):
     from timm.models import load_checkpoint
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"checkpoint {str(path)!r} for {name!r} does not exist; pass the path of a local .safetensors or .pth file")
-    try: load_checkpoint(model, str(path), strict=True, weights_only=True)   # a .pth never runs code when loaded
+    try: load_checkpoint(model, str(path), strict=True, weights_only=True)   # never runs code
     except (RuntimeError, pickle.UnpicklingError) as e:
-        if isinstance(e, pickle.UnpicklingError) or 'weights_only' in str(e):   # timm re-raises as RuntimeError
-            raise ConfigError(f"checkpoint {str(path)!r}: refused to load it: it holds objects other than tensors "
-                              f"and plain containers, which could run code when unpickled ({str(e)[:300]})") from None
-        raise ConfigError(f"checkpoint {str(path)!r} does not fit {name!r}: {str(e)[:500]}") from None
+        msg = str(e)
+        if isinstance(e, pickle.UnpicklingError) or 'weights_only' in msg:   # timm: a RuntimeError
+            raise ConfigError(f"checkpoint {str(path)!r}: refused to load it: it holds objects "
+                              f"other than tensors and plain containers, which could run code "
+                              f"({msg[:300]})") from None
+        raise ConfigError(f"checkpoint {str(path)!r} does not fit {name!r}: {msg[:500]}") from None
     return model
 
 def _cached_timm_weights(name):

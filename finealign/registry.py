@@ -119,15 +119,17 @@ def from_pretrained(path:str|Path, # folder written by `save_pretrained`, or a H
     for f in ('config.json', 'model.safetensors'):
         if not (path/f).exists(): raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by save_pretrained)")
     try: meta = json.loads((path/'config.json').read_text())
-    except (OSError, ValueError) as e: raise ConfigError(f"{path/'config.json'}: not readable JSON: {e}") from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path/'config.json'}: not readable JSON: {e}") from None
     for k in ('aligner', 'config'):
         if k not in meta: raise ConfigError(f"{path/'config.json'}: missing key '{k}'")
     cls, cfg = _lookup(meta['aligner'])
     model = cls(config_from_dict(type(cfg), meta['config'], where=str(path/'config.json')))
     model.aligner_name = meta['aligner']
-    try: weights = load_file(str(path/'model.safetensors'), device=map_location)   # tensors only: never code
+    weights_file = path/'model.safetensors'
+    try: weights = load_file(str(weights_file), device=map_location)   # tensors only: never code
     except Exception as e:
-        raise ConfigError(f"{path/'model.safetensors'}: not a readable safetensors file: {e}") from None
+        raise ConfigError(f"{weights_file}: not a readable safetensors file: {e}") from None
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise ConfigError(f"{path/'model.safetensors'}: missing keys {missing[:5]}, unexpected keys {unexpected[:5]}")

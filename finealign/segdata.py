@@ -265,8 +265,8 @@ def _coco(root, split='train', crowd='void'):
     by_image = {}
     for a in d['annotations']: by_image.setdefault(a['image_id'], []).append(a)
     recs = sorted(d['images'], key=lambda r: r['file_name'])
-    images = [path_inside(root/f'{split}2017', r['file_name'], f"{jpath.name}: image id {r.get('id')} file_name")
-              for r in recs]                               # never a path out of the dataset folder
+    where = lambda r: f"{jpath.name}: image id {r.get('id')} file_name"
+    images = [path_inside(root/f'{split}2017', r['file_name'], where(r)) for r in recs]
     missing = [p.name for p in images if not p.exists()]
     if missing: raise DataError(f"{root/(split + '2017')}: {len(missing)} image file(s) listed in {jpath.name} are missing, e.g. {missing[:3]}")
     sources = [f"{jpath.name}#image_id={r['id']}" for r in recs]
@@ -318,6 +318,6 @@ def load_scene_classification(root:str|Path, # a folder written by `finealign.sc
     recs = [r for r in ann['images'] if split is None or r['split'] == split]
     if not recs: raise DataError(f"{root}: no images in split {split!r}")
     names = list(ann['class_names'])
-    images = [path_inside(root/'images', r['filename'], f"scenes_annotations.json: image {r.get('imgid')} filename")
-              for r in recs]
+    where = lambda r: f"scenes_annotations.json: image {r.get('imgid')} filename"
+    images = [path_inside(root/'images', r['filename'], where(r)) for r in recs]
     return ClassificationData(images, [r['labels']['label'] for r in recs], names, names, [], root)

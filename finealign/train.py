@@ -243,7 +243,7 @@ def _allreduce_mean(params:list, world:int):
 # %% ../nbs/train.ipynb #75bbf635
 from .core import DataError, atomic_folder, recover_folder, fault_point, load_torch_state
 
-STATE_FORMAT = 2   # 2: tensors and plain containers only (weights_only=True); 1 pickled NumPy arrays
+STATE_FORMAT = 2   # 2: tensors and plain containers (weights_only=True); 1: pickled NumPy arrays
 
 def _rng_state(gen_state):
     "The random states of torch, CUDA, NumPy and Python as tensors and plain containers."
@@ -258,7 +258,8 @@ def _rng_state(gen_state):
 def _set_rng_state(s):
     n, p = s['numpy'], s['python']
     torch.set_rng_state(s['torch'])
-    np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
+    keys = n['keys'].numpy().astype(np.uint32)
+    np.random.set_state((n['name'], keys, n['pos'], n['has_gauss'], n['gauss']))
     random.setstate((p['version'], tuple(p['internal']), p['gauss']))
     if s['cuda'] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
@@ -269,13 +270,13 @@ def _plain(x):
     return x.item() if isinstance(x, np.generic) else x
 
 def _save_state(out:Path, model, opt, st:dict, cfg:TrainConfig):
-    "Write `last/` as one set: weights and config, then `state.pt` (everything else), swapped in together."
+    "Write `last/` as one set: weights, config and `state.pt` (the rest), swapped in together."
     loop = _plain({k: v for k, v in st.items() if k != 'gen'})
     state = dict(loop, gen=st['gen'], optimizer=opt.state_dict(), rng=_rng_state(st['gen']),
                  config=_plain(asdict(cfg)), format=STATE_FORMAT)
     def write(d):
         save_pretrained(model, d)
-        fault_point('checkpoint-weights')                   # a kill here: weights written, state not yet
+        fault_point('checkpoint-weights')       # a kill here: weights written, state not yet
         torch.save(state, d/'state.pt')
     atomic_folder(out/'last', write)
 
@@ -285,7 +286,7 @@ def _position(st:dict): return [int(st['epoch']), int(st['micro']), int(st['step
 def _save_rank_rng(out:Path, rank:int, st:dict):
     "Under DDP every rank keeps its own RNG stream (dropout masks differ per rank), so each saves its own."
     f, keep = _rank_rng_file(out, rank), []
-    if f.exists():                                          # keep the previous position: `last/` may stay there
+    if f.exists():                              # keep the previous position: `last/` may stay there
         try: keep = load_torch_state(f, 'RNG state')['entries'][-1:]
         except (DataError, KeyError, TypeError): keep = []
     entries = keep + [dict(position=_position(st), rng=_rng_state(None))]
@@ -296,8 +297,9 @@ def _load_rank_rng(out:Path, rank:int, st:dict):
     entries = load_torch_state(f, 'RNG state').get('entries', []) if f.exists() else []
     match = [e['rng'] for e in entries if e['position'] == _position(st)]
     if match: _set_rng_state(match[-1])
-    else: warnings.warn(f"resume: {f} has no random state for the checkpoint's position {_position(st)}; rank {rank} "
-                        f"continues with rank 0's random state (dropout masks will differ from an uninterrupted run)")
+    else: warnings.warn(f"resume: {f} has no random state for the checkpoint's position "
+                        f"{_position(st)}; rank {rank} continues with rank 0's random state "
+                        f"(dropout masks will differ from an uninterrupted run)")
 
 def _write_csv(path, rows):
     keys = list(dict.fromkeys(k for r in rows for k in r))
@@ -309,7 +311,7 @@ def _write_csv(path, rows):
 def resumable(out:str|Path): # a run folder
     "Whether `out` holds a complete checkpoint to resume from (also one a kill left mid-swap)."
     last = Path(out)/'last'
-    cut = not last.exists() and (last.with_name('.last.old')/'state.pt').is_file()   # see `recover_folder`
+    cut = not last.exists() and (last.with_name('.last.old')/'state.pt').is_file()  # recover_folder
     return (last/'state.pt').is_file() or cut
 
 def _load_state(out:Path, model, opt, cfg:TrainConfig):
@@ -319,15 +321,16 @@ def _load_state(out:Path, model, opt, cfg:TrainConfig):
     state = load_torch_state(f, 'training state')
     if not isinstance(state, dict) or state.get('format') != STATE_FORMAT:
         found = state.get('format') if isinstance(state, dict) else type(state).__name__
-        raise DataError(f"{f}: training state format {found}, expected {STATE_FORMAT} (written by another "
-                        f"finealign version); start the run afresh without resume")
+        raise DataError(f"{f}: training state format {found}, expected {STATE_FORMAT} (written by "
+                        f"another finealign version); start the run afresh without resume")
     diff = {k: (v, getattr(cfg, k, None)) for k, v in state['config'].items()
             if k not in ('epochs', 'eval_block') and (tuple(v) if isinstance(v, list) else v) != getattr(cfg, k, None)}
     if diff: raise ConfigError(f"resume: {f} was written with other settings (saved, now): {diff}")
     w = out/'last'/'model.safetensors'
     if not w.is_file(): raise DataError(f"resume: {w} not found next to {f.name}")
     try: weights = load_file(str(w))
-    except Exception as e: raise DataError(f"resume: {w} is not a readable safetensors file: {e}") from None
+    except Exception as e:
+        raise DataError(f"resume: {w}: not a readable safetensors file: {e}") from None
     model.load_state_dict(weights)
     opt.load_state_dict(state['optimizer'])
     _set_rng_state(state['rng'])

@@ -328,7 +328,7 @@ ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data or None for
 }
 
 def _task_folder(task:str):
-    "(name, protocol, reader, root) of a task; the default scenes are generated into the cache on first use."
+    "(name, protocol, reader, root) of a task; the default scenes are generated on first use."
     name, _, folder = str(task).partition('=')
     if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
     kind, sub, reader = ZERO_SHOT_TASKS[name]
@@ -338,7 +338,7 @@ def _task_folder(task:str):
     if root is None or not root.is_dir():
         raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
                         f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
-    return name, kind, reader, root    # no folder tag for the cache: its image entries are keyed by the files' bytes
+    return name, kind, reader, root    # no folder tag in cache keys: images are keyed by bytes
 
 def load_zero_shot_task(task:str, # a `ZERO_SHOT_TASKS` name, or 'name=folder' to read that task's format from another folder
                         max_images:int|None=None): # keep the first images only (quick checks)
@@ -368,7 +368,7 @@ def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classificatio
     for task in tasks:
         name, kind, data = load_zero_shot_task(task, max_images)
         if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)): continue   # a dash in the tables
-        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)   # content-keyed
+        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)
         for t in templates:
             tt, tag = check_templates(t), prompt_set_name(t)
             prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)
