@@ -197,6 +197,8 @@ def encode_cached(cache:FeatureCache, # where entries live
     return _concat(chunks, out_dtype)
 
 # %% ../nbs/cache.ipynb #fe72f88c
+from .core import content_fingerprint
+
 def cached_image_tokens(paths:Sequence, # image files
                         img_enc:nn.Module, # an `ImageEncoder`
                         cache:FeatureCache, # where entries live
@@ -205,11 +207,14 @@ def cached_image_tokens(paths:Sequence, # image files
                         batch_size:int=64, # images per encoder call
                         progress:bool=True): # progress bar over chunks still to encode
     "`Tokens` of the image files `paths` through the frozen `img_enc`, from `cache` when present."
+    # keyed by the files' bytes, not their names: a replaced image, or another dataset with the same
+    # folder and file names, gets its own entry
     img_enc.eval()
     tfm = eval_transform(img_enc.input_size[-1], img_enc.mean, img_enc.std)   # resize, no centre crop (the retrieval convention)
     key = dict(encoder_name=f"{img_enc.name}@{img_enc.feature_level}", weights_fingerprint=module_fingerprint(img_enc),
                dataset_name=dataset_name, split=split, transform_repr=repr(tfm),
-               dataset_fingerprint=fingerprint([Path(p).name for p in paths]))
+               dataset_fingerprint=content_fingerprint(paths),
+               extra=dict(input_size=list(img_enc.input_size)))
     return encode_cached(cache, key, list(paths), lambda ps: img_enc(torch.stack([tfm(load_image(p)) for p in ps])),
                          batch_size=batch_size, progress=progress)
 

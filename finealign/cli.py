@@ -21,7 +21,7 @@ from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes
 from .encoders import create_image_encoder, create_text_encoder
 from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
-from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed
+from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, run_msa_experiment
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
@@ -380,7 +380,7 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
             model = create_aligner('end_to_end', **end_to_end_config(ft, cfg.image_encoder, cfg.image_level, cfg.text_encoder, aligner, over, cfg.seed))
             train_f, valid_f = splits_for(model, ft, train_d, val_d)
         tcfg = TrainConfig(**{**asdict(tcfg), 'batch_size': min(tcfg.batch_size, len(train_f))})
-        again = resume and (ck/'last'/'state.pt').exists()
+        again = resume and resumable(ck)
         test_f = None                                                 # LAPS's protocol selects on the evaluation split itself
         if tcfg.select_on == SELECT_ON_TEST:
             test_f = PairFeatures(ev['img'], ev['txt'], ev['caption_image']) if ft is None else splits_for(model, ft, None, eval_d)[1]

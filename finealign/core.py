@@ -18,7 +18,9 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
            'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir', 'read_text', 'read_json', 'read_safetensors']
+           'default_device', 'atomic_write', 'shared_data_dir', 'fault_point', 'atomic_folder', 'recover_folder',
+           'load_torch_state', 'file_digest', 'content_fingerprint', 'outside_root', 'path_inside', 'read_text',
+           'read_json', 'read_safetensors']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -193,6 +195,95 @@ def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'f
     for root in cands:
         if (root/sub).exists(): return root/sub
     return None
+
+# %% ../nbs/core.ipynb #80544717
+import hashlib, pickle, shutil, signal
+
+_FAULT_COUNTS = {}
+
+def fault_point(name:str): # a point in a multi-file write, e.g. 'folder-swap'
+    "SIGKILL this process when `$FINEALIGN_FAULT` is `name:k` and this is visit `k` (crash tests)."
+    spec = os.environ.get('FINEALIGN_FAULT', '')
+    if not spec.startswith(name + ':'): return
+    _FAULT_COUNTS[name] = _FAULT_COUNTS.get(name, 0) + 1
+    if _FAULT_COUNTS[name] == int(spec.rpartition(':')[2]): os.kill(os.getpid(), signal.SIGKILL)
+
+def _side(path:Path, tag:str): return path.with_name(f".{path.name}.{tag}")
+
+def atomic_folder(path:str|Path, # destination folder (replaced as a whole)
+                  write:Callable[[Path], None]): # function that fills the empty folder it is given
+    "Call `write(tmp)` on a fresh folder next to `path`, then swap it in for `path` as one set."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    new, old = _side(path, 'new'), _side(path, 'old')
+    recover_folder(path)                          # a swap a kill cut short: the old set back first
+    shutil.rmtree(new, ignore_errors=True); new.mkdir()
+    try: write(new)
+    except BaseException: shutil.rmtree(new, ignore_errors=True); raise
+    if path.exists(): os.replace(path, old)
+    fault_point('folder-swap')                    # the one instant without `path`
+    os.replace(new, path)
+    shutil.rmtree(old, ignore_errors=True)
+    return path
+
+def recover_folder(path:str|Path): # a folder written by `atomic_folder`
+    "Finish a killed `atomic_folder`: restore the previous complete set, drop a partial new one."
+    path = Path(path); new, old = _side(path, 'new'), _side(path, 'old')
+    if old.exists():
+        if path.exists(): shutil.rmtree(old)      # the swap finished; only the clean-up was cut
+        else: os.replace(old, path)               # cut between the two renames: the previous set
+    shutil.rmtree(new, ignore_errors=True)        # never swapped in, so possibly partial
+    return path
+
+# %% ../nbs/core.ipynb #00f0480a
+def load_torch_state(path:str|Path, # a `torch.save` file of tensors and plain containers
+                     what:str='state'): # what the file holds, for messages
+    "`torch.load(path, weights_only=True)` on the CPU; `DataError` naming the file otherwise."
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"{path}: {what} file not found")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        why = str(e).strip().splitlines()[-1][:300]
+        raise DataError(f"{path}: refused to load this {what} file: it holds objects other than "
+                        f"tensors and plain containers, which could run code ({why})") from None
+    except Exception as e:
+        raise DataError(f"{path}: not a readable {what} file: {type(e).__name__}: {e}") from None
+
+# %% ../nbs/core.ipynb #b854a8f7
+def file_digest(path:str|Path): # a file
+    "SHA-256 hex digest of the file's bytes; `DataError` naming the file if it cannot be read."
+    h = hashlib.sha256()
+    try:
+        with open(path, 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
+    except OSError as e:
+        raise DataError(f"{Path(path).name}: cannot read ({path}): {e.strerror or e}") from None
+    return h.hexdigest()
+
+def content_fingerprint(paths, # file paths, in order
+                        n:int=16): # number of hex digits kept
+    "A short SHA-256 over the bytes of all `paths` in order: it changes when any file's bytes do."
+    h = hashlib.sha256()
+    for p in paths: h.update(file_digest(p).encode())
+    return h.hexdigest()[:n]
+
+# %% ../nbs/core.ipynb #c4f1f6b2
+def outside_root(root:str|Path, # the dataset folder
+                 rel:str|Path): # a path from an annotation file, relative to `root`
+    "Why `root/rel` is not inside `root` (absolute, or resolving outside it); None when it is."
+    root, rel = Path(root), Path(rel)
+    if rel.is_absolute(): return f"'{rel}' is an absolute path; expected a path inside {root}"
+    if not (root/rel).resolve().is_relative_to(root.resolve()):
+        return (f"'{rel.as_posix()}' resolves outside the dataset folder {root} "
+                f"(through '..' or a symlink)")
+    return None
+
+def path_inside(root:str|Path, # the dataset folder
+                rel:str|Path, # a path from an annotation file, relative to `root`
+                what:str): # the record and field it came from, for the message
+    "`root/rel` if it stays inside `root` (symlinks followed); `DataError` naming `what` otherwise."
+    why = outside_root(root, rel)
+    if why: raise DataError(f"{what}: {why}")
+    return Path(root)/rel
 
 # %% ../nbs/core.ipynb #a19c0002
 def read_text(path:str|Path, # the file

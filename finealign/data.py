@@ -139,6 +139,8 @@ def _check_captions(sents, fn, w, bad):
     return caps
 
 # %% ../nbs/data.ipynb #d8b12e80
+from .core import outside_root
+
 def _check_record(k, rec, root, check, bad, jname):
     "(relative image path, image id, [(raw, tokens)]) for record `k`, or None when it is skipped."
     w = f"images[{k}]"
@@ -152,6 +154,9 @@ def _check_record(k, rec, root, check, bad, jname):
     if not isinstance(sents, list): return bad(fn, f"{w}.sentences", 'is not a list')
     if not sents: return bad(fn, f"{w}.sentences", 'is empty')
     rel = Path(fp)/fn
+    why = outside_root(root, rel)                  # absolute, '..' or a symlink out of the dataset
+    if why:
+        return bad(fn, f"{w}.filepath" if fp and outside_root(root, fp) else f"{w}.filename", why)
     if check != 'none' and not os.path.isfile(os.path.join(root, fp, fn)):
         return bad(fn, f"{w}.filename", f"'{rel.as_posix()}' not found under the image root", detail=f" {root}")
     if check == 'decode':

@@ -208,13 +208,21 @@ def list_image_encoders(): # names `create_image_encoder` knows besides every ti
     return sorted(_IMAGE_ENCODERS)
 
 # %% ../nbs/encoders.ipynb #fd370146
+import pickle
+
 def _load_checkpoint(model, path, name):
     "Load a local `.safetensors`/`.pth` checkpoint into `model`, as timm does, with clear errors."
     from timm.models import load_checkpoint
     path = Path(path)
     if not path.is_file(): raise ConfigError(f"checkpoint {str(path)!r} for {name!r} does not exist; pass the path of a local .safetensors or .pth file")
-    try: load_checkpoint(model, str(path), strict=True)
-    except RuntimeError as e: raise ConfigError(f"checkpoint {str(path)!r} does not fit {name!r}: {str(e)[:500]}") from None
+    try: load_checkpoint(model, str(path), strict=True, weights_only=True)   # never runs code
+    except (RuntimeError, pickle.UnpicklingError) as e:
+        msg = str(e)
+        if isinstance(e, pickle.UnpicklingError) or 'weights_only' in msg:   # timm: a RuntimeError
+            raise ConfigError(f"checkpoint {str(path)!r}: refused to load it: it holds objects "
+                              f"other than tensors and plain containers, which could run code "
+                              f"({msg[:300]})") from None
+        raise ConfigError(f"checkpoint {str(path)!r} does not fit {name!r}: {msg[:500]}") from None
     return model
 
 def _cached_timm_weights(name):

@@ -250,6 +250,8 @@ def coco_semantic_mask(anns:list, # the image's instance annotations (COCO dicts
     return out
 
 # %% ../nbs/segdata.ipynb #b9e21fa5
+from .core import path_inside
+
 def _coco(root, split='train', crowd='void'):
     root = Path(root)
     jpath = root/'annotations'/f'instances_{split}2017.json'
@@ -263,7 +265,8 @@ def _coco(root, split='train', crowd='void'):
     by_image = {}
     for a in d['annotations']: by_image.setdefault(a['image_id'], []).append(a)
     recs = sorted(d['images'], key=lambda r: r['file_name'])
-    images = [root/f'{split}2017'/r['file_name'] for r in recs]
+    where = lambda r: f"{jpath.name}: image id {r.get('id')} file_name"
+    images = [path_inside(root/f'{split}2017', r['file_name'], where(r)) for r in recs]
     missing = [p.name for p in images if not p.exists()]
     if missing: raise DataError(f"{root/(split + '2017')}: {len(missing)} image file(s) listed in {jpath.name} are missing, e.g. {missing[:3]}")
     sources = [f"{jpath.name}#image_id={r['id']}" for r in recs]
@@ -279,16 +282,19 @@ def _scenes(root, split=None, by='shape'):
     if by not in vocab: raise ConfigError(f"by={by!r}; scenes masks can be labelled by 'shape' or 'colour'")
     recs = [r for r in ann['images'] if split is None or r['split'] == split]
     if not recs: raise DataError(f"{root}: no images in split {split!r}")
+    where = lambda r, f: f"scenes_annotations.json: image {r.get('imgid')} {f}"
+    masks = [path_inside(root, r['mask'], where(r, 'mask')) for r in recs]
+    images = [path_inside(root/'images', r['filename'], where(r, 'filename')) for r in recs]
     classes = ['background'] + list(vocab[by])
     def read(i):
         r = recs[i]
-        with Image.open(root/r['mask']) as im: inst = np.asarray(im)
+        with Image.open(masks[i]) as im: inst = np.asarray(im)
         lut = np.full(256, -1, np.int64); lut[0] = 0
         for o in r['objects']: lut[o['mask_value']] = 1 + vocab[by].index(o[by])
         sem = lut[inst]
         if (sem < 0).any(): raise DataError(f"{r['mask']}: instance values {sorted(set(np.unique(inst[sem < 0]).tolist()))} belong to no object of its record")
         return sem
-    return SegmentationData('scenes', [root/'images'/r['filename'] for r in recs], [r['mask'] for r in recs], read, classes, (0,), None)
+    return SegmentationData('scenes', images, [r['mask'] for r in recs], read, classes, (0,), None)
 
 # %% ../nbs/segdata.ipynb #3d7356b6
 _SEG_READERS = {'coco': _coco, 'camvid': _camvid, 'scenes': _scenes}
@@ -312,4 +318,6 @@ def load_scene_classification(root:str|Path, # a folder written by `finealign.sc
     recs = [r for r in ann['images'] if split is None or r['split'] == split]
     if not recs: raise DataError(f"{root}: no images in split {split!r}")
     names = list(ann['class_names'])
-    return ClassificationData([root/'images'/r['filename'] for r in recs], [r['labels']['label'] for r in recs], names, names, [], root)
+    where = lambda r: f"scenes_annotations.json: image {r.get('imgid')} filename"
+    images = [path_inside(root/'images', r['filename'], where(r)) for r in recs]
+    return ClassificationData(images, [r['labels']['label'] for r in recs], names, names, [], root)

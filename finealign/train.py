@@ -26,9 +26,9 @@ from .registry import save_pretrained
 from .evaluate import evaluate_retrieval
 
 # %% auto #0
-__all__ = ['SELECT_ON_TEST', 'PairFeatures', 'TrainConfig', 'param_groups', 'lr_factor', 'set_lr', 'loss_weight', 'GatherLayer',
-           'pad_tokens', 'gather', 'combine_moments', 'global_batch_norm', 'global_batch_norms', 'init_distributed',
-           'plot_curves', 'fit']
+__all__ = ['SELECT_ON_TEST', 'STATE_FORMAT', 'PairFeatures', 'TrainConfig', 'param_groups', 'lr_factor', 'set_lr', 'loss_weight',
+           'GatherLayer', 'pad_tokens', 'gather', 'combine_moments', 'global_batch_norm', 'global_batch_norms',
+           'init_distributed', 'resumable', 'plot_curves', 'fit']
 
 # %% ../nbs/train.ipynb #2dfee992
 def _trim(text:Tokens):
@@ -243,31 +243,65 @@ def _allreduce_mean(params:list, world:int):
         p.grad = flat[i:i + p.numel()].view_as(p).clone(); i += p.numel()
 
 # %% ../nbs/train.ipynb #75bbf635
+from .core import DataError, atomic_folder, recover_folder, fault_point, load_torch_state
+
+STATE_FORMAT = 2   # 2: tensors and plain containers (weights_only=True); 1: pickled NumPy arrays
+
 def _rng_state(gen_state):
-    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-                numpy=np.random.get_state(), python=random.getstate(), shuffle=gen_state)
+    "The random states of torch, CUDA, NumPy and Python as tensors and plain containers."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, py_gauss = random.getstate()
+    return dict(torch=torch.get_rng_state(), shuffle=gen_state,
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                numpy=dict(name=name, keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos),
+                           has_gauss=int(has_gauss), gauss=float(gauss)),
+                python=dict(version=version, internal=list(internal), gauss=py_gauss))
 
 def _set_rng_state(s):
-    torch.set_rng_state(s['torch']); np.random.set_state(s['numpy']); random.setstate(s['python'])
+    n, p = s['numpy'], s['python']
+    torch.set_rng_state(s['torch'])
+    keys = n['keys'].numpy().astype(np.uint32)
+    np.random.set_state((n['name'], keys, n['pos'], n['has_gauss'], n['gauss']))
+    random.setstate((p['version'], tuple(p['internal']), p['gauss']))
     if s['cuda'] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
+def _plain(x):
+    "`x` with NumPy scalars as Python numbers and tuples as lists: what `weights_only=True` loads."
+    if isinstance(x, dict): return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [_plain(v) for v in x]
+    return x.item() if isinstance(x, np.generic) else x
+
 def _save_state(out:Path, model, opt, st:dict, cfg:TrainConfig):
-    "Write `last/` (weights) then `last/state.pt` (everything else), each atomically."
-    save_pretrained(model, out/'last')
-    state = dict(st, optimizer=opt.state_dict(), rng=_rng_state(st['gen']), config=asdict(cfg), format=1)
-    atomic_write(out/'last'/'state.pt', lambda p: torch.save(state, p))
+    "Write `last/` as one set: weights, config and `state.pt` (the rest), swapped in together."
+    loop = _plain({k: v for k, v in st.items() if k != 'gen'})
+    state = dict(loop, gen=st['gen'], optimizer=opt.state_dict(), rng=_rng_state(st['gen']),
+                 config=_plain(asdict(cfg)), format=STATE_FORMAT)
+    def write(d):
+        save_pretrained(model, d)
+        fault_point('checkpoint-weights')       # a kill here: weights written, state not yet
+        torch.save(state, d/'state.pt')
+    atomic_folder(out/'last', write)
 
-def _rank_rng_file(out:Path, rank:int): return out/'last'/f'rng-rank{rank}.pt'
+def _rank_rng_file(out:Path, rank:int): return out/'rng'/f'rank{rank}.pt'
+def _position(st:dict): return [int(st['epoch']), int(st['micro']), int(st['step'])]
 
-def _save_rank_rng(out:Path, rank:int):
+def _save_rank_rng(out:Path, rank:int, st:dict):
     "Under DDP every rank keeps its own RNG stream (dropout masks differ per rank), so each saves its own."
-    (out/'last').mkdir(parents=True, exist_ok=True)
-    atomic_write(_rank_rng_file(out, rank), lambda p: torch.save(_rng_state(None), p))
+    f, keep = _rank_rng_file(out, rank), []
+    if f.exists():                              # keep the previous position: `last/` may stay there
+        try: keep = load_torch_state(f, 'RNG state')['entries'][-1:]
+        except (DataError, KeyError, TypeError): keep = []
+    entries = keep + [dict(position=_position(st), rng=_rng_state(None))]
+    atomic_write(f, lambda p: torch.save(dict(entries=entries, format=STATE_FORMAT), p))
 
-def _load_rank_rng(out:Path, rank:int):
+def _load_rank_rng(out:Path, rank:int, st:dict):
     f = _rank_rng_file(out, rank)
-    if f.exists(): _set_rng_state(torch.load(f, weights_only=False))
-    else: warnings.warn(f"resume: {f} not found; rank {rank} continues with rank 0's random state (dropout masks will differ from an uninterrupted run)")
+    entries = load_torch_state(f, 'RNG state').get('entries', []) if f.exists() else []
+    match = [e['rng'] for e in entries if e['position'] == _position(st)]
+    if match: _set_rng_state(match[-1])
+    else: warnings.warn(f"resume: {f} has no random state for the checkpoint's position "
+                        f"{_position(st)}; rank {rank} continues with rank 0's random state "
+                        f"(dropout masks will differ from an uninterrupted run)")
 
 def _write_csv(path, rows):
     keys = list(dict.fromkeys(k for r in rows for k in r))
@@ -276,15 +310,30 @@ def _write_csv(path, rows):
             wr = csv.DictWriter(f, keys); wr.writeheader(); wr.writerows(rows)
     atomic_write(path, w)
 
+def resumable(out:str|Path): # a run folder
+    "Whether `out` holds a complete checkpoint to resume from (also one a kill left mid-swap)."
+    last = Path(out)/'last'
+    cut = not last.exists() and (last.with_name('.last.old')/'state.pt').is_file()  # recover_folder
+    return (last/'state.pt').is_file() or cut
+
 def _load_state(out:Path, model, opt, cfg:TrainConfig):
     "Reload weights, optimizer and loop state from `out/last`; check the config matches."
     f = out/'last'/'state.pt'
     if not f.exists(): raise ConfigError(f"resume: {f} not found (no interrupted or finished run in {out})")
-    state = torch.load(f, weights_only=False, map_location='cpu')
+    state = load_torch_state(f, 'training state')
+    if not isinstance(state, dict) or state.get('format') != STATE_FORMAT:
+        found = state.get('format') if isinstance(state, dict) else type(state).__name__
+        raise DataError(f"{f}: training state format {found}, expected {STATE_FORMAT} (written by "
+                        f"another finealign version); start the run afresh without resume")
     diff = {k: (v, getattr(cfg, k, None)) for k, v in state['config'].items()
             if k not in ('epochs', 'eval_block') and (tuple(v) if isinstance(v, list) else v) != getattr(cfg, k, None)}
     if diff: raise ConfigError(f"resume: {f} was written with other settings (saved, now): {diff}")
-    model.load_state_dict(load_file(str(out/'last'/'model.safetensors')))
+    w = out/'last'/'model.safetensors'
+    if not w.is_file(): raise DataError(f"resume: {w} not found next to {f.name}")
+    try: weights = load_file(str(w))
+    except Exception as e:
+        raise DataError(f"resume: {w}: not a readable safetensors file: {e}") from None
+    model.load_state_dict(weights)
     opt.load_state_dict(state['optimizer'])
     _set_rng_state(state['rng'])
     return {k: state[k] for k in ('epoch', 'step', 'micro', 'tot', 'n', 'best', 'history', 'gen')}
@@ -400,8 +449,10 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
     total = cfg.epochs * math.ceil(n_micro / cfg.accum_steps)
     g = torch.Generator()
     if resume:
+        if main: recover_folder(out/'last')                    # a checkpoint swap a kill cut short
+        if world > 1: dist.barrier()
         st = _load_state(out, model, opt, cfg); model.to(device)
-        if world > 1: _load_rank_rng(out, rank)
+        if world > 1: _load_rank_rng(out, rank, st)
         steps = _truncate_log(out, st) if main else []
         g.set_state(st['gen'])
     else:
@@ -411,7 +462,8 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
         st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[], gen=g.get_state())
         steps = []
         if out and main:                                        # a fresh run: a new log, and no stale state to resume from
-            out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text(''); (out/'last'/'state.pt').unlink(missing_ok=True)
+            out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
+            recover_folder(out/'last'); (out/'last'/'state.pt').unlink(missing_ok=True)
         if out and world > 1: _rank_rng_file(out, rank).unlink(missing_ok=True)
     use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
     amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
@@ -425,7 +477,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
             with open(out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
 
     def checkpoint():
-        if out and world > 1: _save_rank_rng(out, rank)
+        if out and world > 1: _save_rank_rng(out, rank, st)
         if out and main:
             _check_weights(model, out/'last')
             _save_state(out, model, opt, st, cfg)

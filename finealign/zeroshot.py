@@ -332,7 +332,7 @@ ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data or None for
 }
 
 def _task_folder(task:str):
-    "(name, protocol, reader, root, cache tag) of a task; the default scenes are generated into the cache on first use."
+    "(name, protocol, reader, root) of a task; the default scenes are generated on first use."
     name, _, folder = str(task).partition('=')
     if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
     kind, sub, reader = ZERO_SHOT_TASKS[name]
@@ -342,14 +342,12 @@ def _task_folder(task:str):
     if root is None or not root.is_dir():
         raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
                         f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
-    # cache entries are keyed by file names, which generated scenes and user folders can share: name the folder in the key
-    tag = 'zeroshot' if sub and not folder else f"zeroshot@{zlib.crc32(str(root.resolve()).encode()):08x}"
-    return name, kind, reader, root, tag
+    return name, kind, reader, root    # no folder tag in cache keys: images are keyed by bytes
 
 def load_zero_shot_task(task:str, # a `ZERO_SHOT_TASKS` name, or 'name=folder' to read that task's format from another folder
                         max_images:int|None=None): # keep the first images only (quick checks)
     "(name, protocol, data) of a zero-shot task: its `ClassificationData` or `SegmentationData`."
-    name, kind, reader, root, _ = _task_folder(task)
+    name, kind, reader, root = _task_folder(task)
     data = reader(root)
     if max_images is not None: data = data.subset(range(min(max_images, len(data))))
     return name, kind, data
@@ -374,7 +372,7 @@ def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classificatio
     for task in tasks:
         name, kind, data = load_zero_shot_task(task, max_images)
         if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)): continue   # a dash in the tables
-        img = cached_image_tokens(data.images, img_enc, cache, name, _task_folder(task)[-1], progress=progress)
+        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)
         for t in templates:
             tt, tag = check_templates(t), prompt_set_name(t)
             prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)

@@ -23,7 +23,7 @@ def steps(out):
 def test_two_ranks_match_one(tmp_path, head):
     "Same losses, gradient norms and weights; with VSE∞'s MLP head its BatchNorm normalises over the global batch."
     one, two = tmp_path/'one', tmp_path/'two'
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'), FINEALIGN_TEST_HEAD=head)
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(ROOT/'tests'), str(ROOT)]), FINEALIGN_TEST_HEAD=head)
     cmds = [[sys.executable, WORKER, one], [TORCHRUN, '--standalone', '--nproc_per_node', '2', WORKER, two]]
     procs = [subprocess.Popen(c, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in cmds]
     for c, p in zip(cmds, procs):                           # both at once: most of the time is importing torch
@@ -54,13 +54,13 @@ def test_two_ranks_match_one(tmp_path, head):
 @pytest.mark.skipif(not TORCHRUN.exists(), reason=f"{TORCHRUN} not found")
 def test_two_ranks_resume_with_dropout(tmp_path):
     "A 2-rank run with dropout, stopped by SIGTERM after step 4 and resumed, logs the losses of an uninterrupted one."
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'), FINEALIGN_TEST_DROPOUT='0.5')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(ROOT/'tests'), str(ROOT)]), FINEALIGN_TEST_DROPOUT='0.5')
     run = lambda out, *mode: subprocess.run([TORCHRUN, '--standalone', '--nproc_per_node', '2', WORKER, out, *mode], cwd=tmp_path,
                                             env=env, capture_output=True, text=True, timeout=150)
     whole, cut = tmp_path/'whole', tmp_path/'cut'
     r = run(whole); assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     r = run(cut, 'sigterm'); assert r.returncode != 0                 # stopped by its own SIGTERM after step 4
-    assert sorted(p.name for p in (cut/'run'/'last').glob('rng-rank*.pt')) == ['rng-rank0.pt', 'rng-rank1.pt']
+    assert sorted(p.name for p in (cut/'run'/'rng').glob('rank*.pt')) == ['rank0.pt', 'rank1.pt']
     assert len(steps(cut)) == 4
     r = run(cut, 'resume'); assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     a, b = steps(whole), steps(cut)

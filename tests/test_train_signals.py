@@ -14,7 +14,7 @@ from conftest import ROOT
 WORKER = Path(__file__).with_name('ddp_worker.py')
 
 def worker(*args, cwd):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(ROOT/'tests'))
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join([str(ROOT/'tests'), str(ROOT)]))
     return subprocess.Popen([sys.executable, WORKER, *map(str, args)], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -27,7 +27,7 @@ def test_sigterm_saves_then_resume_matches(tmp_path):
     log_ref, _ = p_ref.communicate(timeout=150); log_cut, _ = p_cut.communicate(timeout=150)
     assert p_ref.returncode == 0, log_ref[-4000:]
     assert p_cut.returncode == 128 + 15, f"expected exit status 143 after SIGTERM, got {p_cut.returncode}:\n{log_cut[-4000:]}"
-    state = torch.load(cut/'run'/'last'/'state.pt', weights_only=False)
+    state = torch.load(cut/'run'/'last'/'state.pt', weights_only=True)
     assert (state['step'], state['epoch'], state['micro']) == (4, 1, 2)                 # mid-epoch 1, after 2 micro-batches
     assert len(step_losses(cut)) == 4
     p = worker(cut, 'resume', cwd=tmp_path); log, _ = p.communicate(timeout=150)
