@@ -27,7 +27,7 @@ ENABLED = os.environ.get('FINEALIGN_NB_BROWSER') == '1'
 CHROMIUM = os.environ.get('FINEALIGN_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync']
-RUN_ALL_TIMEOUT_S = int(os.environ.get('FINEALIGN_NB_BROWSER_TIMEOUT', 3600))
+RUN_ALL_TIMEOUT_S = int(os.environ.get('FINEALIGN_NB_BROWSER_TIMEOUT', 3600))   # seconds Run All may take
 EXPLORERS = {'methods/laps/explore.ipynb': 2, 'methods/grm/explore.ipynb': 3,   # notebook: pictures per explorer
              'quick/laps_untrained.ipynb': 2}                                     # written below: seconds, not minutes
 QUICK = ["import torch, finealign.methods\n"
@@ -69,7 +69,9 @@ def lab(tmp_path):
     log = open(tmp_path.parent/f'{tmp_path.name}-lab.log', 'w')
     proc = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ServerApp.ip=127.0.0.1',
                              f'--ServerApp.port={port}', '--ServerApp.port_retries=0', f'--IdentityProvider.token={token}',
-                             f'--ServerApp.root_dir={tmp_path}', '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'],
+                             f'--ServerApp.root_dir={tmp_path}', '--ServerApp.terminals_enabled=False',
+                             '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+                             '--LabApp.extension_manager=readonly', *(['--allow-root'] if os.geteuid() == 0 else [])],
                             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     base = f'http://127.0.0.1:{port}/'
     try:
@@ -108,20 +110,33 @@ def _pictures(page, cell):
 def _whole(png:bytes):
     "True when the picture is not blank: many colours, not one."
     im = PIL.Image.open(BytesIO(png)).convert('RGB')
-    return len(set(im.resize((64, 64)).getdata())) > 20
+    return len(im.resize((64, 64)).getcolors(64 * 64)) > 20
 
 @pytest.mark.parametrize('rel', list(EXPLORERS))
 def test_explorer_redraws(lab, page, rel):
+    try: _explorer_redraws(lab, page, rel)
+    except BaseException:
+        shot = lab[2].parent/f'{lab[2].name}-failed.png'
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the page at the failure: {shot}")
+        raise
+
+def _step(what): print(f"[{time.strftime('%H:%M:%S')}] {what}", flush=True)
+
+def _explorer_redraws(lab, page, rel):
     base, token, root = lab
     _copy_explorer(root, rel)
     page.goto(f'{base}lab/tree/nbs/{rel}?token={token}', wait_until='load')
     page.wait_for_selector('.jp-NotebookPanel .jp-Cell', timeout=180_000)
-    page.wait_for_function("document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'",
-                           timeout=180_000)                                              # the kernel started
+    page.wait_for_function("document.body.innerText.includes('Python 3 (ipykernel) | Idle')",
+                           timeout=600_000)                                              # the kernel started (status bar)
+    assert page.locator('.jp-Dialog', has_text='Select Kernel').count() == 0, f"{rel}: JupyterLab asked for a kernel"
+    _step('kernel idle; Run All')
     page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
     page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
     cell = page.locator('.jp-CodeCell').filter(has=page.locator('.widget-image')).last
-    cell.wait_for(timeout=RUN_ALL_TIMEOUT_S * 1000)                                      # the explorer of the trained model
+    cell.wait_for(timeout=RUN_ALL_TIMEOUT_S * 1000)
+    _step('explorer shown')                                      # the explorer of the trained model
     page.wait_for_function("document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'",
                            timeout=RUN_ALL_TIMEOUT_S * 1000)
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', has_text='Error')
@@ -132,6 +147,7 @@ def test_explorer_redraws(lab, page, rel):
     assert len(before) == n and all(c and w > 0 for c, w, _ in sizes), f"{rel}: pictures {sizes}"
     assert all(_whole(p) for p in before), f"{rel}: a picture is blank before the change"
     old = srcs()
+    _step(f'{len(old)} pictures; moving the slider')
     cell.locator('.widget-slider .noUi-handle').first.focus()
     page.keyboard.press('ArrowRight')                                                    # image 0 → 1
     page.wait_for_function('([sel, old]) => { const s = [...document.querySelectorAll(sel)].slice(-old.length).map(e => e.src);'
@@ -139,6 +155,7 @@ def test_explorer_redraws(lab, page, rel):
                            arg=['.widget-image', old], timeout=120_000)
     page.wait_for_function("document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'",
                            timeout=120_000)
+    _step('redrawn')
     after, sizes = _pictures(page, cell)
     assert all(c and w > 0 for c, w, _ in sizes), f"{rel}: pictures after the change {sizes}"
     assert all(_whole(p) for p in after), f"{rel}: a picture is blank after the change"
