@@ -10,12 +10,14 @@ from math import comb
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from ...core import Tokens, ShapeError, DataError, l2norm
-from ..laps.explore import _grid_of, _show, _extent, plot_selection, selection_iou
+from ..laps.explore import (_grid_of, _show, _extent, _panels, plot_selection, selection_iou,
+                                            figure_view)
 
 # %% auto #0
-__all__ = ['plot_kept', 'plot_kept_words', 'plot_regions', 'word_patch_maps', 'plot_word_maps', 'region_object_iou']
+__all__ = ['plot_kept', 'plot_kept_words', 'plot_regions', 'word_patch_maps', 'plot_word_maps', 'region_object_iou', 'explore']
 
 # %% ../../../nbs/methods/grm/explore.ipynb #9a95bcdb
 def plot_kept(image, # PIL image or (H, W, 3) array
@@ -51,14 +53,14 @@ def plot_regions(image, # PIL image or (H, W, 3) array
                  region_weights:torch.Tensor, # (N, K) attention of each region over the patches (`explain`'s region_weights[i])
                  grid:tuple|None=None, # (h, w) patch grid (default: square)
                  sigma:torch.Tensor|None=None, # (K,) mean predicted σ of each region (`explain`'s region_sigma[i])
-                 title:str=''): # figure title
+                 title:str='', # figure title
+                 fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
     "One panel per region prompt: its attention over the patches overlaid on the image, σ in the panel title; returns the figure."
-    import matplotlib.pyplot as plt
     if region_weights.ndim != 2: raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K)")
     N, K = region_weights.shape
     h, w = _grid_of(N, grid)
     if sigma is not None and tuple(sigma.shape) != (K,): raise ShapeError(f"sigma {tuple(sigma.shape)} must be ({K},), one per region")
-    fig, axs = plt.subplots(1, K, figsize=(1.6 * K, 1.9), dpi=80, squeeze=False)
+    fig, axs = _panels(fig, 1, K, (1.6 * K, 1.9))
     for k, ax in enumerate(axs[0]):
         _show(ax, image, f'region {k}' + (f', σ = {sigma[k]:.3g}' if sigma is not None else ''))
         ax.imshow(region_weights[:, k].reshape(h, w).float().cpu().numpy(), cmap='jet', alpha=0.5, extent=_extent(image))
@@ -84,15 +86,15 @@ def plot_word_maps(image, # PIL image or (H, W, 3) array
                    words:list, # the caption's L text tokens (labels of the panels)
                    grid:tuple|None=None, # (h, w) patch grid
                    max_words:int=8, # panels to draw, first words first
-                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in')): # tokens not drawn
+                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'), # tokens not drawn
+                   fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
     "One panel per word: its cosine with the kept patches on one colour scale for all panels, its best patch marked +; returns the figure."
-    import matplotlib.pyplot as plt
     if maps.ndim != 2 or len(words) != maps.shape[0]: raise ShapeError(f"{len(words)} words for maps of shape {tuple(maps.shape)} (L, N)")
     h, w = _grid_of(maps.shape[1], grid)
     show = [i for i, t in enumerate(words) if t not in skip][:max_words]
     M = maps.float().cpu().numpy()
     lo, hi = (np.nanmin(M[show]), np.nanmax(M[show])) if show and not np.isnan(M[show]).all() else (-1, 1)
-    fig, axs = plt.subplots(1, max(1, len(show)), figsize=(1.6 * max(1, len(show)), 1.9), dpi=80, squeeze=False)
+    fig, axs = _panels(fig, 1, max(1, len(show)), (1.6 * max(1, len(show)), 1.9))
     _, W_, H_, _ = _extent(image)
     for ax, i in zip(axs[0], show):
         _show(ax, image, words[i])
@@ -121,3 +123,29 @@ def region_object_iou(region_weights:torch.Tensor, # (N, K) attention of each re
     if k == 0: raise DataError("cells marks no patch: no object to find")
     top = torch.zeros(K, N, dtype=torch.bool).scatter_(1, region_weights.T.topk(k, dim=1).indices, True)   # (K, N)
     return max(selection_iou(t, cells) for t in top), _best_of_k_random_iou(N, k, K)
+
+# %% ../../../nbs/methods/grm/explore.ipynb #74da4319
+def explore(model, # a `GRM` aligner
+            pics:list, # the images (PIL or (H, W, 3) arrays)
+            img_tokens:Tokens, # their raw backbone tokens, x (n, P + N, img_dim)
+            txt_enc, # the text encoder of the model's captions (encodes and tokenizes the typed caption)
+            caption:str='a red circle left of a blue square'): # the caption to start from
+    "Interactive: image index and caption → kept patches and words, regions with σ, word maps (a `figure_view`)."
+    import ipywidgets as W
+    idx = W.IntSlider(0, 0, len(pics) - 1, description='image')
+    cap = W.Text(caption, description='caption', layout=W.Layout(width='60%'))
+    def draw():
+        i, text = idx.value, cap.value
+        words = txt_enc.tokenizer.convert_ids_to_tokens(txt_enc.tokenizer(text)['input_ids'])
+        with torch.no_grad():
+            ei, et = model.encode_images(img_tokens[i:i + 1]), model.encode_texts(txt_enc.encode([text]))
+            ex = model.explain(ei, et)
+        kept = Figure(figsize=(9, 2.4), dpi=80)
+        plot_kept(pics[i], ex['keep_img'][0], ax=kept.add_axes([0, 0, 0.25, 1]), title='kept patches')
+        plot_kept_words(words, ex['keep_txt'][0, :len(words)], ax=kept.add_axes([0.27, 0.4, 0.73, 0.25]))
+        regions = Figure(figsize=(3, 1.9), dpi=80)
+        if ex['region_weights'] is None: regions.text(0.5, 0.5, 'this model has no regions', ha='center')
+        else: plot_regions(pics[i], ex['region_weights'][0], fig=regions,
+                           sigma=None if ex['region_sigma'] is None else ex['region_sigma'][0])
+        return kept, regions, plot_word_maps(pics[i], word_patch_maps(model, ei, et), words, fig=Figure(dpi=80))
+    return figure_view(draw, [idx, cap], n=3)
