@@ -45,11 +45,14 @@ class MVSAItems:
 # %% ../nbs/mvsa.ipynb #e91b020a
 def _mvsa_json(root:Path):
     "The parsed `mvsa_single.json` of `root`, with `DataError`s that name the file and what is wrong."
-    if not root.is_dir(): raise DataError(f"{root}: no such folder; expected the MVSA-Single folder (mvsa_single.json, images/)")
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder; expected the MVSA-Single folder (mvsa_single.json, images/)")
     f = root/'mvsa_single.json'
-    if not f.is_file(): raise DataError(f"{f}: missing; expected the item list of the MVSA-Single folder")
+    if not f.is_file():
+        raise DataError(f"{f}: missing; expected the item list of the MVSA-Single folder")
     try: d = json.loads(f.read_text(encoding='utf-8'))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(f"{f}: not valid UTF-8 JSON ({e})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{f}: not valid UTF-8 JSON ({e})") from None
     if not isinstance(d, dict) or not isinstance(d.get('items'), list) or not isinstance(d.get('labels'), list):
         raise DataError(f"{f}: expected an object with 'labels' (a list of names) and 'items' (a list)")
     return f, d
@@ -60,19 +63,24 @@ def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and imag
     root = Path(root)
     f, d = _mvsa_json(root)
     names = tuple(d['labels'])
-    if not names or len(set(names)) != len(names): raise DataError(f"{f}: 'labels' must be distinct names, got {names}")
+    if not names or len(set(names)) != len(names):
+        raise DataError(f"{f}: 'labels' must be distinct names, got {names}")
     bad = [s for s in splits if s not in MVSA_SPLITS]
     if bad: raise DataError(f"read_mvsa: unknown split(s) {bad}; expected among {MVSA_SPLITS}")
     out = {s: dict(guids=[], images=[], texts=[], labels=[]) for s in splits}
     seen = set()
     for k, it in enumerate(d['items']):
         at = f"{f}: items[{k}]"
-        if not isinstance(it, dict): raise DataError(f"{at} is {type(it).__name__}, expected an object")
+        if not isinstance(it, dict):
+            raise DataError(f"{at} is {type(it).__name__}, expected an object")
         miss = [x for x in ('guid', 'image', 'text', 'label', 'split') if x not in it]
         if miss: raise DataError(f"{at} (guid {it.get('guid', '?')}) has no {miss}")
-        if it['split'] not in MVSA_SPLITS: raise DataError(f"{at}: split {it['split']!r}, expected one of {MVSA_SPLITS}")
-        if it['label'] not in names: raise DataError(f"{at}: label {it['label']!r}, expected one of {names}")
-        if not isinstance(it['text'], str): raise DataError(f"{at}: text is {type(it['text']).__name__}, expected a string")
+        if it['split'] not in MVSA_SPLITS:
+            raise DataError(f"{at}: split {it['split']!r}, expected one of {MVSA_SPLITS}")
+        if it['label'] not in names:
+            raise DataError(f"{at}: label {it['label']!r}, expected one of {names}")
+        if not isinstance(it['text'], str):
+            raise DataError(f"{at}: text is {type(it['text']).__name__}, expected a string")
         if it['guid'] in seen: raise DataError(f"{at}: guid {it['guid']!r} appears twice")
         seen.add(it['guid'])
         if it['split'] not in out: continue
@@ -82,7 +90,8 @@ def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and imag
         o['guids'].append(str(it['guid'])); o['images'].append(img); o['texts'].append(it['text'])
         o['labels'].append(names.index(it['label']))
     empty = [s for s in splits if not out[s]['guids']]
-    if empty: raise DataError(f"{f}: no items in split(s) {empty}" + (" (the test half is held back)" if 'test' in empty else ''))
+    if empty:
+        raise DataError(f"{f}: no items in split(s) {empty}" + (" (the test half is held back)" if 'test' in empty else ''))
     return {s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64), names, s, str(f))
             for s, o in out.items()}
 
@@ -126,11 +135,14 @@ def _check_mvsa_split(s:MVSASplit):
         raise DataError(f"{where}: labels range over [{s.labels.min()}, {s.labels.max()}], expected ids of {s.label_names}")
     for k in MVSA_MODALITIES:
         x, m = getattr(s, k), getattr(s, f'{k}_mask')
-        if x.ndim != 3 or x.shape[0] != n: raise DataError(f"{where}: {k} has shape {x.shape}, expected ({n}, L, d)")
+        if x.ndim != 3 or x.shape[0] != n:
+            raise DataError(f"{where}: {k} has shape {x.shape}, expected ({n}, L, d)")
         if m.shape != x.shape[:2] or m.dtype != np.bool_:
             raise DataError(f"{where}: {k}_mask has shape {m.shape} {m.dtype}, expected bool {x.shape[:2]}")
-        if n and not m.any(1).all(): raise DataError(f"{where}: {k} item {int(np.argmin(m.any(1)))} has no real token")
-        if not np.isfinite(x).all(): raise DataError(f"{where}: {k} holds {int((~np.isfinite(x)).sum())} non-finite values")
+        if n and not m.any(1).all():
+            raise DataError(f"{where}: {k} item {int(np.argmin(m.any(1)))} has no real token")
+        if not np.isfinite(x).all():
+            raise DataError(f"{where}: {k} holds {int((~np.isfinite(x)).sum())} non-finite values")
     if len(s.ids) != n: raise DataError(f"{where}: {len(s.ids)} ids for {n} labels")
 
 # %% ../nbs/mvsa.ipynb #4c9a2354
@@ -188,8 +200,11 @@ def mvsa_metrics(preds, # (N, C) logits, or (N,) predicted class ids
     "dict(Acc, F1_macro, F1_weighted) of the predicted classes."
     p, y = np.asarray(preds), np.asarray(labels)
     if p.ndim == 2:
-        if p.shape[1] != n_classes: raise ShapeError(f"mvsa_metrics: logits {p.shape}, expected (N, {n_classes})")
-        if not np.isfinite(p).all(): raise DataError(f"mvsa_metrics: {int((~np.isfinite(p)).sum())} non-finite logits")
+        if p.shape[1] != n_classes:
+            raise ShapeError(f"mvsa_metrics: logits {p.shape}, expected (N, {n_classes})")
+        if not np.isfinite(p).all():
+            raise DataError(f"mvsa_metrics: {int((~np.isfinite(p)).sum())} non-finite logits")
         p = p.argmax(1)
-    if p.shape != y.shape: raise ShapeError(f"mvsa_metrics: {p.shape} predictions for {y.shape} labels")
+    if p.shape != y.shape:
+        raise ShapeError(f"mvsa_metrics: {p.shape} predictions for {y.shape} labels")
     return dict(Acc=accuracy(y, p), F1_macro=macro_f1(y, p, n_classes), F1_weighted=weighted_f1(y, p))
