@@ -407,6 +407,8 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
             results[name] = dict(runs=runs, deterministic=False)
         results[name]['mean_std'] = _mean_std(results[name]['runs'])
         results[name]['wall_s'] = time.perf_counter() - tm
+        if not results[name]['deterministic']:   # resumed seeds count with the time they took when they ran
+            results[name]['wall_s'] = sum(r.get('wall_s', 0.) for r in results[name]['runs'])
     stages['methods_s'] = {n: r['wall_s'] for n, r in results.items()}
     stages['total_s'] = time.perf_counter() - t0
     if out:
@@ -432,7 +434,7 @@ def msa_table(results:dict, # `run_msa_experiment`'s
     cols = [c for c in _COLS.get(exp.dataset.lower().replace('ch-', ''), ()) if c in next(iter(results.values()))['mean_std']]
     pct = lambda c: c not in ('MAE', 'Corr', 'loss')
     num = lambda c, v: f"{100 * v:.1f}" if pct(c) else f"{v:.3f}"
-    fmt = lambda c, ms, det: num(c, ms[0]) if det else f"{num(c, ms[0])} ± {num(c, ms[1])}"
+    fmt = lambda c, ms, one: num(c, ms[0]) if one else f"{num(c, ms[0])} ± {num(c, ms[1])}"   # one value: no ± 0
     def label(name, r):
         if not r.get('deterministic'): return name
         ch = r.get('chosen', {})
@@ -443,5 +445,5 @@ def msa_table(results:dict, # `run_msa_experiment`'s
     head = (f"Epochs and penalties chosen on **{SELECTION_SPLIT}**; metrics on **{exp.eval_split}**; mean ± std over "
             f"{len(exp.seeds)} seeds.\n\n| method | " + ' | '.join(METRIC_NAMES.get(c, c) for c in cols)
             + ' | wall time |\n|' + '---|' * (len(cols) + 2) + '\n')
-    return head + '\n'.join(f"| {label(name, r)} | " + ' | '.join(fmt(c, r['mean_std'][c], r.get('deterministic')) for c in cols)
+    return head + '\n'.join(f"| {label(name, r)} | " + ' | '.join(fmt(c, r['mean_std'][c], r.get('deterministic') or len(r['runs']) == 1) for c in cols)
                             + f" | {wall(r)} |" for name, r in results.items())
