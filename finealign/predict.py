@@ -19,9 +19,14 @@ from .registry import create_aligner, save_pretrained
 from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
 
 # %% auto #0
-__all__ = ['PredictorTrainConfig', 'predict', 'evaluate_predictor', 'predictor_param_groups', 'fit_predictor', 'pooled_features',
-           'ridge_predictions', 'standardise', 'MSAExperiment', 'check_msa_experiment', 'run_msa_experiment',
-           'msa_table']
+__all__ = ['SELECTION_SPLIT', 'METRIC_NAMES', 'PredictorTrainConfig', 'task_metrics', 'predict', 'evaluate_predictor',
+           'predictor_param_groups', 'fit_predictor', 'pooled_features', 'ridge_predictions', 'logreg_predictions',
+           'select_linear', 'standardise', 'mvsa_features', 'MSAExperiment', 'check_msa_experiment', 'run_environment',
+           'run_msa_experiment', 'msa_table']
+
+# %% ../nbs/predict.ipynb #1f304439
+import os, platform, subprocess
+from .mvsa import MVSASplit, read_mvsa, mvsa_metrics, synthetic_mvsa
 
 # %% ../nbs/predict.ipynb #e27e9fc2
 @dataclass
@@ -44,12 +49,20 @@ def _check(cfg:PredictorTrainConfig, train:MSASplit):
     if cfg.batch_size < 1 or cfg.max_epochs < 1: raise ConfigError(f"batch_size and max_epochs must be >= 1, got {cfg.batch_size}, {cfg.max_epochs}")
     if not len(train): raise DataError("the training split is empty")
 
-def _loader(split:MSASplit, batch_size:int, seed:int|None=None):
-    "Batches of `split`, shuffled with `seed` (None: in order)."
+def _loader(split:MSASplit|MVSASplit, batch_size:int, seed:int|None=None):
+    "Batches of `split` (an `MSASplit`, or any split with `torch_dataset()` and `collate`), shuffled with `seed` (None: in order)."
     g = torch.Generator().manual_seed(seed) if seed is not None else None
-    return DataLoader(MSADataset(split), batch_size=batch_size, shuffle=g is not None, generator=g, collate_fn=msa_collate)
+    ds, coll = (split.torch_dataset(), split.collate) if hasattr(split, 'torch_dataset') else (MSADataset(split), msa_collate)
+    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, generator=g, collate_fn=coll)
 
 def _to(batch:dict, device): return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+# %% ../nbs/predict.ipynb #b7ac014b
+def task_metrics(preds, # (N,) scores or (N, C) logits
+                 labels, # (N,) true scores or class ids
+                 dataset:str='mosi'): # 'mvsa', or an `msa_metrics` family
+    "The metrics of `dataset`: `mvsa_metrics` for 'mvsa', else `msa_metrics`."
+    return mvsa_metrics(preds, labels) if dataset == 'mvsa' else msa_metrics(preds, labels, dataset)
 
 # %% ../nbs/predict.ipynb #3a2921e7
 @torch.no_grad()
@@ -77,7 +90,7 @@ def evaluate_predictor(model, # a predictor
     for b in _loader(split, batch_size):
         tot += model.loss(_to(b, device))['task'].item() * len(b['labels']); n += len(b['labels'])
     model.train(was)
-    return dict(msa_metrics(predict(model, split, batch_size, device), split.labels, dataset), loss=tot / n)
+    return dict(task_metrics(predict(model, split, batch_size, device), split.labels, dataset), loss=tot / n)
 
 # %% ../nbs/predict.ipynb #d1239174
 _LOWER_IS_BETTER = ('loss', 'MAE')  # selection metrics where lower wins
@@ -138,8 +151,11 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     return history
 
 # %% ../nbs/predict.ipynb #19ba6df2
-def pooled_features(split:MSASplit): # a split with float text features
-    "(N, d_t + d_a + d_v): each modality's mean over its real time steps, concatenated."
+def pooled_features(split:MSASplit|MVSASplit): # a split with float text features
+    "(N, Σ d_m): each modality's mean over its real time steps (or tokens), concatenated."
+    if isinstance(split, MVSASplit):
+        return np.concatenate([(getattr(split, k) * getattr(split, f'{k}_mask')[..., None]).sum(1, dtype=np.float64)
+                               / getattr(split, f'{k}_mask').sum(1, keepdims=True) for k in split.modalities], 1)
     if split.text_is_ids: raise DataError("pooled_features needs float text features; this split holds BERT token ids")
     cols = []
     for x, lens in ((split.text, split.text_lengths), (split.audio, split.audio_lengths), (split.vision, split.vision_lengths)):
@@ -157,6 +173,56 @@ def ridge_predictions(train:MSASplit, # fit on this split
     y = train.labels.astype(np.float64); y0 = y.mean()
     w = np.linalg.solve(X.T @ X + alpha * np.eye(X.shape[1]), X.T @ (y - y0))
     return (Z @ w + y0).astype(np.float32)
+
+# %% ../nbs/predict.ipynb #7f3fdc7e
+def _standardised(train, test):
+    "Pooled features of both splits, z-scored with the training split's statistics."
+    X, Z = pooled_features(train), pooled_features(test)
+    mu, sd = X.mean(0), X.std(0); sd[sd == 0] = 1
+    return (X - mu) / sd, (Z - mu) / sd
+
+def logreg_predictions(train:MVSASplit|MSASplit, # fit on this split (integer class ids)
+                       test:MVSASplit|MSASplit, # predict this one
+                       C:float=1.0, # inverse L2 penalty, as scikit-learn's: loss = C Σ_n CE_n + ½ |W|²
+                       n_classes:int|None=None, # default: 1 + the largest training label
+                       max_iter:int=200): # L-BFGS iterations
+    "Multinomial logistic regression on standardised pooled features: (N_test, C) logits (float32)."
+    if train.labels.dtype.kind not in 'iu': raise DataError("logreg_predictions needs integer class labels; use ridge for scores")
+    X, Z = (torch.from_numpy(a) for a in _standardised(train, test))           # (N, d), (N_test, d) float64
+    y = torch.from_numpy(train.labels.astype(np.int64))
+    K = n_classes or int(y.max()) + 1
+    W = torch.zeros(X.shape[1], K, dtype=X.dtype, requires_grad=True)        # (d, K)
+    b = torch.zeros(K, dtype=X.dtype, requires_grad=True)                     # (K,)
+    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
+                            history_size=20, line_search_fn='strong_wolfe')
+    def closure():
+        opt.zero_grad()
+        loss = C * torch.nn.functional.cross_entropy(X @ W + b, y, reduction='sum') + 0.5 * W.pow(2).sum()
+        loss.backward(); return loss
+    with torch.enable_grad(): opt.step(closure)
+    return (Z @ W + b).detach().float().numpy()                                 # (N_test, K)
+
+def _linear_fit(kind, train, test, v):
+    return ridge_predictions(train, test, alpha=v) if kind == 'ridge' else logreg_predictions(train, test, C=v)
+
+def select_linear(kind:str, # 'ridge' (penalty alpha) or 'logreg' (inverse penalty C)
+                  train, valid, # fit on `train`, score each grid value on `valid`
+                  grid:list, # the penalty values to try
+                  select:str='loss', # the selection metric: 'loss' or 'MAE' (lowest wins) or a metric name (highest wins)
+                  dataset:str='mosi'): # the metric family
+    "The grid value with the best selection score on `valid`, and {value: score}."
+    if kind not in ('ridge', 'logreg'): raise ConfigError(f"select_linear: kind={kind!r}; expected 'ridge' or 'logreg'")
+    if not len(grid): raise ConfigError(f"select_linear: the {kind} grid is empty")
+    scores = {}
+    for v in grid:
+        p = _linear_fit(kind, train, valid, float(v))
+        m = task_metrics(p, valid.labels, dataset)
+        if kind == 'ridge': m['loss'] = float(np.mean((p - valid.labels) ** 2))
+        else: m['loss'] = float(torch.nn.functional.cross_entropy(torch.from_numpy(p), torch.from_numpy(valid.labels)))
+        if select not in m: raise ConfigError(f"select={select!r} is not among the {dataset} metrics {sorted(m)}")
+        scores[float(v)] = m[select]
+    pick = (min if select in _LOWER_IS_BETTER else max)(scores, key=scores.get)
+    return pick, scores
 
 # %% ../nbs/predict.ipynb #d81bffd2
 def standardise(splits:dict, # {'train': MSASplit, ...}; statistics come from 'train'
@@ -179,24 +245,54 @@ def standardise(splits:dict, # {'train': MSASplit, ...}; statistics come from 't
         return replace(s, **out)
     return {name: fix(s) for name, s in splits.items()}
 
+# %% ../nbs/predict.ipynb #86f6d5e1
+def mvsa_features(root:str|Path, # the MVSA-Single folder (mvsa_single.json, images/)
+                  cache:str|Path|None=None, # the feature cache's root (None: `FeatureCache()`'s default)
+                  image_encoder:str='efficientnet_lite0.bundled', # frozen image backbone
+                  image_level:str='head', # its token level ('head': the 7 × 7 grid after conv_head, 1280-d)
+                  text_encoder:str='minilm.bundled', # frozen text encoder (384-d word pieces)
+                  text_max_len:int=64, # word pieces kept per tweet (the 99th percentile is about 70)
+                  splits:tuple=('train', 'valid'), # the splits to encode
+                  progress:bool=True):
+    "{split: `MVSASplit`}: the frozen encoders' token sequences of each pair, read from the content-keyed cache."
+    from finealign.encoders import create_image_encoder, create_text_encoder
+    from finealign.cache import FeatureCache, cached_image_tokens, cached_text_tokens
+    items = read_mvsa(root, splits)
+    fc = FeatureCache(cache)
+    img = create_image_encoder(image_encoder, feature_level=image_level)
+    txt = create_text_encoder(text_encoder, max_len=text_max_len)
+    out = {}
+    for s, it in items.items():
+        if progress: print(f"mvsa_features: {s}: {len(it)} images and texts through {image_encoder}, {text_encoder}", flush=True)
+        ti = cached_image_tokens(it.images, img, fc, 'mvsa-single', s, batch_size=64, progress=progress)
+        tt = cached_text_tokens(it.texts, txt, fc, 'mvsa-single', s, batch_size=256, progress=progress)
+        out[s] = MVSASplit(tt.x.numpy(), tt.mask.numpy(), ti.x.numpy(), ti.mask.numpy(), it.labels, it.guids, it.texts,
+                           it.label_names, s, it.source)
+    return out
+
 # %% ../nbs/predict.ipynb #d5c33af2
 @dataclass
 class MSAExperiment:
     "Methods × seeds on one MSA dataset."
     name: str = 'msa'
-    data: str = 'synthetic'         # 'synthetic' (the seeded generator) or an MMSA pickle
-    dataset: str = 'mosi'           # metric family
+    data: str = 'synthetic'         # 'synthetic' (the seeded generator), an MMSA pickle, or the MVSA-Single folder
+    dataset: str = 'mosi'           # metric family ('mvsa': image–tweet sentiment, 3 classes)
     eval_split: str = 'valid'       # the split the table reports ('test' where you have it)
     standardise: tuple = ()         # modalities to standardise ('audio', 'vision')
     clip_pct: float = 0.0           # percentile clipping before standardising (0: off)
     nonfinite: str = 'raise'        # non-finite feature values in the pickle: 'raise', 'keep' or 'zero' (the code's loader; always reported)
     train: dict = field(default_factory=dict)  # `PredictorTrainConfig` fields shared by every method
-    methods: list = field(default_factory=lambda: [dict(model='decalign_tiny')])  # each dict(model, name=, config=, train=); model 'ridge' too
+    methods: list = field(default_factory=lambda: [dict(model='decalign_tiny')])  # each dict(model, name=, config=, train=); model 'ridge' or 'logreg' too
     seeds: tuple = (1111, 1112, 1113, 1114, 1115)
+    features: dict = field(default_factory=dict)  # MVSA: `mvsa_features` keywords (cache, image_encoder, image_level, text_encoder, text_max_len)
+
+SELECTION_SPLIT = 'valid'           # the split that chooses every epoch, penalty and early stop
 
 def _mean_std(rows:list):
-    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float))]
+    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)]
     return {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows]))) for k in keys}
+
+_LINEAR = {'ridge': 'alpha', 'logreg': 'C'}   # closed-form / convex baselines and their penalty field
 
 def check_msa_experiment(exp:MSAExperiment, # the experiment
                          where:str='msa experiment'): # names the source in messages (a file name)
@@ -205,20 +301,25 @@ def check_msa_experiment(exp:MSAExperiment, # the experiment
     check_config(exp, where)                                           # the same field checks as a config file's
     if not exp.methods: raise ConfigError(f"{where}: methods is empty")
     if exp.nonfinite not in NONFINITE_ACTIONS: raise ConfigError(f"{where}: nonfinite={exp.nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
+    if exp.dataset == 'mvsa' and exp.standardise: raise ConfigError(f"{where}: standardise applies to MSA audio/vision, not to dataset 'mvsa'")
+    bad = [k for k in exp.features if k not in ('cache', 'image_encoder', 'image_level', 'text_encoder', 'text_max_len')]
+    if bad: raise ConfigError(f"{where}: features has unknown key(s) {bad}; expected mvsa_features' keywords")
     config_from_dict(PredictorTrainConfig, dict(exp.train), where=f"{where}: train")
     for k, m in enumerate(exp.methods):
         at = f"{where}: methods[{k}]"
         if not isinstance(m, dict) or 'model' not in m: raise ConfigError(f"{at}: expected a mapping with a 'model' key, got {m!r}")
         bad = [x for x in m if x not in ('model', 'name', 'config', 'train')]
         if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has model, name, config, train")
-        if m['model'] == 'ridge':
-            extra = [x for x in m.get('config', {}) if x != 'alpha']
-            if extra: raise ConfigError(f"{at}: ridge takes only config.alpha, got {extra}")
+        if m['model'] in _LINEAR:
+            key = _LINEAR[m['model']]
+            extra = [x for x in m.get('config', {}) if x != key]
+            if extra: raise ConfigError(f"{at}: {m['model']} takes only config.{key} (a number or a grid to choose from on valid), got {extra}")
+            if m['model'] == 'logreg' and exp.dataset != 'mvsa': raise ConfigError(f"{at}: logreg needs class labels (dataset 'mvsa')")
             continue
         if m['model'] not in list_aligners():
-            near = difflib.get_close_matches(str(m['model']), list_aligners() + ['ridge'], n=3)
+            near = difflib.get_close_matches(str(m['model']), list_aligners() + list(_LINEAR), n=3)
             raise ConfigError(f"{at}: unknown model {m['model']!r}" + (f"; did you mean {', '.join(near)}?" if near else '')
-                              + "; use 'ridge' or a registered predictor")
+                              + "; use 'ridge', 'logreg' or a registered predictor")
         config_from_dict(type(get_aligner_config(m['model'])), dict(m.get('config', {})), where=f"{at}: config")
         config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})}, where=f"{at}: train")
     if not exp.seeds: raise ConfigError(f"{where}: seeds is empty")
@@ -230,29 +331,59 @@ def _first_difference(a, b, path=''):
             if a.get(k) != b.get(k): return _first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else k)
     return f"{path or 'value'}: {a!r} then, {b!r} now"
 
+def run_environment():
+    "Where and with what a run happened: commit (and whether the tree was dirty), machine, threads, package versions."
+    def git(*a):
+        try: return subprocess.run(['git', *a], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent).stdout.strip()
+        except Exception: return ''
+    import timm, transformers
+    return dict(commit=git('rev-parse', 'HEAD') or None, dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
+                machine=platform.platform(), processor=platform.processor() or platform.machine(), cpus=os.cpu_count(),
+                threads=torch.get_num_threads(), python=platform.python_version(),
+                versions=dict(torch=torch.__version__, numpy=np.__version__, timm=timm.__version__, transformers=transformers.__version__))
+
+def _load_splits(exp:MSAExperiment, progress:bool):
+    "The experiment's splits; a missing data path is an error that says where relative paths are taken from."
+    if exp.data != 'synthetic' and not Path(exp.data).exists():
+        rel = '' if Path(exp.data).is_absolute() else f" (a relative data path is taken from the current directory, {Path.cwd()})"
+        raise DataError(f"data: {exp.data} does not exist{rel}; run from the folder it is relative to, or give an absolute path")
+    if exp.dataset == 'mvsa':
+        return synthetic_mvsa() if exp.data == 'synthetic' else mvsa_features(exp.data, **exp.features, progress=progress)
+    return synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data, nonfinite=exp.nonfinite)
+
+def _run_linear(m:dict, exp:MSAExperiment, splits:dict):
+    "A ridge or logistic-regression row: the penalty (or the best of a grid on valid), fitted once; one deterministic run."
+    kind, key = m['model'], _LINEAR[m['model']]
+    v = m.get('config', {}).get(key, 1.0)
+    grid = [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)]
+    select = {**exp.train, **m.get('train', {})}.get('select', PredictorTrainConfig.select)
+    pick, scores = select_linear(kind, splits['train'], splits[SELECTION_SPLIT], grid, select, exp.dataset) if len(grid) > 1 else (grid[0], {})
+    p = _linear_fit(kind, splits['train'], splits[exp.eval_split], pick)
+    return dict(runs=[dict(task_metrics(p, splits[exp.eval_split].labels, exp.dataset), **{key: pick})],
+                deterministic=True, chosen={key: pick, 'grid_scores': {str(k): s for k, s in scores.items()}, 'select': select})
+
 def run_msa_experiment(exp:MSAExperiment, # the experiment
-                       splits:dict|None=None, # {'train', 'valid', ...} MSASplits (default: read from `exp.data`)
+                       splits:dict|None=None, # {'train', 'valid', ...} MSASplits or MVSASplits (default: read from `exp.data`)
                        out:str|Path|None=None, # run folder (None: keep nothing)
                        device=None,
                        progress:bool=True,
                        resume:bool=False, # reuse the seeds that finished in `out` (each keeps its result.json)
                        overwrite:bool=False): # allow starting again in a folder that holds results
-    "Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': {metric: (mean, std)}}}."
+    "Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': {metric: (mean, std)}, 'wall_s': ...}}."
     check_msa_experiment(exp)
     if out and not (resume or overwrite) and any(Path(out).glob('checkpoints/*/seed*/result.json')):
         raise ConfigError(f"{out} holds finished seeds: pass resume=True (--resume) to reuse them or overwrite=True (--overwrite) to start again")
-    if splits is None:
-        splits = synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data, nonfinite=exp.nonfinite)
-    for k in ('train', 'valid', exp.eval_split):
+    t0, stages = time.perf_counter(), {}
+    if splits is None: splits = _load_splits(exp, progress)
+    for k in ('train', SELECTION_SPLIT, exp.eval_split):
         if k not in splits: raise DataError(f"{exp.data}: no '{k}' split (have {sorted(splits)})")
     if exp.standardise: splits = standardise(splits, tuple(exp.standardise), exp.clip_pct or None)
+    stages['data_s'] = time.perf_counter() - t0
     feature_dims = splits['train'].feature_dims
     results = {}
     for m in exp.methods:
-        name = m.get('name', m['model'])
-        if m['model'] == 'ridge':
-            p = ridge_predictions(splits['train'], splits[exp.eval_split], **m.get('config', {}))
-            results[name] = dict(runs=[msa_metrics(p, splits[exp.eval_split].labels, exp.dataset)])
+        name, tm = m.get('name', m['model']), time.perf_counter()
+        if m['model'] in _LINEAR: results[name] = _run_linear(m, exp, splits)
         else:
             runs = []
             for seed in (progress_bar(exp.seeds, comment=name) if progress else exp.seeds):
@@ -271,27 +402,52 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
                         raise ConfigError(f"{done}: this seed was run with a different setting ({_first_difference(saved['spec'], spec)}); "
                                           "use another --out or --overwrite")
                     runs.append(saved['result']); continue
-                hist = fit_predictor(model, splits['train'], splits['valid'], cfg, ck, device, progress=False)
+                ts = time.perf_counter()
+                hist = fit_predictor(model, splits['train'], splits[SELECTION_SPLIT], cfg, ck, device, progress=False)
                 r = evaluate_predictor(model, splits[exp.eval_split], exp.dataset, device=device)
-                runs.append(dict(r, seed=seed, epochs=len(hist), best_epoch=next(h['epoch'] for h in hist if h['best'])))
+                runs.append(dict(r, seed=seed, epochs=len(hist), best_epoch=next(h['epoch'] for h in hist if h['best']),
+                                 wall_s=time.perf_counter() - ts))
                 if done: atomic_write(done, lambda p: p.write_text(json.dumps(dict(spec=spec, result=runs[-1]), indent=2, default=str)))
-            results[name] = dict(runs=runs)
+            results[name] = dict(runs=runs, deterministic=False)
         results[name]['mean_std'] = _mean_std(results[name]['runs'])
+        results[name]['wall_s'] = time.perf_counter() - tm
+        if not results[name]['deterministic']:   # resumed seeds count with the time they took when they ran
+            results[name]['wall_s'] = sum(r.get('wall_s', 0.) for r in results[name]['runs'])
+    stages['methods_s'] = {n: r['wall_s'] for n, r in results.items()}
+    stages['total_s'] = time.perf_counter() - t0
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        atomic_write(Path(out)/'metrics.json', lambda p: p.write_text(json.dumps(dict(experiment=asdict(exp), results=results), indent=2, default=str)))
+        rec = dict(experiment=asdict(exp), selection_split=SELECTION_SPLIT, eval_split=exp.eval_split,
+                   results=results, stage_times=stages, environment=run_environment())
+        atomic_write(Path(out)/'metrics.json', lambda p: p.write_text(json.dumps(rec, indent=2, default=str)))
         atomic_write(Path(out)/'report.md', lambda p: p.write_text(msa_table(results, exp) + '\n'))
     return results
 
 _COLS = {'mosi': ('MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Non0_F1_score', 'Mult_acc_7'),
          'mosei': ('MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Non0_F1_score', 'Mult_acc_7'),
-         'sims': ('MAE', 'Corr', 'Mult_acc_2', 'Mult_acc_3', 'Mult_acc_5', 'F1_score'), 'iemocap': ('WAcc', 'WAF1')}
+         'sims': ('MAE', 'Corr', 'Mult_acc_2', 'Mult_acc_3', 'Mult_acc_5', 'F1_score'), 'iemocap': ('WAcc', 'WAF1'),
+         'mvsa': ('Acc', 'F1_macro', 'F1_weighted')}
+METRIC_NAMES = {'MAE': 'MAE', 'Corr': 'Corr', 'Has0_acc_2': 'Acc-2 (has-0)', 'Non0_acc_2': 'Acc-2 (non-0)',
+                'Non0_F1_score': 'F1 (non-0)', 'Has0_F1_score': 'F1 (has-0)', 'Mult_acc_7': 'Acc-7', 'Mult_acc_5': 'Acc-5',
+                'Mult_acc_3': 'Acc-3', 'Mult_acc_2': 'Acc-2', 'F1_score': 'F1', 'WAcc': 'WAcc', 'WAF1': 'WAF1',
+                'Acc': 'Acc', 'F1_macro': 'macro-F1', 'F1_weighted': 'weighted-F1'}   # the docs' names of the metric keys
 
 def msa_table(results:dict, # `run_msa_experiment`'s
               exp:MSAExperiment): # its experiment
-    "A Markdown table: one row per method, mean ± std over seeds of each reported metric."
+    "A Markdown table: one row per method, mean ± std over seeds (a deterministic row: its one value), and its wall time."
     cols = [c for c in _COLS.get(exp.dataset.lower().replace('ch-', ''), ()) if c in next(iter(results.values()))['mean_std']]
     pct = lambda c: c not in ('MAE', 'Corr', 'loss')
-    fmt = lambda c, ms: (f"{100 * ms[0]:.1f} ± {100 * ms[1]:.1f}" if pct(c) else f"{ms[0]:.3f} ± {ms[1]:.3f}")
-    head = f"| method ({exp.eval_split}, {len(exp.seeds)} seeds) | " + ' | '.join(cols) + ' |\n|' + '---|' * (len(cols) + 1) + '\n'
-    return head + '\n'.join(f"| {name} | " + ' | '.join(fmt(c, r['mean_std'][c]) for c in cols) + ' |' for name, r in results.items())
+    num = lambda c, v: f"{100 * v:.1f}" if pct(c) else f"{v:.3f}"
+    fmt = lambda c, ms, one: num(c, ms[0]) if one else f"{num(c, ms[0])} ± {num(c, ms[1])}"   # one value: no ± 0
+    def label(name, r):
+        if not r.get('deterministic'): return name
+        ch = r.get('chosen', {})
+        pen = ', '.join(f"{k} = {v:g}" for k, v in ch.items() if k in _LINEAR.values())
+        how = f"chosen on {SELECTION_SPLIT} from {len(ch['grid_scores'])}" if ch.get('grid_scores') else 'fixed'
+        return f"{name} ({pen}, {how}; deterministic: one fit)" if pen else f"{name} (deterministic: one fit)"
+    wall = lambda r: f"{r['wall_s']:.0f} s" if 'wall_s' in r else '–'
+    head = (f"Epochs and penalties chosen on **{SELECTION_SPLIT}**; metrics on **{exp.eval_split}**; mean ± std over "
+            f"{len(exp.seeds)} seeds.\n\n| method | " + ' | '.join(METRIC_NAMES.get(c, c) for c in cols)
+            + ' | wall time |\n|' + '---|' * (len(cols) + 2) + '\n')
+    return head + '\n'.join(f"| {label(name, r)} | " + ' | '.join(fmt(c, r['mean_std'][c], r.get('deterministic') or len(r['runs']) == 1) for c in cols)
+                            + f" | {wall(r)} |" for name, r in results.items())

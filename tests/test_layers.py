@@ -17,7 +17,7 @@ LIB = CFG.lib_name                  # 'finealign'
 
 LAYERS = {  # module (first name after `finealign.`) -> layer; 0 is the bottom
     'core': 0, 'registry': 0,
-    'data': 1, 'precomp': 1, 'scenes': 1, 'segdata': 1, 'msa': 1,
+    'data': 1, 'precomp': 1, 'scenes': 1, 'segdata': 1, 'msa': 1, 'mvsa': 1,
     'encoders': 2, 'cache': 2,
     'similarity': 3, 'losses': 3, 'gumbel': 3, 'gmm': 3, 'ot': 3, 'mmd': 3, 'relreps': 3,
     'methods': 4,

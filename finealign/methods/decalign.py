@@ -289,6 +289,7 @@ class DecAlignConfig:
     time_align: str|None = None         # 'resample' (paper, to common_len) or 'none' (code)
     text_encoder: str|None = None       # MMSA's BERT ids in: a `create_text_encoder` name or folder (a local bert-base-uncased),
                                         # fine-tuned with the model as the code does; None: text features in
+    modalities: tuple = MODALITIES      # the batch keys of the sequences, in feature_dims order (MVSA: ('text', 'image'))
 
 # %% ../../nbs/methods/decalign.ipynb #29ea8179
 _CHOICES = {'mode': MODES, 'ortho_form': ORTHO_FORMS, 'cost_reduction': ('sum', 'mean'), 'ot_entropy': ('paper', 'code'),
@@ -301,13 +302,17 @@ def _check_config(cfg:DecAlignConfig):
     bad = lambda f, want: ConfigError(f"DecAlignConfig.{f}={getattr(cfg, f)!r}; expected {want}")
     for f, ch in _CHOICES.items():
         if getattr(cfg, f) not in ch: raise bad(f, f"one of {ch}")
+    mods = tuple(cfg.modalities)
+    if len(mods) < 2 or len(set(mods)) != len(mods) or not all(isinstance(k, str) for k in mods):
+        raise bad('modalities', "two or more distinct batch keys, e.g. ('text', 'audio', 'vision') or ('text', 'image')")
+    M, names = len(mods), ', '.join(mods)
     for f in ('feature_dims', 'kernel_sizes'):
         v = getattr(cfg, f)
-        if len(v) != 3 or not all(isinstance(d, int) and d >= 1 for d in v): raise bad(f, "3 positive ints (text, audio, vision)")
+        if len(v) != M or not all(isinstance(d, int) and d >= 1 for d in v): raise bad(f, f"{M} positive ints ({names})")
     for f in ('d_model', 'n_heads', 'n_layers', 'common_len', 'n_prototypes', 'ot_iters', 'pde_dim'):
         if not (isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1): raise bad(f, "a positive int")
     if not (isinstance(cfg.gmm_iters, int) and cfg.gmm_iters >= 0): raise bad('gmm_iters', "an int >= 0")
-    if len(cfg.attn_dropouts) != 3: raise bad('attn_dropouts', "3 rates (text, audio, vision)")
+    if len(cfg.attn_dropouts) != M: raise bad('attn_dropouts', f"{M} rates ({names})")
     if cfg.d_model % cfg.n_heads: raise bad('n_heads', f"a divisor of d_model={cfg.d_model}")
     if cfg.n_classes == 1 or cfg.n_classes < 0: raise bad('n_classes', "0 (regression) or >= 2")
     for f in ('alpha', 'beta', 'ct_weight', 'dec_weight', 'cost_sqrt_eps'):
@@ -325,11 +330,12 @@ def resolve_config(cfg:DecAlignConfig): # a config whose mode-dependent fields m
 
 # %% ../../nbs/methods/decalign.ipynb #1d05409a
 def _inputs(batch:dict, cfg:DecAlignConfig):
-    "The three modalities' features and masks from `batch`, checked against `cfg`."
+    "The features and masks of `cfg.modalities` from `batch`, checked against `cfg`."
     if not isinstance(batch, dict): raise ShapeError(f"batch must be a dict like msa_collate's, got {type(batch).__name__}")
     xs, masks, B = [], [], None
-    for j, k in enumerate(MODALITIES):
-        if k not in batch: raise ShapeError(f"batch has no '{k}': DecAlign needs {MODALITIES} (batch keys: {sorted(map(str, batch))})")
+    mods = tuple(cfg.modalities)
+    for j, k in enumerate(mods):
+        if k not in batch: raise ShapeError(f"batch has no '{k}': DecAlign needs {mods} (batch keys: {sorted(map(str, batch))})")
         x = batch[k]
         if torch.is_tensor(x) and not x.is_floating_point() and x.ndim == 3 and x.shape[1] == 3:
             raise ConfigError(f"batch['{k}'] holds integer token ids {tuple(x.shape)} (MMSA's BERT rows); build DecAlign with "
@@ -339,7 +345,7 @@ def _inputs(batch:dict, cfg:DecAlignConfig):
         if x.shape[2] != cfg.feature_dims[j]:
             raise ShapeError(f"batch['{k}'] has feature width {x.shape[2]}, but DecAlignConfig.feature_dims[{j}] ({k}) is {cfg.feature_dims[j]}")
         B = x.shape[0] if B is None else B
-        if x.shape[0] != B: raise ShapeError(f"batch['{k}'] has {x.shape[0]} items, batch['{MODALITIES[0]}'] has {B}")
+        if x.shape[0] != B: raise ShapeError(f"batch['{k}'] has {x.shape[0]} items, batch['{mods[0]}'] has {B}")
         m = batch.get(f'{k}_mask')
         m = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if m is None else m
         if tuple(m.shape) != tuple(x.shape[:2]) or m.dtype != torch.bool:
@@ -361,7 +367,7 @@ class DecAlign(nn.Module):
     def __init__(self, config:DecAlignConfig):
         super().__init__()
         self.config = cfg = resolve_config(config)
-        D, M = cfg.d_model, len(MODALITIES)
+        D, M = cfg.d_model, len(cfg.modalities)
         self.proj = nn.ModuleList(TemporalProjection(d, D, k) for d, k in zip(cfg.feature_dims, cfg.kernel_sizes))
         self.decoupler = Decoupler(D, M)
         self.fusion = nn.ModuleList(FusionEncoder(D, cfg.n_heads, cfg.n_layers, a, cfg.relu_dropout, cfg.res_dropout, cfg.embed_dropout)

@@ -74,8 +74,9 @@ def split_prototypes(model:DecAlign, # gives the GMM and transport settings
                      unique:torch.Tensor): # (M, N, D) time-pooled unique features (`decalign_features`)
     "dict(gmm, ot_loss, plan (K,)*M, cost (K,)*M): the model's prototypes fitted once to all N clips, and their multi-marginal transport."
     cfg = model.config
-    if unique.ndim != 3 or unique.shape[0] != len(MODALITIES) or unique.shape[2] != cfg.d_model:
-        raise ShapeError(f"unique must be ({len(MODALITIES)}, N, {cfg.d_model}) pooled features, got {tuple(unique.shape)}")
+    M = len(cfg.modalities)
+    if unique.ndim != 3 or unique.shape[0] != M or unique.shape[2] != cfg.d_model:
+        raise ShapeError(f"unique must be ({M}, N, {cfg.d_model}) pooled features, got {tuple(unique.shape)}")
     with torch.no_grad():
         gmm = fit_prototypes(unique.to(torch.float64), cfg.n_prototypes, cfg.gmm_iters, cfg.gmm_var_floor, cfg.gmm_covariance)
         loss, tp, C = prototype_ot_loss(gmm, cfg.ot_eps, cfg.ot_iters, cfg.cost_reduction, cfg.cost_sqrt_eps, cfg.ot_entropy)

@@ -25,6 +25,7 @@ class LateFusionConfig:
     dropout: float = 0.2                # dropout inside each MLP (ours)
     n_classes: int = 0                  # 0: regression, pred (B,); C >= 2: classification, pred (B, C) logits
     task_loss: str = 'mse'              # regression: 'mse' or 'l1'; classification: cross-entropy
+    modalities: tuple = ('text', 'audio', 'vision')  # the batch keys, in feature_dims order (MVSA: ('text', 'image'))
 
 @register_aligner('late_fusion_mlp_tiny', LateFusionConfig(feature_dims=(12, 6, 10), hidden=8))
 @register_aligner('late_fusion_mlp', LateFusionConfig())
@@ -34,6 +35,8 @@ class LateFusionMLP(nn.Module):
         super().__init__()
         c = self.config = config
         if c.task_loss not in ('mse', 'l1'): raise ConfigError(f"LateFusionConfig.task_loss={c.task_loss!r}; use 'mse' or 'l1'")
+        if len(c.modalities) != len(c.feature_dims):
+            raise ConfigError(f"LateFusionConfig: {len(c.feature_dims)} feature_dims for the modalities {tuple(c.modalities)}")
         self.mlps = nn.ModuleList(nn.Sequential(nn.Linear(d, c.hidden), nn.ReLU(), nn.Dropout(c.dropout), nn.Linear(c.hidden, c.hidden), nn.ReLU())
                                   for d in c.feature_dims)
         self.head = nn.Linear(len(c.feature_dims) * c.hidden, max(c.n_classes, 1))
@@ -41,7 +44,7 @@ class LateFusionMLP(nn.Module):
     def forward(self, batch:dict): # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
         "dict(pred=(B,) or (B, C))."
         parts = []
-        for k, mlp, d in zip(('text', 'audio', 'vision'), self.mlps, self.config.feature_dims):
+        for k, mlp, d in zip(self.config.modalities, self.mlps, self.config.feature_dims):
             x = batch[k]
             if not x.is_floating_point() or x.ndim != 3 or x.shape[-1] != d:
                 raise ShapeError(f"batch['{k}'] has shape {tuple(x.shape)} ({x.dtype}), expected float (B, L, {d})")
