@@ -5,7 +5,10 @@ asks for, so they must be ranges: an exact pin would replace a researcher's torc
 exact versions that make runs reproducible live in constraints.txt, which `./run` installs from.
 These tests build the wheel and read its METADATA, and check that the lock pins every direct
 dependency inside its range, so the two cannot drift apart."""
-import re, sys, tomllib
+import re, sys
+
+try: import tomllib
+except ImportError: import tomli as tomllib   # Python 3.10: pytest's own TOML reader
 
 import pytest
 from packaging.markers import default_environment

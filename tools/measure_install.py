@@ -14,7 +14,7 @@
 
 pip runs as a researcher's would, from pypi.org alone: this machine's pip configuration (a local
 wheel folder, local indexes, a cap on torch) is switched off with PIP_CONFIG_FILE=/dev/null."""
-import argparse, json, os, platform, shutil, subprocess, sys, tempfile, time, zipfile
+import argparse, json, os, platform, re, shutil, subprocess, sys, tempfile, time, zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -109,6 +109,11 @@ def git_commit() -> str:
                            capture_output=True, text=True).stdout.strip()
     return r.stdout.strip() + (' (+ uncommitted changes)' if dirty else '')
 
+def dist_name(spec:str) -> str:
+    "The distribution a pip spec names: 'torch' for 'torch==2.12.1' or for 'torch-2.13.0-(…).whl'."
+    if spec.endswith('.whl'): return Path(spec).name.split('-')[0].lower().replace('_', '-')
+    return re.split(r'[=<>!~;\[ ]', spec, maxsplit=1)[0].lower()
+
 def measure(pre:list[str], venv:Path, keep_venv:bool=False) -> dict:
     env = pip_env()
     with tempfile.TemporaryDirectory(prefix='finealign-wheel-') as d:
@@ -131,7 +136,7 @@ def measure(pre:list[str], venv:Path, keep_venv:bool=False) -> dict:
         check, t_check = dict(error=str(e)[-2000:]), None
     if not keep_venv: shutil.rmtree(venv, ignore_errors=True)
     changed = {k: [before[k], after[k]] for k in before if k in after and before[k] != after[k]}
-    pre_names = [p.split('==')[0].lower() for p in pre]
+    pre_names = [dist_name(p) for p in pre]
     return dict(
         what="finealign's wheel pip-installed into a fresh environment that already held `pre`",
         made_by='python tools/measure_install.py --pre ' + ' '.join(pre),
