@@ -18,7 +18,8 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
            'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir']
+           'default_device', 'atomic_write', 'shared_data_dir', 'live_progress', 'progress_line', 'progress',
+           'progress_epochs']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -193,3 +194,59 @@ def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'f
     for root in cands:
         if (root/sub).exists(): return root/sub
     return None
+
+# %% ../nbs/core.ipynb #b104d65e
+import sys, time
+
+def live_progress() -> bool:
+    "True in a notebook or when stdout is a terminal: live bars; False for a file, pipe or CI log."
+    mode = os.environ.get('FINEALIGN_PROGRESS', '')
+    if mode in ('bar', 'lines'): return mode == 'bar'
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)())
+
+def progress_line(line:str): # one line for a log
+    "Write one progress line to stderr, flushed, so a log shows it when it happens."
+    print(line, file=sys.stderr, flush=True)
+
+# %% ../nbs/core.ipynb #2c6c0e05
+def _lines(items, label, total):
+    n = total if total is not None else (len(items) if hasattr(items, '__len__') else '?')
+    progress_line(f"{label}: start, {n} to do")
+    k, t0, done = 0, time.perf_counter(), False
+    try:
+        for x in items: yield x; k += 1
+        done = True
+    finally:
+        dt = time.perf_counter() - t0
+        progress_line(f"{label}: done {k}/{n} in {dt:.1f}s" if done
+                      else f"{label}: stopped at {k}/{n} after {dt:.1f}s")
+
+class _EpochLines:
+    "The epoch loop in lines mode: a line at the start, one per epoch (`write`), one at the end."
+    def __init__(self, items, label): self.items, self.label = list(items), label
+    def __iter__(self): yield from _lines(self.items, self.label, len(self.items))
+    def write(self, line, table=False): progress_line(f"{self.label}: {line}")
+
+# %% ../nbs/core.ipynb #e044b420
+def progress(items, # what to iterate over
+             label:str, # 'stage · split · what it counts', e.g. 'encode · flickr8k train · image chunks'
+             total:int|None=None, # the count, when `items` has no length
+             parent=None, # the epoch loop from `progress_epochs` this bar runs inside
+             leave:bool=False): # keep a live bar on screen once done
+    "Iterate over `items`, showing a labelled live bar on a terminal or start/end lines in a log."
+    if isinstance(parent, _EpochLines): return items
+    if not live_progress(): return _lines(items, label, total)
+    from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
+    pb = progress_bar(items, total=total, parent=parent, leave=leave)
+    if isinstance(pb, ConsoleProgressBar): pb.prefix = label
+    else: pb.comment = label
+    return pb
+
+def progress_epochs(epochs, # the epochs to run
+                    label:str): # e.g. 'train · flickr8k train · epochs'
+    "The epoch loop: a fastprogress master bar live; in a log, one line per epoch through `.write`."
+    if not live_progress(): return _EpochLines(epochs, label)
+    from fastprogress.fastprogress import master_bar
+    mb = master_bar(epochs); mb.main_bar.comment = label
+    return mb
