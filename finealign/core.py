@@ -18,8 +18,8 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
            'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir', 'live_progress', 'progress_line', 'progress',
-           'progress_epochs']
+           'default_device', 'atomic_write', 'shared_data_dir', 'live_progress', 'progress_line', 'track',
+           'track_epochs', 'track_if']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -195,7 +195,7 @@ def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'f
         if (root/sub).exists(): return root/sub
     return None
 
-# %% ../nbs/core.ipynb #b104d65e
+# %% ../nbs/core.ipynb #2b003126
 import sys, time
 
 def live_progress() -> bool:
@@ -209,7 +209,7 @@ def progress_line(line:str): # one line for a log
     "Write one progress line to stderr, flushed, so a log shows it when it happens."
     print(line, file=sys.stderr, flush=True)
 
-# %% ../nbs/core.ipynb #2c6c0e05
+# %% ../nbs/core.ipynb #46cf0055
 def _lines(items, label, total):
     n = total if total is not None else (len(items) if hasattr(items, '__len__') else '?')
     progress_line(f"{label}: start, {n} to do")
@@ -228,12 +228,12 @@ class _EpochLines:
     def __iter__(self): yield from _lines(self.items, self.label, len(self.items))
     def write(self, line, table=False): progress_line(f"{self.label}: {line}")
 
-# %% ../nbs/core.ipynb #e044b420
-def progress(items, # what to iterate over
-             label:str, # 'stage · split · what it counts', e.g. 'encode · flickr8k train · image chunks'
-             total:int|None=None, # the count, when `items` has no length
-             parent=None, # the epoch loop from `progress_epochs` this bar runs inside
-             leave:bool=False): # keep a live bar on screen once done
+# %% ../nbs/core.ipynb #45579970
+def track(items, # what to iterate over
+          label:str, # 'stage · split · what it counts', e.g. 'encode · flickr8k train · image chunks'
+          total:int|None=None, # the count, when `items` has no length
+          parent=None, # the epoch loop from `track_epochs` this bar runs inside
+          leave:bool=False): # keep a live bar on screen once done
     "Iterate over `items`, showing a labelled live bar on a terminal or start/end lines in a log."
     if isinstance(parent, _EpochLines): return items
     if not live_progress(): return _lines(items, label, total)
@@ -243,10 +243,19 @@ def progress(items, # what to iterate over
     else: pb.comment = label
     return pb
 
-def progress_epochs(epochs, # the epochs to run
-                    label:str): # e.g. 'train · flickr8k train · epochs'
+def track_epochs(epochs, # the epochs to run
+                 label:str): # e.g. 'train · flickr8k train · epochs'
     "The epoch loop: a fastprogress master bar live; in a log, one line per epoch through `.write`."
     if not live_progress(): return _EpochLines(epochs, label)
     from fastprogress.fastprogress import master_bar
     mb = master_bar(epochs); mb.main_bar.comment = label
     return mb
+
+# %% ../nbs/core.ipynb #1507b68d
+def track_if(progress:bool|str, # False: quiet; True: `default` label; a str: the label to show
+             items, # what to iterate over
+             default:str, # the label when `progress` is True
+             **kw): # passed on to `track`
+    "`track(items, label)` when `progress` asks for it, else `items` untouched."
+    if not progress: return items
+    return track(items, progress if isinstance(progress, str) else default, **kw)
