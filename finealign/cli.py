@@ -140,7 +140,7 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
         raise ConfigError(f"{where}: train_pairs and zeroshot need frozen encoders (cached tokens); leave them out with finetune")
     for t in cfg.zeroshot:
         try: parse_zero_shot_task(t)
-        except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
+        except ConfigError as e: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown or malformed: {e}") from None
     for t in cfg.zeroshot_templates: check_templates(t)
     out, seen = [], set()
     for k, m in enumerate(cfg.methods):
@@ -558,7 +558,8 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
               else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'), src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
     if trained: model = model.head
-    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, progress=progress)
+    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, 
+                                       progress=progress and f"score · {src['name']} {split} · blocks")
     if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'eval'/f"{name}-{src['name']}-{split}")
