@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 import torch
-from fastprogress.fastprogress import progress_bar
 
 from .core import Tokens, ConfigError, FinealignError, masked_mean, default_device, atomic_write
+from .core import track_if
 from .similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, sparse_alignment
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 
@@ -160,7 +160,7 @@ def reference_similarity(score, # a function (img, txt) -> (n_img, n_txt), or an
     n_i, n_t = len(img), len(txt)
     ends = (txt.mask * torch.arange(1, txt.mask.shape[1] + 1, device=txt.mask.device)).amax(1).tolist()  # last real word + 1
     res = out if out is not None and out.device == img.x.device else torch.empty(n_i, n_t, device=img.x.device)
-    for j in (progress_bar(range(n_t), leave=False) if progress else range(n_t)):
+    for j in track_if(progress, range(n_t), f'score · {n_i} images · captions one by one'):
         cap = Tokens(txt.x[j:j + 1, :ends[j]], txt.mask[j:j + 1, :ends[j]], txt.pooled[j:j + 1])   # (1, n_j, d)
         res[:, j] = sim(img, cap)[:, 0]                                                            # (n_i,)
     if out is None: return res.float().cpu()
@@ -264,7 +264,7 @@ def run_benchmark(shape:str|dict='cpu', # a name in `BENCH_SHAPES` or a dict wit
     device = torch.device(device) if device is not None else default_device()
     img, txt = bench_inputs(s, seed, device)
     rows = []
-    for name in (progress_bar(list(scores), leave=False) if progress else scores):
+    for name in track_if(progress, list(scores), f'bench · {len(img)} images · methods'):
         row = bench_one(name, scores[name], img, txt, device, block, budget_bytes, atol, repeats=repeats)
         rows.append(dict(shape=shape if isinstance(shape, str) else 'custom', n_words=s['n_words'], seed=seed, repeats=repeats, **row))
     return rows
@@ -362,7 +362,7 @@ def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or
         steps[name] = stepper(model); steps[name]()                            # warm-up
     # rounds over the variants, so that a change of load on a shared machine hits every variant alike
     runs = {name: [] for name in steps}
-    for _ in (progress_bar(range(repeats)) if progress else range(repeats)):
+    for _ in track_if(progress, range(repeats), f'bench · decalign variants · rounds'):
         for name, step in steps.items(): runs[name].append(measure(step, device))
     rows, ref = [], None
     for name, rs in runs.items():

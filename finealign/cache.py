@@ -14,11 +14,11 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file, save_file
 
 from .core import Tokens, ConfigError, DataError, ShapeError, atomic_write, read_json
 from .core import NonFiniteError, check_finite
+from .core import track_if
 from .data import load_image, eval_transform
 
 # %% auto #0
@@ -183,7 +183,8 @@ def encode_cached(cache:FeatureCache, # where entries live
     cs, nc = meta['chunk_size'], meta['n_chunks']
     chunk = lambda i: root/f"chunk_{i:06d}.safetensors"
     todo = [i for i in range(nc) if not chunk(i).exists()]
-    for i in (progress_bar(todo, leave=False) if progress and todo else todo):
+    label = f"encode · {key_parts['dataset_name']} {key_parts['split']} · {key_parts['encoder_name']} chunks of {cs}"
+    for i in track_if(progress if todo else False, todo, label):
         a, b = i * cs, min(n, (i + 1) * cs)
         with torch.no_grad(): t = encode_fn(_take(items, a, b))
         if not isinstance(t, Tokens) or len(t) != b - a:

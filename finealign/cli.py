@@ -27,12 +27,13 @@ from .predict import MSAExperiment, run_msa_experiment
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table, write_curve
 from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
+from .zeroshot import parse_zero_shot_task
 
 # %% auto #0
 __all__ = ['DEMO_CONFIG', 'cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'ExperimentConfig',
-           'check_experiment', 'apply_overrides', 'load_experiment', 'load_split_data', 'pair_scores', 'scene_metrics',
-           'pair_subset', 'run_experiment', 'check_run_folder', 'demo_config', 'demo', 'evaluate_checkpoint',
-           'zero_shot_checkpoint', 'run_curve', 'parse_overrides', 'main']
+           'check_experiment', 'apply_overrides', 'load_experiment', 'load_split_data', 'default_eval_split',
+           'pair_scores', 'scene_metrics', 'pair_subset', 'run_experiment', 'check_run_folder', 'demo_config', 'demo',
+           'evaluate_checkpoint', 'zero_shot_checkpoint', 'run_curve', 'settings_help', 'parse_overrides', 'main']
 
 # %% ../nbs/cli.ipynb #c60ed1ab
 def cache_root(): # the folder for generated data and cached features
@@ -121,7 +122,8 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
     if cfg.finetune is not None and (cfg.train_pairs is not None or cfg.zeroshot):
         raise ConfigError(f"{where}: train_pairs and zeroshot need frozen encoders (cached tokens); leave them out with finetune")
     for t in cfg.zeroshot:
-        if str(t).partition('=')[0] not in ZERO_SHOT_TASKS: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown; known: {sorted(ZERO_SHOT_TASKS)}")
+        try: parse_zero_shot_task(t)
+        except ConfigError as e: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown or malformed: {e}") from None
     for t in cfg.zeroshot_templates: check_templates(t)
     out, seen = [], set()
     for k, m in enumerate(cfg.methods):
@@ -228,6 +230,16 @@ def load_split_data(data:str, # 'scenes', a Karpathy-layout folder or a precomp 
     return dict(root=root, name=root.name, jpath=jpath, annotations=load_scene_annotations(root) if data == 'scenes' else None,
                 read=lambda s: read_karpathy(jpath, img_root, s, max_images=max_images, progress=False),
                 has_split=lambda s: _has_split(jpath, s))
+
+# %% ../nbs/cli.ipynb #962a6ed9
+def default_eval_split(src:dict, # from `load_split_data`
+                       data:str): # 'scenes' or the folder
+    "The split scored when none is named: 'test' for the scenes; a folder's 'val', else 'test', else its one split."
+    if data == 'scenes': return 'test'
+    present = [s for s in ('val', 'test', 'train', 'restval') if src['has_split'](s)]
+    if not present: raise DataError(f"{src['jpath']}: no image has a split (expected 'split': 'val', 'test' or 'train')")
+    if present[0] in ('val', 'test') or len(present) == 1: return present[0]
+    raise ConfigError(f"{src['jpath']}: no val or test split, only {' and '.join(present)}; pass --split")
 
 # %% ../nbs/cli.ipynb #0a5b7b5a
 def pair_scores(aligner, # an aligner
@@ -342,7 +354,7 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
     t = time.perf_counter()
     if not main: _barrier(world)
     src = load_split_data(cfg.data, cfg.scenes, cfg.seed, cfg.max_images, progress)
-    split = cfg.split or src.get('split') or ('test' if cfg.data == 'scenes' else 'val')
+    split = cfg.split or src.get('split') or default_eval_split(src, cfg.data)   # precomp: 'test'
     vs = src.get('val_split', 'val')                                  # precomp: 'dev'
     train_d = src['read'](['train', 'restval'] if src['has_split']('restval') else 'train')   # COCO's Karpathy train is train + restval
     eval_d = src['read'](split)
@@ -367,7 +379,8 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
     if ft is None:
         train_f = pair_subset(PairFeatures(tr_i, tr_t, train_d.caption_image), cfg.train_pairs, cfg.seed)
         valid_f = PairFeatures(va[0], va[1], val_d.caption_image) if va else None
-    feats = dict(data=cfg.data, scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
+    feats = dict(data=str(Path(cfg.data).resolve()) if cfg.data != 'scenes' and Path(cfg.data).exists() else cfg.data,
+                 scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
                  image_level=cfg.image_level, text_encoder=cfg.text_encoder, finetune=cfg.finetune)
     results, extra, histories, all_sims, described = {}, {}, {}, {}, []
     for name, aligner, over, tcfg in methods:
@@ -384,7 +397,7 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
         test_f = None                                                 # LAPS's protocol selects on the evaluation split itself
         if tcfg.select_on == SELECT_ON_TEST:
             test_f = PairFeatures(ev['img'], ev['txt'], ev['caption_image']) if ft is None else splits_for(model, ft, None, eval_d)[1]
-        histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress, resume=again, test=test_f)
+        histories[label] = fit(model, train_f, tcfg, valid_f, ck, device=device, progress=progress and f"train {label} · {src['name']} train", resume=again, test=test_f)
         _barrier(world)                                               # rank 0 has written the checkpoints
         weights = _encoder_weights(*((img_enc, txt_enc) if ft is None else (model.img_backbone, model.txt_backbone)))
         if main: atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps({**feats, 'weights': weights}, indent=2)))
@@ -404,7 +417,10 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
             results[label].update(sm)
             if 'pointing_words' in sm: extra['pointing game: grounded words scored'] = sm['pointing_words']
         if cfg.zeroshot:                                              # the same frozen encoders on other datasets
-            results[label].update(evaluate_zero_shot(model, img_enc, txt_enc, cfg.zeroshot, cfg.zeroshot_templates, cache, device=device, progress=progress))
+            skipped = []
+            results[label].update(evaluate_zero_shot(model, img_enc, txt_enc, cfg.zeroshot, cfg.zeroshot_templates, cache, device=device, progress=progress,
+                                                     skipped=skipped))
+            if skipped: extra[f'zero-shot skipped for {label}'] = '; '.join(skipped)
         times[f'evaluate {name}'] = time.perf_counter() - t
         described.append(f"{label} (`{aligner}`: " + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items() if k not in ('img_dim', 'txt_dim'))
                          + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps at {list(tcfg.lr_steps)})")
@@ -595,7 +611,7 @@ def _checkpoint_weights(ck:Path, trained:bool, img_enc, txt_enc):
 
 def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
                         data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
-                        split:str|None=None, # split to score (default: 'test' for the scenes, 'val' for a folder)
+                        split:str|None=None, # split to score (default: precomp 'test', else `default_eval_split`)
                         folds:int=1, # >1: also the n-fold protocol (COCO 1K: 5 folds of the 5K test images)
                         out:str|Path|None=None, # report folder (default: runs/eval/<method>-<data>-<split>; replaced)
                         image_encoder:str|None=None, # frozen image encoder (default: from features.json)
@@ -617,14 +633,15 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     if regions and src['image_encoder'].dim != img_enc.dim:
         raise ConfigError(f"{ck}: the aligner expects regions of width {img_enc.dim}, "
                           f"{spec['data']} has {src['image_encoder'].dim}")
-    split = split or src.get('split') or ('test' if spec['data'] == 'scenes' else 'val')
+    split = split or src.get('split') or default_eval_split(src, spec['data'])
     eval_d = src['read'](split)
     model = model.to(device).eval()
     encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {}, f"{ck}: features.json finetune"), device, progress) if trained
               else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'), src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
     if trained: model = model.head
-    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, progress=progress)
+    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, 
+                                       progress=progress and f"score · {src['name']} {split} · blocks")
     if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'eval'/f"{name}-{src['name']}-{split}")
@@ -641,7 +658,7 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
 
 # %% ../nbs/cli.ipynb #5623339d
 def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained`
-                         tasks=('imagenet-sample', 'coco-mini', 'camvid'), # zero-shot task names (or 'name=folder')
+                         tasks=('imagenet-sample', 'coco-mini', 'camvid'), # zero-shot tasks (see `parse_zero_shot_task`)
                          templates=('single', 'ensemble'), # prompt sets, each scored separately
                          out:str|Path|None=None, # report folder (default: runs/zeroshot/<method>; replaced)
                          image_encoder:str|None=None, # frozen image encoder (default: from features.json)
@@ -655,7 +672,9 @@ def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretra
     model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(ck, image_encoder, image_level, text_encoder, need_data=False)
     device = torch.device(device) if device else default_device()
     aligner = (model.head if trained else model).to(device).eval()    # backbones stay where the cache encodes (CPU)
-    metrics = evaluate_zero_shot(aligner, img_enc, txt_enc, tasks, templates, FeatureCache(cache_root()/'features'), max_images, device, progress)
+    skipped = []                                                      # tasks the method cannot score, with the reason
+    metrics = evaluate_zero_shot(aligner, img_enc, txt_enc, tasks, templates, FeatureCache(cache_root()/'features'), max_images, device, progress,
+                                 skipped=skipped)
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'zeroshot'/name)
     label = _label(name, getattr(model, 'aligner_name', name))
@@ -664,6 +683,7 @@ def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretra
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
     setup['encoder weights'] = _weights_text(weights)
+    if skipped: setup['skipped'] = '; '.join(skipped)
     write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup, weights=weights,
                  notes="top-1/top-5: percent of images whose class scores highest (ties count against it). mIoU: over the classes present in "
                        "truth or prediction, one confusion matrix per dataset; COCO's background is a prompted class, and mIoU-fg scores it "
@@ -715,6 +735,27 @@ def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is re
                       "every point's report is in `pairs-<n>/`.")
     return points
 
+# %% ../nbs/cli.ipynb #a4efe349
+def _field_names(cls) -> str: return ', '.join(f.name for f in fields(cls))
+
+def settings_help(example:str, # the subcommand's example line
+                  cfg=None): # the config dataclass (default: `ExperimentConfig`)
+    "The epilog of a config-file subcommand: every overridable setting, the method options, an example."
+    cfg = cfg or ExperimentConfig
+    nested = {f.name: f.type for f in fields(cfg)}
+    lines = ["settings: any field of the config file, changed with --dotted.key value (or --key=value):",
+             f"  {cfg.__name__}: {_field_names(cfg)}"]
+    if cfg is ExperimentConfig:
+        lines += [f"  train.<field> (TrainConfig, every method): {_field_names(TrainConfig)}",
+                  "  scenes.<field> (SceneConfig, data: scenes): " + _field_names(SceneConfig),
+                  "methods:",
+                  "  --methods vse,chan              run these methods (by name or aligner;"
+                  " new ones take registry defaults)",
+                  "  --methods.chan.config.d 128     one method's aligner setting (--methods.0.config.d: by index)",
+                  "  --methods.chan.train.lr 1e-4    one method's training setting"]
+    docs = f"{cfg.__name__} ({cfg.__module__})" + (", TrainConfig (finealign.train)" if cfg is ExperimentConfig else '')
+    return '\n'.join(lines + [f"field meanings: the documentation of {docs}", example])
+
 # %% ../nbs/cli.ipynb #a1ec157e
 def _parser():
     p = argparse.ArgumentParser(prog='finealign', description='Fine-grained image-text alignment: derive, train, evaluate.')
@@ -735,7 +776,8 @@ def _parser():
     d.add_argument('--d', type=int, default=None, help="embedding width of every method (default: the demo config's)")
     d.add_argument('--no-progress', action='store_true')
     t = sub.add_parser('train', help='run an experiment config (YAML or JSON); any setting can be changed with --dotted.key value',
-                       epilog='example: finealign train configs/scenes-baselines.yaml --train.epochs 3 --methods.chan.config.d 128')
+                       epilog=settings_help('example: finealign train configs/scenes-baselines.yaml --train.epochs 3 --methods.chan.config.d 128'),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument('config', help='experiment config file (configs/*.yaml)')
     t.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
     g = t.add_mutually_exclusive_group()
@@ -747,7 +789,8 @@ def _parser():
     e.add_argument('--data', default=None,
                    help="'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout) (default: the training data)")
     e.add_argument('--split', default=None,
-                   help="split to score (default: 'test' for the scenes and precomp, 'val' for a Karpathy folder)")
+                   help="split to score (default: 'test' for the scenes and precomp; for a Karpathy folder 'val', "
+                        "else 'test', else its one split)")
     e.add_argument('--folds', type=int, default=1, help='>1: also the n-fold protocol (COCO 1K: 5)')
     e.add_argument('--out', default=None, help='report folder (default: runs/eval/<method>-<data>-<split>)')
     e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None); e.add_argument('--text-encoder', default=None)
@@ -755,14 +798,19 @@ def _parser():
     e.add_argument('--no-progress', action='store_true')
     z = sub.add_parser('zeroshot', help='zero-shot classification and segmentation of a saved checkpoint (ImageNet-sample, COCO-mini, CamVid, the scenes)')
     z.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/flickr8k-pal/checkpoints/relative_anchors/last')
-    z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid', help="comma-separated tasks, each 'name' or 'name=folder' (also scenes-cls, scenes-seg)")
+    z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid',
+                   help="comma-separated tasks, each 'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under "
+                        "any name), with an optional '@split' (COCO, CamVid: default train; scenes: test), e.g. "
+                        "'camvid=/data/camvid@test,imagenet=imagenet-sample:/data/imagenet'. Kinds: imagenet-sample, "
+                        "coco-mini, camvid, scenes-cls, scenes-seg")
     z.add_argument('--templates', default='single,ensemble', help='comma-separated prompt sets (single, clip7, ensemble), each scored')
     z.add_argument('--out', default=None, help='report folder (default: runs/zeroshot/<method>)')
     z.add_argument('--image-encoder', default=None); z.add_argument('--image-level', default=None); z.add_argument('--text-encoder', default=None)
     z.add_argument('--max-images', type=int, default=None); z.add_argument('--device', default=None)
     z.add_argument('--no-progress', action='store_true')
     c = sub.add_parser('curve', help='a data-size curve: train and evaluate an experiment config at several numbers of training pairs',
-                       epilog='example: finealign curve configs/flickr8k-pal.yaml --pairs 100,300,1000,3000,all')
+                       epilog=settings_help('example: finealign curve configs/flickr8k-pal.yaml --pairs 100,300,1000,3000,all'),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument('config', help='experiment config file (configs/*.yaml)')
     c.add_argument('--pairs', default='100,300,1000,3000,all', help="comma-separated training-set sizes; 'all' = the whole training split")
     c.add_argument('--min-steps', type=int, default=300, help='each point trains at least this many steps (more epochs for small sizes)')
@@ -781,7 +829,8 @@ def _parser():
     b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa-<shape> with --msa)')
     b.add_argument('--no-progress', action='store_true')
     s = sub.add_parser('msa', help='train and evaluate predictors (DecAlign, baselines) over seeds on a sentiment dataset; mean ± std table',
-                       epilog='example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5')
+                       epilog=settings_help('example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5', MSAExperiment),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument('config', help='MSA experiment config file (configs/mosi-*.yaml)')
     s.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
     s.add_argument('--resume', action='store_true', help='reuse the seeds that finished in --out')

@@ -18,9 +18,10 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
            'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir', 'fault_point', 'atomic_folder', 'recover_folder',
-           'load_torch_state', 'file_digest', 'content_fingerprint', 'outside_root', 'path_inside', 'read_text',
-           'read_json', 'read_safetensors']
+           'default_device', 'atomic_write', 'shared_data_dir', 'live_progress', 'progress_line', 'track',
+           'track_epochs', 'track_if', 'fault_point', 'atomic_folder', 'recover_folder', 'load_torch_state',
+           'file_digest', 'content_fingerprint', 'outside_root', 'path_inside', 'read_text', 'read_json',
+           'read_safetensors']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -195,6 +196,71 @@ def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'f
     for root in cands:
         if (root/sub).exists(): return root/sub
     return None
+
+# %% ../nbs/core.ipynb #2b003126
+import sys, time
+
+def live_progress() -> bool:
+    "True in a notebook or when stdout is a terminal: live bars; False for a file, pipe or CI log."
+    mode = os.environ.get('FINEALIGN_PROGRESS', '')
+    if mode in ('bar', 'lines'): return mode == 'bar'
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)())
+
+def progress_line(line:str): # one line for a log
+    "Write one progress line to stderr, flushed, so a log shows it when it happens."
+    print(line, file=sys.stderr, flush=True)
+
+# %% ../nbs/core.ipynb #46cf0055
+def _lines(items, label, total):
+    n = total if total is not None else (len(items) if hasattr(items, '__len__') else '?')
+    progress_line(f"{label}: start, {n} to do")
+    k, t0, done = 0, time.perf_counter(), False
+    try:
+        for x in items: yield x; k += 1
+        done = True
+    finally:
+        dt = time.perf_counter() - t0
+        progress_line(f"{label}: done {k}/{n} in {dt:.1f}s" if done
+                      else f"{label}: stopped at {k}/{n} after {dt:.1f}s")
+
+class _EpochLines:
+    "The epoch loop in lines mode: a line at the start, one per epoch (`write`), one at the end."
+    def __init__(self, items, label): self.items, self.label = list(items), label
+    def __iter__(self): yield from _lines(self.items, self.label, len(self.items))
+    def write(self, line, table=False): progress_line(f"{self.label}: {line}")
+
+# %% ../nbs/core.ipynb #45579970
+def track(items, # what to iterate over
+          label:str, # 'stage · split · what it counts', e.g. 'encode · flickr8k train · image chunks'
+          total:int|None=None, # the count, when `items` has no length
+          parent=None, # the epoch loop from `track_epochs` this bar runs inside
+          leave:bool=False): # keep a live bar on screen once done
+    "Iterate over `items`, showing a labelled live bar on a terminal or start/end lines in a log."
+    if isinstance(parent, _EpochLines): return items
+    if not live_progress(): return _lines(items, label, total)
+    from fastprogress.fastprogress import progress_bar, ConsoleProgressBar
+    pb = progress_bar(items, total=total, parent=parent, leave=leave)
+    if isinstance(pb, ConsoleProgressBar): pb.prefix = label
+    else: pb.comment = label
+    return pb
+
+def track_epochs(epochs, # the epochs to run
+                 label:str): # e.g. 'train · flickr8k train · epochs'
+    "The epoch loop: a fastprogress master bar live; in a log, one line per epoch through `.write`."
+    if not live_progress(): return _EpochLines(epochs, label)
+    from fastprogress.fastprogress import master_bar
+    mb = master_bar(epochs); mb.main_bar.comment = label
+    return mb
+
+# %% ../nbs/core.ipynb #1507b68d
+def track_if(progress:bool|str, # False: quiet; True: `default` label; a str: the label to show
+             items, # what to iterate over
+             default:str, # the label when `progress` is True
+             **kw): # passed on to `track`
+    "`track(items, label)` when `progress` asks for it, else `items` untouched."
+    if not progress: return items
+    return track(items, progress if isinstance(progress, str) else default, **kw)
 
 # %% ../nbs/core.ipynb #80544717
 import hashlib, pickle, shutil, signal

@@ -15,10 +15,10 @@ from typing import Callable, NamedTuple
 import torch
 from torch.utils.data import Dataset
 from torchvision import transforms as T
-from fastprogress.fastprogress import progress_bar
 from PIL import Image
 
 from .core import DataError, ConfigError, ShapeError, atomic_write
+from .core import track_if
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'HALF_MEAN', 'HALF_STD', 'karpathy_tokens', 'load_image', 'Skipped', 'CaptionData',
@@ -188,7 +188,7 @@ def read_karpathy(json_path:str|Path, # a Karpathy-split JSON, e.g. dataset_flic
     bad = _Problems(jname, skip_bad)
     selected = _select_split(doc['images'], splits, bad, jname)
     images, ids, caps, toks, cap_img, seen = [], [], [], [], [], {}
-    for k, rec in (progress_bar(selected, leave=False) if progress else selected):
+    for k, rec in track_if(progress, selected, f"read · {jname} {'+'.join(splits)} · images"):
         if max_images is not None and len(images) >= max_images: break
         r = _check_record(k, rec, image_root, check_images, bad, jname)
         if r is None: continue

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from fastprogress.fastprogress import progress_bar
 from PIL import Image
 
 from .core import Tokens, ConfigError, DataError, ShapeError, NonFiniteError, check_shape, l2norm
 from .core import nonfinite_rows, _kinds
+from .core import track_if
 from .scenes import load_scene_annotations
 
 # %% auto #0
@@ -163,7 +163,7 @@ def similarity_matrix(aligner, # any object with `similarity(img: Tokens, txt: T
     if out is None: out = torch.empty(n_i, n_t)
     else: check_shape(out, (n_i, n_t), 'out')
     blocks = [(i, j) for i in range(0, n_i, bi) for j in range(0, n_t, bt)]
-    for i, j in (progress_bar(blocks, leave=False) if progress else blocks):
+    for i, j in track_if(progress, blocks, f"score · {n_i} images × {n_t} texts · blocks"):
         b_img, b_txt = img[i:i + bi], txt[j:j + bt]
         if device is not None: b_img, b_txt = b_img.to(device), b_txt.to(device)
         s = aligner.similarity(b_img, b_txt)

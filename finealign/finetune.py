@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import torch
 from fastcore.basics import patch
 from torch.utils.data import DataLoader, Dataset
-from fastprogress.fastprogress import progress_bar
 
 from .core import Tokens, ConfigError, DataError
+from .core import track_if
 from .data import CaptionData, load_image, train_transform, eval_transform
 from .train import PairFeatures, pad_tokens, TrainConfig, param_groups, loss_weight
 
@@ -176,7 +176,7 @@ def features(self:PairImages, model, # an `EndToEnd` aligner
     was = model.training; model.eval()
     loader = DataLoader(range(self.data.n_images), batch_size=self.eval_batch, num_workers=self.workers,
                         collate_fn=_LoadImages(self.data.images, self.eval_tfm))
-    imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu') for x in (progress_bar(loader) if progress else loader)]
+    imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu') for x in track_if(progress, loader, f"encode · {getattr(self.data, 'split', '?')} · image batches")]
     txts = caption_tokens(model, list(self.data.captions), device, 4 * self.eval_batch)
     model.train(was)
     return PairFeatures(_cat_tokens(imgs), txts, self.data.caption_image)

@@ -147,8 +147,8 @@ def cka_matrix(feats_a:list, # L_a tensors (n, p_l): one per layer of encoder A,
     M = torch.zeros(len(feats_a), len(feats_b), dtype=torch.float64)
     rows = range(len(feats_a))
     if progress:
-        from fastprogress.fastprogress import progress_bar
-        rows = progress_bar(rows, leave=False)
+        from finealign.core import track_if
+        rows = track_if(progress, rows, f'cka · {len(feats_a)}×{len(feats_b)} · rows')
     for i in rows:
         Xc, nx = _cka_prepare(feats_a[i], f'feats_a[{i}]', n)
         for j, (Yc, ny) in enumerate(prep_b): M[i, j] = _cka_from(Xc, nx, Yc, ny)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
-from fastprogress.fastprogress import progress_bar
 
 from .core import ConfigError, DataError, atomic_write
+from .core import track_if
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLOURS', 'SIZES', 'RELATIONS', 'SCENES_VERSION', 'TEMPLATES', 'REL_WORDS', 'CLASS_NAMES', 'SceneConfig',
@@ -374,7 +374,7 @@ def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
     (out/'images').mkdir(parents=True, exist_ok=True); (out/'masks').mkdir(exist_ok=True)
     jobs = [(s, i) for s in _SPLITS for i in range(getattr(cfg, f'n_{s}'))]
     karpathy, annots = [], []
-    for imgid, (split, i) in enumerate(progress_bar(jobs, leave=False) if progress else jobs):
+    for imgid, (split, i) in enumerate(track_if(progress, jobs, 'generate · scenes train+val+test · images')):
         item, name = make_scene(cfg, split, i), f'{split}_{i:05d}'
         fname = f'{name}.{cfg.image_format}'
         _write_image(out/'images'/fname, item['image'], cfg.image_format)

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from fastprogress.fastprogress import master_bar, progress_bar
 from safetensors.torch import load_file
 
 from .core import Tokens, ConfigError, ShapeError, check_shape, set_seed, atomic_write
 from .core import NonFiniteError
+from .core import track, track_epochs, progress_line
 from .evaluate import _few
 from .registry import save_pretrained
 from .evaluate import evaluate_retrieval
@@ -430,7 +430,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
         valid:PairFeatures|None=None, # validation features, or a split with `features(model, device)` (model selection by rSum)
         out_dir:str|Path|None=None, # where checkpoints and logs go (None: keep nothing)
         device=None, # training device (default: CPU; under torchrun with GPUs: this rank's GPU)
-        progress:bool=True, # show progress bars
+        progress:bool|str=True, # progress: False, True, or the stage label, e.g. 'train · flickr8k train'
         resume:bool=False, # continue the run saved in `out_dir`
         callback=None, # called with each step record after the optimizer step; may raise to stop (a checkpoint is saved)
         test:PairFeatures|None=None): # test features, only for `select_on='test_split_laps_official_leaks_test'`
@@ -483,7 +483,12 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
             _save_state(out, model, opt, st, cfg)
             _write_csv(out/'steps.csv', steps) if steps else None
 
-    mb = master_bar(range(st['epoch'], cfg.epochs)) if progress and main else range(st['epoch'], cfg.epochs)
+    stage = progress if isinstance(progress, str) else 'train'      # e.g. 'train · flickr8k train'
+    epochs = range(st['epoch'], cfg.epochs)
+    selects = valid is not None or cfg.select_on == SELECT_ON_TEST   # else no best/: it would copy last/
+    if out and main and not selects:
+        progress_line(f"{out}: no validation split, so no best/; last/ holds the final epoch")
+    mb = track_epochs(epochs, f'{stage} · epochs') if progress and main else epochs
     try:
         with global_batch_norms(model):                              # DDP: BatchNorm statistics of the global batch
             for epoch in mb:
@@ -492,7 +497,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
                 model.train(); t0 = time.perf_counter()
                 hardest = epoch >= cfg.warmup_epochs
                 batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
-                if progress and main: batches = progress_bar(batches, total=n_micro - st['micro'], parent=mb)
+                if progress and main: batches = track(batches, f'{stage} · batches', total=n_micro - st['micro'], parent=mb)
                 acc, bad_loss = 0.0, None      # bad_loss: the step's first non-finite (batch, loss)
                 for i, batch in enumerate(batches, st['micro']):
                     at_boundary = False
@@ -532,7 +537,7 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
                 st.update(epoch=epoch + 1, micro=0, gen=g.get_state())
                 if out and main:
                     log(rec); _write_csv(out/'epochs.csv', history)
-                    if score > st['best']:
+                    if selects and score > st['best']:
                         _check_weights(model, out/'best'); save_pretrained(model, out/'best')
                 st['best'] = max(st['best'], score)
                 checkpoint()

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastprogress.fastprogress import progress_bar
 
 from pathlib import Path
 
 from .core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir
 from .core import NonFiniteError, check_finite, _kinds
+from .core import track_if, progress_line
 from .segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation, load_scene_classification
 from .scenes import SceneConfig, generate_scenes, scenes_dir
 from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
@@ -27,8 +27,8 @@ from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
 # %% auto #0
 __all__ = ['PROMPTS', 'ZERO_SHOT_TASKS', 'check_templates', 'class_prompts', 'ClassText', 'class_text_tokens', 'class_scores',
            'topk_accuracy', 'zero_shot_classification', 'patch_class_scores', 'interpolation_matrix', 'upsample_scores',
-           'confusion_matrix', 'iou_per_class', 'segmentation_metrics', 'zero_shot_segmentation', 'load_zero_shot_task',
-           'prompt_set_name', 'evaluate_zero_shot']
+           'confusion_matrix', 'iou_per_class', 'segmentation_metrics', 'zero_shot_segmentation',
+           'parse_zero_shot_task', 'load_zero_shot_task', 'prompt_set_name', 'evaluate_zero_shot']
 
 # %% ../nbs/zeroshot.ipynb #8ca0abbd
 PROMPTS = {
@@ -121,7 +121,8 @@ def class_text_tokens(classes:list, # class names, unique
         raise ConfigError(f"text_encoder ({type(text_encoder).__name__}) has no encode(list of str) -> Tokens")
     if batch < 1: raise ConfigError(f"batch must be >= 1, got {batch}")
     chunks = [prompts[i:i + batch] for i in range(0, len(prompts), batch)]
-    parts = [text_encoder.encode(c) for c in (progress_bar(chunks, leave=False) if progress else chunks)]
+    label = f"encode · {len(classes)} classes × {len(prompts) // max(len(classes), 1)} templates · prompt chunks"
+    parts = [text_encoder.encode(c) for c in track_if(progress, chunks, label)]
     return ClassText(_cat_tokens(parts), list(classes), check_templates(templates))
 
 # %% ../nbs/zeroshot.ipynb #444f642b
@@ -152,7 +153,7 @@ def class_scores(aligner, # has `encode_images`, `encode_texts`, `similarity(img
     out, starts = torch.empty(n, C), range(0, n, batch)
     with _eval_mode(aligner):
         et = _encoded_texts(aligner, class_txt, 4 * batch, device)
-        for i in (progress_bar(starts, leave=False) if progress else starts):
+        for i in track_if(progress, starts, f'classify · {n} images · batches of {batch}'):
             b = img[i:i + batch]
             ei = aligner.encode_images(b.to(device) if device else b)
             s = torch.cat([check_shape(aligner.similarity(ei, et[j:j + 4 * batch]), (len(b), len(et[j:j + 4 * batch])),
@@ -212,7 +213,7 @@ def patch_class_scores(aligner, # has `encode_images`, `encode_texts` and `patch
     out, starts = torch.empty(n, h, w, C), range(0, n, batch)
     with _eval_mode(aligner):
         et = _encoded_texts(aligner, class_txt, 4 * batch, device)
-        for i in (progress_bar(starts, leave=False) if progress else starts):
+        for i in track_if(progress, starts, f'segment · {n} images · batches of {batch}'):
             b = img[i:i + batch]
             s = aligner.patch_scores(aligner.encode_images(b.to(device) if device else b), et)   # (b, N, C*T)
             check_shape(s, (len(b), h * w, C * T), f'{type(aligner).__name__}.patch_scores output (images, h*w patches, prompts)')
@@ -308,7 +309,7 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
     if ignore_background and not background: raise ConfigError("ignore_background=True needs the background labels")
     bg = torch.tensor(background, dtype=torch.long)
     conf, idx = torch.zeros(C, C, dtype=torch.long), range(len(masks))
-    for i in (progress_bar(idx, leave=False) if progress else idx):
+    for i in track_if(progress, idx, f"score · {len(masks)} masks · images"):
         s, t = torch.as_tensor(scores[i]), np.asarray(masks[i])
         if s.ndim != 3 or s.shape[-1] != C: raise ShapeError(f"scores of image {i} have shape {tuple(s.shape)}, expected (h, w, {C})")
         t = torch.as_tensor(check_labels(t, C, void, f'mask {i}')).long()           # (H, W)
@@ -323,31 +324,56 @@ def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w
     return metrics, conf
 
 # %% ../nbs/zeroshot.ipynb #fb1e5346
-ZERO_SHOT_TASKS = {   # name -> (protocol, folder in the shared data or None for the generated scenes, reader of the folder)
-    'imagenet-sample': ('classification', 'imagenet-sample', load_classification),
-    'coco-mini': ('segmentation', 'coco-mini', lambda root: load_segmentation(root, 'coco')),
-    'camvid': ('segmentation', 'camvid', lambda root: load_segmentation(root, 'camvid')),
-    'scenes-cls': ('classification', None, lambda root: load_scene_classification(root, 'test')),
-    'scenes-seg': ('segmentation', None, lambda root: load_segmentation(root, 'scenes', split='test')),
+ZERO_SHOT_TASKS = {   # kind -> (protocol, folder in the shared data or None for the generated scenes, reader(root, split))
+    'imagenet-sample': ('classification', 'imagenet-sample', lambda root, split: load_classification(root)),
+    'coco-mini': ('segmentation', 'coco-mini', lambda root, split: load_segmentation(root, 'coco', split=split or 'train')),
+    'camvid': ('segmentation', 'camvid', lambda root, split: load_segmentation(root, 'camvid', split=split or 'train')),
+    'scenes-cls': ('classification', None, lambda root, split: load_scene_classification(root, split or 'test')),
+    'scenes-seg': ('segmentation', None, lambda root, split: load_segmentation(root, 'scenes', split=split or 'test')),
 }
+_NO_SPLITS = ('imagenet-sample',)     # a flat folder of images
+
+def parse_zero_shot_task(task:str): # 'kind[@split]', 'kind=FOLDER[@split]' or 'name=kind:FOLDER[@split]'
+    "(name, kind, folder or '', split or None) of a task; `kind` is a `ZERO_SHOT_TASKS` name (the folder's format)."
+    name, eq, rest = str(task).partition('=')
+    k, colon, f = rest.partition(':')
+    kind, folder = (k, f) if eq and colon and k in ZERO_SHOT_TASKS else (name, rest)
+    last = folder if eq else name
+    split = None
+    if '@' in last and '/' not in last.rsplit('@', 1)[1]:
+        last, split = last.rsplit('@', 1)
+        if eq: folder = last
+        else: name = kind = last
+    forms = ("'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under any name), "
+             "each with an optional '@split'")
+    if kind not in ZERO_SHOT_TASKS:
+        raise ConfigError(f"unknown zero-shot task {str(task)!r}: kind {kind!r} is not one of {sorted(ZERO_SHOT_TASKS)}; "
+                          f"the forms are {forms}, e.g. 'imagenet=imagenet-sample:/data/imagenet-val'")
+    if not name or (eq and not folder):
+        raise ConfigError(f"zero-shot task {str(task)!r}: empty name or folder; the forms are {forms}")
+    if split is not None and (not split or kind in _NO_SPLITS):
+        raise ConfigError(f"zero-shot task {str(task)!r}: {kind} folders have no splits" if split else
+                          f"zero-shot task {str(task)!r}: empty split after '@'")
+    return name, kind, folder, split
 
 def _task_folder(task:str):
-    "(name, protocol, reader, root) of a task; the default scenes are generated on first use."
-    name, _, folder = str(task).partition('=')
-    if name not in ZERO_SHOT_TASKS: raise ConfigError(f"unknown zero-shot task {name!r}; known: {sorted(ZERO_SHOT_TASKS)} (as 'name' or 'name=folder')")
-    kind, sub, reader = ZERO_SHOT_TASKS[name]
+    "(name, protocol, reader, root, cache tag) of a task; the default scenes are generated into the cache on first use."
+    name, kind, folder, split = parse_zero_shot_task(task)
+    protocol, sub, read = ZERO_SHOT_TASKS[kind]
     if folder: root = Path(folder)
     elif sub is None: root = generate_scenes(scenes_dir(), SceneConfig(), progress=False)
     else: root = shared_data_dir(sub)
     if root is None or not root.is_dir():
         raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
                         f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
-    return name, kind, reader, root    # no folder tag in cache keys: images are keyed by bytes
+    tag = 'zeroshot'      # a cache namespace only: entries are keyed by the images' bytes, not their folder
+    if split: name, tag = f'{name}@{split}', f'{tag}-{split}'                # a named split is its own task and cache entry
+    return name, protocol, lambda r: read(r, split), root, tag
 
-def load_zero_shot_task(task:str, # a `ZERO_SHOT_TASKS` name, or 'name=folder' to read that task's format from another folder
+def load_zero_shot_task(task:str, # see `parse_zero_shot_task`: 'kind[@split]', 'kind=FOLDER[@split]', 'NAME=kind:FOLDER[@split]'
                         max_images:int|None=None): # keep the first images only (quick checks)
     "(name, protocol, data) of a zero-shot task: its `ClassificationData` or `SegmentationData`."
-    name, kind, reader, root = _task_folder(task)
+    name, kind, reader, root, _ = _task_folder(task)
     data = reader(root)
     if max_images is not None: data = data.subset(range(min(max_images, len(data))))
     return name, kind, data
@@ -365,14 +391,19 @@ def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classificatio
                        cache:FeatureCache|None=None, # where image and prompt tokens are cached (default: the default root)
                        max_images:int|None=None, # first images of each task only (quick checks)
                        device=None, # where to score
-                       progress:bool=True): # progress bars while encoding
+                       progress:bool=True, # progress bars while encoding
+                       skipped:list|None=None): # gets a line per task skipped, saying why
     "Flat zero-shot metrics in percent, `{'task/templates/metric': value}`: top1/top5, or miou (and miou_fg)."
     cache, out = cache or FeatureCache(), {}
     if isinstance(templates, str): templates = (templates,)
     for task in tasks:
         name, kind, data = load_zero_shot_task(task, max_images)
-        if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)): continue   # a dash in the tables
-        img = cached_image_tokens(data.images, img_enc, cache, name, 'zeroshot', progress=progress)
+        if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)):   # a dash in the tables
+            why = f"{name}: skipped, {type(aligner).__name__} has no per-patch scores (patch_scores) to segment with"
+            progress_line(f"zero-shot {why}")
+            if skipped is not None: skipped.append(why)
+            continue
+        img = cached_image_tokens(data.images, img_enc, cache, name, _task_folder(task)[-1], progress=progress)
         for t in templates:
             tt, tag = check_templates(t), prompt_set_name(t)
             prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)

@@ -100,14 +100,14 @@ def layer_cka(images:list, # n image files
               batch_size:int=64, # images or captions per encoder call
               progress:bool=True): # progress bars over levels and layers
     "`(L_img, L_txt)` linear CKA between the pooled features of every image level and text layer on n pairs, and the row and column names."
-    from fastprogress.fastprogress import progress_bar
+    from finealign.core import track_if
     from finealign.data import load_image, eval_transform
     from finealign.encoders import create_image_encoder, create_text_encoder
     from finealign.relreps import cka_matrix
     if len(images) != len(captions): raise ShapeError(f"{len(images)} images for {len(captions)} captions: layer_cka needs n pairs")
     if len(images) < 2: raise ShapeError(f"{len(images)} pair(s): CKA needs at least 2")
     if text_layers is None: text_layers = range(create_text_encoder(text_encoder).model.config.num_hidden_layers + 1)
-    steps = lambda it: progress_bar(list(it), leave=False) if progress else it
+    steps = lambda it: track_if(progress, list(it), 'encode · explore · levels and layers')
     img_feats, txt_feats = [], []
     with torch.no_grad():
         for level in steps(image_levels):
