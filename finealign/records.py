@@ -255,7 +255,8 @@ def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experim
         m = {}
         for k, v in ms.items():
             if k == 'seed' or not (isinstance(v, (list, tuple)) and len(v) == 2): continue
-            if _finite(v[0]) and _finite(v[1]): m[k], m[f'{k}_std'] = v[0], v[1]
+            if _finite(v[0]): m[k] = v[0]
+            if _finite(v[1]) and not res.get('deterministic'): m[f'{k}_std'] = v[1]  # one fit: no spread
             per = [r.get(k) for r in runs]
             if per and all(_finite(x) for x in per):
                 m[f'{k}_runs'] = per
