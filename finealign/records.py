@@ -261,6 +261,11 @@ def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experim
             if per and all(_finite(x) for x in per):
                 m[f'{k}_runs'] = per
                 if all(s is not None for s in seeds): m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
+        grid = (res.get('chosen') or {}).get('grid_scores') or {}
+        try: gk = [float(k) for k in grid]
+        except ValueError: gk = None
+        if gk and all(_finite(v) for v in grid.values()):   # a penalty grid: its values and valid scores
+            m['grid'], m[f"grid_{res['chosen'].get('select', 'score')}"] = gk, list(grid.values())
         note = (f"each run's epoch (and penalty) chosen on {sel}; metrics on {ev}; mean and population std "
                 f"over {len(runs)} run(s)" + (', deterministic (one fit)' if res.get('deterministic') else ''))
         extra = dict(note=note, selection_split=sel, eval_split=ev, result=res)
