@@ -24,6 +24,7 @@ from .registry import create_aligner, list_aligners, from_pretrained, config_to_
 from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, run_msa_experiment
+from .records import records_from_msa, write_record
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table, write_curve
 from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
@@ -897,6 +898,8 @@ def _main(argv):
         exp = _config(MSAExperiment, apply_overrides(_read_mapping(Path(a.config)), parse_overrides(extra)), a.config)
         out = Path(a.out or Path('runs')/exp.name)
         run_msa_experiment(exp, out=out, device=a.device, progress=not a.no_progress, resume=a.resume, overwrite=a.overwrite)
+        cmd = 'finealign ' + ' '.join(sys.argv[1:] if argv is None else map(str, argv))
+        write_record(out/'record.json', records_from_msa(out/'metrics.json', exp.name, command=cmd))  # one record per method
         print((out/'report.md').read_text()); return 0
     elif a.command == 'bench' and a.precomp is not None:
         from finealign.bench import precomp_benchmark, write_precomp_benchmark

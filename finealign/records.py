@@ -16,7 +16,7 @@ from .core import DataError, ConfigError, atomic_write
 
 # %% auto #0
 __all__ = ['PACKAGES', 'SCHEMA', 'git_state', 'cpu_model', 'machine', 'package_versions', 'make_record', 'write_record',
-           'load_records', 'MarkdownTable', 'records_table', 'records_from_report']
+           'load_records', 'MarkdownTable', 'records_table', 'records_from_report', 'records_from_msa']
 
 # %% ../nbs/records.ipynb #3bb3f044
 def git_state(root:str|Path='.'): # a folder inside the repository
@@ -224,5 +224,60 @@ def records_from_report(run_dir:str|Path, # a folder with the metrics.json of wr
                         label=label, root=root)
         r['threads'] = mi.get('threads', r['threads'])
         r['machine'] = {**r['machine'], **{k: mi[k] for k in ('platform', 'device') if k in mi}}
+        out.append(r)
+    return out
+
+# %% ../nbs/records.ipynb #1db675a0
+def _slug(s:str) -> str:
+    return '_'.join(''.join(ch if ch.isalnum() else ' ' for ch in s.lower()).split())
+
+def _finite(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experiment`, or its contents
+                     prefix:str, # record names become '<prefix>/<slug of the method name>'
+                     command:str|None=None): # the command that made the run
+    "One record per method of a `finealign msa` metrics.json, with the run's own provenance."
+    src = 'metrics' if isinstance(metrics, dict) else str(metrics)
+    if not isinstance(metrics, dict):
+        try: metrics = json.loads(Path(metrics).read_text())
+        except (OSError, ValueError) as e: raise DataError(f"{src}: cannot read the msa metrics ({e})") from None
+    for k in ('experiment', 'results', 'environment'):
+        if not isinstance(metrics.get(k), dict):
+            raise DataError(f"{src}: no {k!r} dict (expected the metrics.json of finealign msa)")
+    exp, env = metrics['experiment'], metrics['environment']
+    sel, ev = metrics.get('selection_split'), metrics.get('eval_split', exp.get('eval_split'))
+    methods = {m.get('name', m.get('model')): m for m in exp.get('methods', [])}
+    missing = metrics.get('seeds_missing') or {}
+    out = []
+    for label, res in metrics['results'].items():
+        runs, ms = res.get('runs') or [], res.get('mean_std') or {}
+        seeds = [r.get('seed') for r in runs]
+        m = {}
+        for k, v in ms.items():
+            if k == 'seed' or not (isinstance(v, (list, tuple)) and len(v) == 2): continue
+            if _finite(v[0]): m[k] = v[0]
+            if _finite(v[1]) and not res.get('deterministic'): m[f'{k}_std'] = v[1]  # one fit: no spread
+            per = [r.get(k) for r in runs]
+            if per and all(_finite(x) for x in per):
+                m[f'{k}_runs'] = per
+                if all(s is not None for s in seeds): m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
+        grid = (res.get('chosen') or {}).get('grid_scores') or {}
+        try: gk = [float(k) for k in grid]
+        except ValueError: gk = None
+        if gk and all(_finite(v) for v in grid.values()):   # a penalty grid: its values and valid scores
+            m['grid'], m[f"grid_{res['chosen'].get('select', 'score')}"] = gk, list(grid.values())
+        note = (f"each run's epoch (and penalty) chosen on {sel}; metrics on {ev}; mean and population std "
+                f"over {len(runs)} run(s)" + (', deterministic (one fit)' if res.get('deterministic') else ''))
+        extra = dict(note=note, selection_split=sel, eval_split=ev, result=res)
+        if label in missing: extra['seeds_missing'] = missing[label]
+        if metrics.get('note'): extra['run_note'] = metrics['note']
+        r = make_record(f'{prefix}/{_slug(label)}', m, config=dict(experiment=exp, method=methods.get(label)),
+                        command=command, times={'method': res['wall_s']} if _finite(res.get('wall_s')) else None,
+                        label=label, **extra)
+        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'),
+                 machine={k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'),
+                                                platform=env.get('machine')).items() if v is not None},
+                 versions={'python': env.get('python'), **(env.get('versions') or {})},
+                 date=metrics.get('date'), stage_times=metrics.get('stage_times'))
         out.append(r)
     return out

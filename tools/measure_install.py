@@ -76,7 +76,8 @@ print(json.dumps(dict(
     similarity_shape=list(sims.shape), similarity_finite=bool(torch.isfinite(sims).all()),
     loss=round(float(loss.detach()), 6), loss_finite=bool(torch.isfinite(loss)),
     all_parameters_have_grad=all(g is not None and bool(torch.isfinite(g).all()) for g in grads),
-    import_s=round(t_import, 2), build_and_score_s=round(time.perf_counter() - t1, 3))))
+    import_s=round(t_import, 2), build_and_score_s=round(time.perf_counter() - t1, 3),
+    threads=torch.get_num_threads())))
 '''
 
 def pip_env() -> dict:
@@ -153,6 +154,17 @@ def measure(pre:list[str], venv:Path, keep_venv:bool=False) -> dict:
         seconds=dict(build_wheel=t_wheel, venv=t_venv, install_pre=t_pre, install_finealign=t_fa,
                      check=t_check))
 
+def as_record(rec:dict, name:str) -> dict:
+    "`rec` with the fields of a finealign record (nbs/records.ipynb): name, metrics, times, threads."
+    c = rec['check']
+    metrics = {k: c[k] for k in ('modules_imported', 'import_s', 'build_and_score_s') if k in c}
+    out = dict(schema='finealign.record/1', name=name, label=name, metrics=metrics,
+               times={k: v for k, v in rec['seconds'].items() if v is not None},
+               threads=c.get('threads'), **rec)
+    if out['threads'] is None:
+        out['threads_note'] = "not recorded: the check failed before it could report torch's thread count"
+    return out
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--pre', nargs='+', required=True,
@@ -164,6 +176,7 @@ if __name__ == '__main__':
     a = ap.parse_args()
     rec = measure(a.pre, Path(a.venv), a.keep_venv)
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+    rec = as_record(rec, 'install/' + out.stem)
     out.write_text(json.dumps(rec, indent=1) + '\n')
     print(json.dumps({k: rec[k] for k in ('kept', 'changed', 'check', 'seconds')}, indent=1))
     if 'error' in rec['check']: sys.exit(f"the check failed; recorded in {out}")

@@ -1,9 +1,16 @@
-"Gather finished seeds of the MVSA runs into one record (the runs were split over processes by seed)."
+"""Gather the finished seeds of a `finealign msa` run split over processes by seed into records.
+
+    python tools/gather_msa_seeds.py configs/mvsa-decalign.yaml runs/a,runs/b results/mvsa/decalign.json mvsa
+
+reads each run folder's checkpoints/<method>/seed<s>/result.json (and metrics.json for the linear rows) and
+writes one record per method (`finealign.records.records_from_msa`, prefix the 4th argument) to the 3rd.
+"""
 import json, sys, time, yaml
 from pathlib import Path
 from dataclasses import asdict
+from finealign.records import records_from_msa, write_record
 from finealign.predict import MSAExperiment, msa_table, _mean_std, run_environment, SELECTION_SPLIT
-cfg, outs, dest = sys.argv[1], sys.argv[2].split(','), sys.argv[3]
+cfg, outs, dest, prefix = sys.argv[1], sys.argv[2].split(','), sys.argv[3], sys.argv[4]
 d = yaml.safe_load(open(cfg)); exp = MSAExperiment(**d)
 results, missing = {}, {}
 for m in exp.methods:
@@ -29,7 +36,7 @@ rec = dict(experiment=asdict(exp), selection_split=SELECTION_SPLIT, eval_split=e
            "rows listed in seeds_missing did not finish before the deadline",
            stage_times={n: r.get('wall_s') for n, r in results.items()}, environment=run_environment(),
            date=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-Path(dest).parent.mkdir(parents=True, exist_ok=True)
-Path(dest).write_text(json.dumps(rec, indent=1, default=str))
+rec = json.loads(json.dumps(rec, default=str))   # plain JSON, as metrics.json holds it
+write_record(dest, records_from_msa(rec, prefix, command=f'finealign msa {cfg} (seeds gathered by tools/gather_msa_seeds.py)'))
 tab = {(f"{n} [{len(r['runs'])} seed{'s' if len(r['runs']) > 1 else ''}]" if not r.get('deterministic') else n): r for n, r in results.items()}
 print(msa_table(tab, exp)); print('missing:', missing)
