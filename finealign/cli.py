@@ -526,8 +526,9 @@ def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
         atomic_write(out/'run.json', lambda p: p.write_text(json.dumps(dict(kind=kind, started=started), indent=2)))
 
 def _run_started(out:Path):
-    "Whether a method of the run in `out` has written a checkpoint (then a failure leaves the run to resume)."
-    return any((out/'checkpoints').glob('*/last'))
+    "Whether a method of the run in `out` has begun training: a log or a checkpoint (a failure then leaves it)."
+    ck = out/'checkpoints'          # a run that diverged keeps its log: the epoch, step and loss that went wrong
+    return any(ck.glob('*/last')) or any(ck.glob('*/log.jsonl'))
 
 def _unclaim(out:Path, claim:dict):
     "Undo `_claim` after a failed start: what the run wrote goes, and the folder too when the run made it."

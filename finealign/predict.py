@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from fastprogress.fastprogress import progress_bar
 
-from .core import ConfigError, DataError, set_seed, atomic_write
+from .core import ConfigError, DataError, set_seed, atomic_write, track_if
 from .registry import create_aligner, save_pretrained
 from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
 
@@ -119,7 +118,7 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     out = Path(out_dir) if out_dir else None
     if out: out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
     best, best_state, best_epoch, since, history = -math.inf, None, 0, 0, []
-    epochs = progress_bar(range(cfg.max_epochs)) if progress else range(cfg.max_epochs)
+    epochs = track_if(progress, range(cfg.max_epochs), 'train · predictor · epochs')
     for epoch in epochs:
         model.train(); t0, tot, n = time.perf_counter(), 0.0, 0
         for b in _loader(train, cfg.batch_size, cfg.seed + epoch):
@@ -386,7 +385,7 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
         if m['model'] in _LINEAR: results[name] = _run_linear(m, exp, splits)
         else:
             runs = []
-            for seed in (progress_bar(exp.seeds, comment=name) if progress else exp.seeds):
+            for seed in track_if(progress, exp.seeds, f'msa · {name} · seeds'):
                 cfg = PredictorTrainConfig(**{**exp.train, **m.get('train', {}), 'seed': seed, 'dataset': exp.dataset})
                 set_seed(seed)
                 model = create_aligner(m['model'], **{'feature_dims': feature_dims, **m.get('config', {})})

@@ -43,7 +43,9 @@ def test_two_ranks_match_one(tmp_path, head):
     noise = {k for k in w1 if k.endswith('mlp.0.bias') or k.endswith('running_mean')}
     assert len(noise) == (4 if head == 'mlp' else 0), noise
     for k in w1:
-        if k in noise: torch.testing.assert_close(w2[k], w1[k], rtol=0, atol=0.05)
+        # Adam moves a coordinate whose gradient is pure noise by about lr per step, in either direction, so two runs
+        # can part by up to 2 × steps × lr = 2 × 6 × 1e-2 (0.05 was exceeded on this machine: 0.057)
+        if k in noise: torch.testing.assert_close(w2[k], w1[k], rtol=0, atol=2 * len(s1) * 1e-2)
         else: torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
     assert r2['history'][-1]['loss'] == pytest.approx(r1['history'][-1]['loss'], rel=1e-5)
     if head == 'linear': assert r2['history'][-1]['val_rsum'] == pytest.approx(r1['history'][-1]['val_rsum'], rel=1e-5)
