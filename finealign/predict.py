@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from .core import ConfigError, DataError, set_seed, atomic_write, track_if
+from .core import ConfigError, DataError, NonFiniteError, set_seed, atomic_write, track_if
 from .registry import create_aligner, save_pretrained
 from .msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
 
@@ -121,11 +121,14 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
     epochs = track_if(progress, range(cfg.max_epochs), 'train · predictor · epochs')
     for epoch in epochs:
         model.train(); t0, tot, n = time.perf_counter(), 0.0, 0
-        for b in _loader(train, cfg.batch_size, cfg.seed + epoch):
+        for step, b in enumerate(_loader(train, cfg.batch_size, cfg.seed + epoch)):
             b = _to(b, device)
             loss = model.loss(b)['loss']
+            where = f"{out or 'predictor'}: training diverged at epoch {epoch}, step {step}, batch {step}"
+            if not torch.isfinite(loss): raise NonFiniteError(f"{where}: the loss is {loss.item()}; nothing was saved")
             opt.zero_grad(set_to_none=True); loss.backward()
-            if cfg.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)   # (): the norm
+            if not torch.isfinite(norm): raise NonFiniteError(f"{where}: the gradient norm is {norm.item()}; the step was not applied")
             opt.step()
             tot += loss.item() * len(b['labels']); n += len(b['labels'])
         m = evaluate_predictor(model, valid, cfg.dataset, device=device)
@@ -143,6 +146,8 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
         else:
             since += 1
             if since >= cfg.patience: break                     # early stopping
+    if best_state is None:   # every epoch's selection metric was NaN: no epoch can be kept
+        raise NonFiniteError(f"{out or 'predictor'}: no epoch gave a finite validation {cfg.select}; nothing was kept")
     model.load_state_dict(best_state)
     for r in history: r['best'] = r['epoch'] == best_epoch
     if out: atomic_write(out/'epochs.csv', lambda p: p.write_text(
