@@ -24,7 +24,7 @@ from .registry import create_aligner, list_aligners, from_pretrained, config_to_
 from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, run_msa_experiment
-from .records import records_from_msa, write_record
+from .records import records_from_msa, records_from_report, write_record
 from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table, write_curve
 from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
@@ -451,6 +451,9 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
                        + (" Binding %: the share of captions scored above their binding-swapped negative (chance 50). Pointing %: the"
                           " share of grounded words whose best image token lies on their object, chance in brackets; a dash where"
                           " a method's words do not point (VSE++ keeps one vector per image)." if src['annotations'] is not None else ''))
+    # the run's record: one per method, with commit, machine, threads, versions and stage times (results/ pages)
+    write_record(out/'record.json', records_from_report(out, cfg.name, command=' '.join(['finealign', *sys.argv[1:]]),
+                                                        times=times))
     return dict(metrics=results, extra=extra, times=times, out=str(out))
 
 def _barrier(world:int):

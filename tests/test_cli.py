@@ -50,6 +50,10 @@ def test_train_then_eval_from_the_command_line(tmp_path):
         assert exp['train']['epochs'] == 2 and exp['methods'][1]['config']['d'] == 8
         metrics = json.loads((run/'metrics.json').read_text())['results']
         assert set(metrics) == {'VSE++', 'CHAN'}
+        recs = {r['name']: r for r in json.loads((run/'record.json').read_text())}   # the run's record (results/)
+        assert set(recs) == {'tiny/VSE++', 'tiny/CHAN'}
+        assert recs['tiny/CHAN']['metrics']['rsum'] == metrics['CHAN']['rsum'] and recs['tiny/CHAN']['threads'] >= 1
+        assert recs['tiny/CHAN']['command'].startswith('finealign train') and 'total' in recs['tiny/CHAN']['times']
         r = finealign('train', str(tiny_experiment(tmp_path)), '--out', str(run), '--no-progress')
         assert r.returncode == 1 and 'already holds a run; pass --resume' in r.stderr
         r = finealign('eval', str(run/'checkpoints'/'chan'/'best'), '--out', str(tmp_path/'eval'), '--no-progress')
