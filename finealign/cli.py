@@ -15,20 +15,20 @@ import torch.distributed as dist
 import yaml
 
 from .core import Tokens, FinealignError, ConfigError, DataError, set_seed, default_device, atomic_write, read_text, read_json
-from .data import read_karpathy
-from .precomp import is_precomp_folder, precomp_source, RegionEncoder
-from .scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
-from .encoders import create_image_encoder, create_text_encoder
-from .cache import FeatureCache, cached_image_tokens, cached_text_tokens
+from .data.karpathy import read_karpathy
+from .data.precomp import is_precomp_folder, precomp_source, RegionEncoder
+from .data.scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
+from .encoders.backbones import create_image_encoder, create_text_encoder
+from .encoders.cache import FeatureCache, cached_image_tokens, cached_text_tokens
 from .registry import create_aligner, list_aligners, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
-from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
-from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
-from .predict import MSAExperiment, run_msa_experiment
-from .records import records_from_msa, records_from_report, write_record
-from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
+from .engine.train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
+from .engine.finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
+from .engine.predict import MSAExperiment, run_msa_experiment
+from .engine.records import records_from_msa, records_from_report, write_record
+from .engine.evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
 from .report import write_report, recall_table, write_curve
-from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
-from .zeroshot import parse_zero_shot_task
+from .engine.zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
+from .engine.zeroshot import parse_zero_shot_task
 
 # %% auto #0
 __all__ = ['DEMO_CONFIG', 'cache_root', 'find_karpathy_json', 'encode_split', 'binding_pairs', 'ExperimentConfig',
@@ -758,7 +758,7 @@ def settings_help(example:str, # the subcommand's example line
                   " new ones take registry defaults)",
                   "  --methods.chan.config.d 128     one method's aligner setting (--methods.0.config.d: by index)",
                   "  --methods.chan.train.lr 1e-4    one method's training setting"]
-    docs = f"{cfg.__name__} ({cfg.__module__})" + (", TrainConfig (finealign.train)" if cfg is ExperimentConfig else '')
+    docs = f"{cfg.__name__} ({cfg.__module__})" + (", TrainConfig (finealign.engine.train)" if cfg is ExperimentConfig else '')
     return '\n'.join(lines + [f"field meanings: the documentation of {docs}", example])
 
 # %% ../nbs/cli.ipynb #a1ec157e
@@ -906,18 +906,18 @@ def _main(argv):
         write_record(out/'record.json', records_from_msa(out/'metrics.json', exp.name, command=cmd))  # one record per method
         print((out/'report.md').read_text()); return 0
     elif a.command == 'bench' and a.precomp is not None:
-        from finealign.bench import precomp_benchmark, write_precomp_benchmark
+        from finealign.engine.bench import precomp_benchmark, write_precomp_benchmark
         out = a.out or 'results/precomp'
         write_precomp_benchmark(precomp_benchmark(a.precomp, progress=not a.no_progress), out)
         print((Path(out)/'bench.md').read_text()); return 0
     elif a.command == 'bench' and a.msa:
-        from finealign.bench import msa_step_costs, alignment_scaling, write_msa_costs
+        from finealign.engine.bench import msa_step_costs, alignment_scaling, write_msa_costs
         out = a.out or f"runs/bench-msa-{a.msa}"
         rows = alignment_scaling(device=a.device) if a.msa == 'scaling' else msa_step_costs(a.msa, device=a.device, progress=not a.no_progress)
         write_msa_costs(rows, out)
         print((Path(out)/'bench.md').read_text()); return 0
     elif a.command == 'bench':
-        from finealign.bench import run_benchmark, write_benchmark
+        from finealign.engine.bench import run_benchmark, write_benchmark
         out = a.out or 'runs/bench'
         rows = run_benchmark(a.shape, [m.strip() for m in a.methods.split(',')] if a.methods else None, device=a.device, progress=not a.no_progress)
         write_benchmark(rows, out)

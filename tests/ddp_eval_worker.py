@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 
 from finealign.core import Tokens, l2norm
-from finealign.evaluate import distributed_similarity_matrix, evaluate_retrieval, similarity_matrix
+from finealign.engine.evaluate import distributed_similarity_matrix, evaluate_retrieval, similarity_matrix
 
 
 class MaxMean:

@@ -13,7 +13,7 @@ import torch.distributed as dist
 
 from finealign.core import Tokens
 from finealign.registry import create_aligner
-from finealign.train import PairFeatures, TrainConfig, fit
+from finealign.engine.train import PairFeatures, TrainConfig, fit
 
 def toy_features(n_img=24, caps=5, dim=8, seed=0):
     "Captions are noisy linear maps of their image's tokens; caption lengths vary so that DDP pads text shards."

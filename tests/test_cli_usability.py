@@ -5,7 +5,7 @@ import json, os, shutil, subprocess
 from pathlib import Path
 
 from test_cli import finealign
-from finealign.scenes import SceneConfig, generate_scenes
+from finealign.data.scenes import SceneConfig, generate_scenes
 
 def _folder(src:Path, dst:Path, splits) -> Path:
     "A Karpathy-layout folder holding only the images of `splits` from `src` (images linked, not copied)."

@@ -11,8 +11,8 @@ def hwm():  # peak resident memory (bytes) since the last reset
 def reset_hwm():  # Linux: writing 5 to clear_refs resets VmHWM to the current resident size
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')
 from finealign.core import Tokens
-from finealign.methods.scan import SCAN, SCANConfig
-from finealign.evaluate import similarity_matrix, pair_bytes, block_sizes
+from finealign.methods.baselines.scan import SCAN, SCANConfig
+from finealign.engine.evaluate import similarity_matrix, pair_bytes, block_sizes
 direction, budget = sys.argv[1], int(sys.argv[2])
 torch.manual_seed(0); torch.set_num_threads(1)
 ni, nt, N, L, d = 96, 480, 49, 20, 32
@@ -31,7 +31,7 @@ print(json.dumps(dict(extra=peak - base, block=[bi, bt], budget=budget)))
 
 @pytest.mark.parametrize('direction', ['t2i', 'i2t'])
 def test_auto_blocks_stay_within_budget(direction):
-    pytest.importorskip('finealign.methods.scan')
+    pytest.importorskip('finealign.methods.baselines.scan')
     budget = 48 << 20
     env = dict(os.environ, OMP_NUM_THREADS='1')
     # ./run keeps freed blocks in the heap (GLIBC_TUNABLES), so later blocks reuse resident pages and the peak

@@ -32,8 +32,8 @@ EXPLORERS = {'methods/laps/explore.ipynb': 2, 'methods/grm/explore.ipynb': 3,   
              'quick/laps_untrained.ipynb': 2}                                     # written below: seconds, not minutes
 QUICK = ["import torch, finealign.methods\n"
          "from finealign.registry import create_aligner\n"
-         "from finealign.scenes import SceneConfig, make_scene\n"
-         "from finealign.encoders import create_image_encoder, create_text_encoder\n"
+         "from finealign.data.scenes import SceneConfig, make_scene\n"
+         "from finealign.encoders.backbones import create_image_encoder, create_text_encoder\n"
          "from finealign.methods.laps.explore import explore",
          "img_enc, txt_enc = create_image_encoder('efficientnet_lite0.bundled'), create_text_encoder('minilm.bundled')\n"
          "pics = [make_scene(SceneConfig(), 'val', i)['image'] for i in range(3)]\n"

@@ -1,7 +1,9 @@
 """Guards on the shape of the library: imports only go down the layers of the design, and every module
 comes from a notebook (and every notebook's module exists).
 
-The layers are those of ../shared/DESIGN.md: a module may import its own layer and the ones below it.
+The layers are those of ../shared/DESIGN.md, and the package's folders are the layers: a module's layer is its folder's
+(or, for the four modules at the top, its own). A module may import its own layer and the ones below it; a method's
+folder may not import another method's.
 """
 import ast, json, re
 
@@ -15,19 +17,18 @@ CFG = get_config(ROOT)
 PKG = CFG.lib_path                  # finealign/
 LIB = CFG.lib_name                  # 'finealign'
 
-LAYERS = {  # module (first name after `finealign.`) -> layer; 0 is the bottom
-    'core': 0, 'registry': 0,
-    'data': 1, 'precomp': 1, 'scenes': 1, 'segdata': 1, 'msa': 1, 'mvsa': 1,
-    'encoders': 2, 'cache': 2,
-    'similarity': 3, 'losses': 3, 'gumbel': 3, 'gmm': 3, 'ot': 3, 'mmd': 3, 'relreps': 3,
-    'methods': 4,
-    'evaluate': 5, 'train': 5, 'finetune': 5, 'predict': 5, 'bench': 5, 'zeroshot': 5,
-    'records': 5,
-    'cli': 6, 'report': 6, 'viz': 6,
+LAYERS = {  # first name after `finealign.` (a folder, or a module at the top) -> layer; 0 is the bottom
+    'core': 0, 'registry': 0,          # finealign/core.py, finealign/registry.py
+    'data': 1,                         # finealign/data/
+    'encoders': 2,                     # finealign/encoders/
+    'blocks': 3,                       # finealign/blocks/
+    'methods': 4,                      # finealign/methods/<name>/
+    'engine': 5,                       # finealign/engine/
+    'viz': 6, 'cli': 6, 'report': 6,   # finealign/viz/, finealign/cli.py, finealign/report.py
 }
 
 def module_name(path) -> str:
-    "'finealign/methods/vse.py' -> 'finealign.methods.vse'"
+    "'finealign/methods/baselines/vse.py' -> 'finealign.methods.baselines.vse'"
     return '.'.join(path.relative_to(PKG.parent).with_suffix('').parts)
 
 def library_modules(inits:bool=False) -> dict:
@@ -93,3 +94,24 @@ def test_no_orphan_modules():
     from_nbs = exported_modules()
     orphans = [str(p.relative_to(ROOT)) for m, p in library_modules().items() if m not in from_nbs]
     assert not orphans, f"modules no notebook exports (delete them, or write their notebook): {orphans}"
+
+def test_the_folders_are_the_layers():
+    "`ls finealign` is the map: every entry at the top is a layer folder or one of the layer-0/6 modules."
+    extra = [p.name for p in PKG.iterdir() if p.name not in ('__init__.py', '_modidx.py', '__pycache__')
+             and (p.stem if p.suffix == '.py' else p.name) not in LAYERS]
+    assert not extra, f"entries at the top of {PKG.name}/ that are not a layer (move them into one): {extra}"
+
+def method_of(mod:str):
+    "'finealign.methods.laps.aligner' -> 'laps'; None outside a method's folder."
+    parts = mod.split('.')
+    return parts[2] if len(parts) > 2 and parts[:2] == [LIB, 'methods'] and parts[2] != '__init__' else None
+
+def test_methods_do_not_import_each_other():
+    "What two methods share moves down a layer (blocks, encoders, viz): a method is one folder, on its own."
+    crossed = []
+    for me, path in library_modules(inits=True).items():
+        mine = method_of(me)
+        if mine is None: continue
+        crossed += [f"{me} imports {other}" for other in imported(path, me)
+                    if method_of(other) not in (None, mine)]
+    assert not crossed, "methods that import another method (move the shared piece down a layer):\n" + '\n'.join(crossed)

@@ -100,7 +100,7 @@ def test_notebook_in_kernel(nb):
     rec = dict(notebook=rel, **rec, memory_bound_gb=bound, commit=_commit(), machine=platform.node(),
                cpus=os.cpu_count(), cuda=torch.cuda.is_available(), when=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
     stem = rel.replace('/', '__').removesuffix('.ipynb')
-    rec = dict(schema='finealign.record/1', name=f'notebooks/{stem}', label=rel,   # a record (nbs/records.ipynb)
+    rec = dict(schema='finealign.record/1', name=f'notebooks/{stem}', label=rel,   # a record (nbs/engine/records.ipynb)
                metrics={k: rec[k] for k in ('peak_rss_gb', 'seconds', 'cells_run', 'memory_bound_gb')},
                times=dict(run=rec['seconds']), threads=None,
                threads_note="not recorded: the kernel ran with torch's default thread count", **rec)

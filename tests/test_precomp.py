@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from test_cli import finealign
-from finealign.precomp import write_precomp, read_precomp
+from finealign.data.precomp import write_precomp, read_precomp
 
 WORDS = ['dog', 'cat', 'red', 'blue', 'car', 'tree', 'man', 'ball', 'grass', 'sky', 'boat', 'house']
 

@@ -71,8 +71,8 @@ def test_resume_refuses_a_planted_state_file(tmp_path, reference):
 def test_loaders_never_unpickle_code(tmp_path):
     "Every file the library reads with an unpickler: a planted payload is refused, naming the file, and never runs."
     from finealign.core import FinealignError, load_torch_state
-    from finealign.encoders import create_image_encoder
-    from finealign.msa import read_mmsa
+    from finealign.encoders.backbones import create_image_encoder
+    from finealign.data.msa import read_mmsa
     from finealign.registry import create_aligner, from_pretrained, save_pretrained
     marker, payload = tmp_path/'ran', _Planted(tmp_path/'ran')
     torch.save({'x': payload}, tmp_path/'state.pt')
@@ -121,9 +121,9 @@ def invert_images(folder):
 
 def test_cache_never_serves_another_datasets_features(tmp_path, reference):
     "Two Karpathy folders with the same folder and file names but other pixels: the second gets its own features."
-    from finealign.cache import FeatureCache, cached_image_tokens
-    from finealign.data import eval_transform, load_image
-    from finealign.encoders import create_image_encoder
+    from finealign.encoders.cache import FeatureCache, cached_image_tokens
+    from finealign.data.karpathy import eval_transform, load_image
+    from finealign.encoders.backbones import create_image_encoder
     scenes = next((reference/'cache'/'scenes').iterdir())
     a, b = tmp_path/'a'/'ds', tmp_path/'b'/'ds'
     for d in (a, b): shutil.copytree(scenes, d)

@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from conftest import ROOT
 from finealign.core import atomic_write, NonFiniteError
-from finealign.evaluate import recall_metrics
+from finealign.engine.evaluate import recall_metrics
 
 CONFIG = ("name: tiny\nscenes: {n_train: 16, n_val: 4, n_test: 4, size: 32}\n"
           "image_encoder: cnn_tiny_test\ntext_encoder: bert_tiny_test\n"

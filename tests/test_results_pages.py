@@ -1,6 +1,6 @@
 """The results pages show tables built from records, not typed by hand.
 
-Each page of `nbs/results/` builds its tables with `finealign.records.records_table` from the records committed
+Each page of `nbs/results/` builds its tables with `finealign.engine.records.records_table` from the records committed
 under `results/`, and saves the tables as cell outputs (the docs show saved outputs). These tests run each page's
 code again, on the committed records, and compare every table with the one saved in the page; so a record changed
 without re-running its page (`nbdev-test --save nbs/results/<page>.ipynb`) fails here, and so does a table typed
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-import finealign.records as records
+import finealign.engine.records as records
 
 PAGES = sorted((ROOT/'nbs'/'results').glob('*.ipynb')) + [ROOT/'nbs'/'index.ipynb']  # the README shows the demo's table
 RESULTS = ROOT/'results'

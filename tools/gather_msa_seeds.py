@@ -3,13 +3,13 @@
     python tools/gather_msa_seeds.py configs/mvsa-decalign.yaml runs/a,runs/b results/mvsa/decalign.json mvsa
 
 reads each run folder's checkpoints/<method>/seed<s>/result.json (and metrics.json for the linear rows) and
-writes one record per method (`finealign.records.records_from_msa`, prefix the 4th argument) to the 3rd.
+writes one record per method (`finealign.engine.records.records_from_msa`, prefix the 4th argument) to the 3rd.
 """
 import json, sys, time, yaml
 from pathlib import Path
 from dataclasses import asdict
-from finealign.records import records_from_msa, write_record
-from finealign.predict import MSAExperiment, msa_table, _mean_std, run_environment, SELECTION_SPLIT
+from finealign.engine.records import records_from_msa, write_record
+from finealign.engine.predict import MSAExperiment, msa_table, _mean_std, run_environment, SELECTION_SPLIT
 cfg, outs, dest, prefix = sys.argv[1], sys.argv[2].split(','), sys.argv[3], sys.argv[4]
 d = yaml.safe_load(open(cfg)); exp = MSAExperiment(**d)
 results, missing = {}, {}

@@ -155,7 +155,7 @@ def measure(pre:list[str], venv:Path, keep_venv:bool=False) -> dict:
                      check=t_check))
 
 def as_record(rec:dict, name:str) -> dict:
-    "`rec` with the fields of a finealign record (nbs/records.ipynb): name, metrics, times, threads."
+    "`rec` with the fields of a finealign record (nbs/engine/records.ipynb): name, metrics, times, threads."
     c = rec['check']
     metrics = {k: c[k] for k in ('modules_imported', 'import_s', 'build_and_score_s') if k in c}
     out = dict(schema='finealign.record/1', name=name, label=name, metrics=metrics,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from finealign.records import make_record, write_record, load_records, records_table  # noqa: E402
+from finealign.engine.records import make_record, write_record, load_records, records_table  # noqa: E402
 sys.path.insert(0, str(ROOT/'tools'))
 from results_tables import TABLES, SCENES_MACHINE  # noqa: E402
 

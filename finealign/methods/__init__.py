@@ -8,11 +8,5 @@ Docs: https://finealign.github.io/finealign/methods/index.html.md"""
 __all__ = []
 
 # %% ../../nbs/methods/index.ipynb #7cc67e52
-from . import vse
-from . import scan, chan
-from . import laps
-from . import grm
-from . import decalign
-from . import relanchors
-from . import endtoend
-from . import msa_baselines
+# Each method is one package; importing it runs its `@register_aligner` decorators.
+from . import baselines, laps, grm, relanchors, decalign, endtoend

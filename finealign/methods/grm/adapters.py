@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...core import Tokens, ConfigError, ShapeError
-from ...gumbel import gumbel_sigmoid, gumbel_noise, topk_keep
+from ...blocks.gumbel import gumbel_sigmoid, gumbel_noise, topk_keep
 
 # %% auto #0
 __all__ = ['GranularityAdapter', 'TokenScorer', 'adapter_masks', 'AdapterOutput', 'masked_tokens', 'SignificanceAdapter']

@@ -14,10 +14,10 @@ from torch import nn
 from fastcore.basics import patch
 
 from ...core import Tokens, ConfigError, ShapeError, masked_mean
-from ...similarity import patch_word_cosines
+from ...blocks.similarity import patch_word_cosines
 from ...registry import register_aligner
-from ...encoders import Projection
-from ...gumbel import ratio_loss
+from ...encoders.backbones import Projection
+from ...blocks.gumbel import ratio_loss
 from ..laps.significance import split_prefix, infer_n_prefix
 from .adapters import SignificanceAdapter, _RULES
 from .regions import RegionPrompts

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from ...core import Tokens, ShapeError, l2norm
-from ...similarity import patch_word_cosines
-from ...losses import contrastive_loss
+from ...blocks.similarity import patch_word_cosines
+from ...blocks.losses import contrastive_loss
 
 # %% auto #0
 __all__ = ['gated_max_pooled', 'multilevel_triplet', 'recon_loss', 'region_entropy_loss']

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 
 from ...core import ConfigError, ShapeError
-from ...gumbel import binary_gumbel_softmax, topk_keep, Selection
+from ...blocks.gumbel import binary_gumbel_softmax, topk_keep, Selection
 
 # %% auto #0
 __all__ = ['Decisions', 'laps_decisions']

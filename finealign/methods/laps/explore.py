@@ -37,7 +37,7 @@ def explain_pair(model, # a `LAPS` aligner
                  rho:float|None=None): # keep ratio to show (default: the model's); the aggregation keeps its N_c
     "LAPS's selection, aggregation, fusion and word maps for one pair (`PairExplanation`), at inference."
     if len(img) != 1 or len(txt) != 1: raise ShapeError(f"explain_pair takes one image and one caption, got {len(img)} and {len(txt)}")
-    from finealign.gumbel import topk_keep
+    from finealign.blocks.gumbel import topk_keep
     model.eval()
     ei, et = model.encode_images(img), model.encode_texts(txt)
     _, p = model._split(ei)

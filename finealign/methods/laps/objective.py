@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 
 from ...core import ShapeError, check_shape
-from ...losses import contrastive_loss
-from ...gumbel import ratio_loss
+from ...blocks.losses import contrastive_loss
+from ...blocks.gumbel import ratio_loss
 
 # %% auto #0
 __all__ = ['laps_objective']
