@@ -17,11 +17,11 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['FinealignError', 'DataError', 'ConfigError', 'ShapeError', 'NonFiniteError', 'nonfinite_rows', 'check_finite',
-           'check_shape', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm', 'set_seed',
-           'default_device', 'atomic_write', 'shared_data_dir', 'live_progress', 'progress_line', 'track',
-           'track_epochs', 'track_if', 'fault_point', 'atomic_folder', 'recover_folder', 'load_torch_state',
-           'file_digest', 'content_fingerprint', 'outside_root', 'path_inside', 'read_text', 'read_json',
-           'read_safetensors']
+           'check_shape', 'check_temperature', 'Tokens', 'masked_mean', 'masked_softmax', 'masked_max', 'l2norm',
+           'cat_tokens', 'set_seed', 'default_device', 'atomic_write', 'shared_data_dir', 'live_progress',
+           'progress_line', 'track', 'track_epochs', 'track_if', 'fault_point', 'atomic_folder', 'recover_folder',
+           'load_torch_state', 'file_digest', 'content_fingerprint', 'outside_root', 'path_inside', 'read_text',
+           'read_json', 'read_safetensors']
 
 # %% ../nbs/core.ipynb #f571c99b
 class FinealignError(Exception):
@@ -78,6 +78,14 @@ def check_shape(t:torch.Tensor, # tensor to check
         want = '(' + ', '.join('*' if s is None else str(s) for s in shape) + ')'
         raise ShapeError(f"{name} has shape {tuple(t.shape)}, expected {want}")
     return t
+
+# %% ../nbs/core.ipynb #tau00002
+def check_temperature(tau, # a temperature: a number (checked) or a tensor (learned; passes)
+                      name:str='tau', # the parameter's name, for the message
+                      note:str=''): # added to the message, e.g. ' (PAL: 0.03)'
+    "Raise `ConfigError` naming `name` unless the temperature `tau`, when a number, is positive."
+    if isinstance(tau, (int, float)) and not tau > 0:
+        raise ConfigError(f"{name}={tau!r}; expected a positive temperature{note}")
 
 # %% ../nbs/core.ipynb #2cc56070
 @dataclass
@@ -152,6 +160,15 @@ def l2norm(x:torch.Tensor, # features
            eps:float=1e-8): # guards against division by zero
     "Divide `x` by its L2 norm along `dim`."
     return x / x.norm(dim=dim, keepdim=True).clamp_min(eps)
+
+# %% ../nbs/core.ipynb #cat00002
+def cat_tokens(parts:list): # `Tokens` of one width, possibly different token counts
+    "Concatenate `Tokens` along the batch, padding the token axis to the longest (padding is masked out)."
+    if len(parts) == 1: return parts[0]
+    N = max(p.x.shape[1] for p in parts)
+    x = torch.cat([torch.cat([p.x, p.x.new_zeros(len(p), N - p.x.shape[1], p.x.shape[2])], 1) for p in parts])  # (B, N, d)
+    mask = torch.cat([torch.cat([p.mask, p.mask.new_zeros(len(p), N - p.mask.shape[1])], 1) for p in parts])     # (B, N)
+    return Tokens(x, mask, torch.cat([p.pooled for p in parts]))
 
 # %% ../nbs/core.ipynb #77c48399
 def set_seed(seed:int): # the seed for `random`, NumPy and torch

@@ -22,9 +22,11 @@ LAYERS = {  # first name after `finealign.` (a folder, or a module at the top) -
     'data': 1,                         # finealign/data/
     'encoders': 2,                     # finealign/encoders/
     'blocks': 3,                       # finealign/blocks/
+    'viz': 3,                          # finealign/viz/: figure and widget helpers on tensors, importing only core;
+                                       # below the methods, whose explorers draw with them (nbs/viz/maps.ipynb says why)
     'methods': 4,                      # finealign/methods/<name>/
     'engine': 5,                       # finealign/engine/
-    'viz': 6, 'cli': 6, 'report': 6,   # finealign/viz/, finealign/cli.py, finealign/report.py
+    'cli': 6, 'report': 6,             # finealign/cli.py, finealign/report.py
 }
 
 def module_name(path) -> str:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from ..core import ConfigError, ShapeError, check_shape
+from ..core import ConfigError, ShapeError, check_shape, check_temperature
 
 # %% auto #0
 __all__ = ['gumbel_noise', 'gumbel_sigmoid', 'binary_gumbel_softmax', 'ratio_loss', 'keep_count', 'Selection', 'topk_keep']
@@ -36,10 +36,7 @@ def gumbel_noise(shape:tuple, # shape of the sample
     return _gumbel_from_uniform(u).to(dtype)
 
 # %% ../../nbs/blocks/gumbel.ipynb #528b7e41
-def _check_tau(tau):
-    "Raise `ConfigError` unless the temperature is positive."
-    if not float(tau) > 0:
-        raise ConfigError(f"tau={tau} must be positive: it divides the logits (tau -> 0 is the arg-max; use hard=True for that)")
+_TAU_NOTE = ' (it divides the logits; tau -> 0 is the arg-max: use hard=True for that)'
 
 def gumbel_sigmoid(logits:torch.Tensor, # (...) keep-vs-drop logits z = log a - log(1 - a), any real value
                    tau:float=1.0, # temperature; smaller = soft samples closer to 0/1
@@ -48,7 +45,7 @@ def gumbel_sigmoid(logits:torch.Tensor, # (...) keep-vs-drop logits z = log a - 
                    noise:torch.Tensor|None=None, # (..., 2) explicit Gumbel noise (G_keep, G_drop), for exact tests
                    mask:torch.Tensor|None=None): # (...) bool, True = real token; padding gets decision 0
     "Binary Gumbel-softmax from logits: keep decisions $\\sigma((z + G_1 - G_2)/\\tau)$, or their hard 0/1 sample with a straight-through gradient."
-    _check_tau(tau)
+    check_temperature(tau, 'tau', _TAU_NOTE)
     if noise is None: noise = gumbel_noise((*logits.shape, 2), generator, logits.device, logits.dtype)
     else: check_shape(noise, (*logits.shape, 2), 'noise')
     y = (logits + noise[..., 0] - noise[..., 1]) / tau    # (...) = log M_keep - log M_drop

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core import Tokens, ShapeError, ConfigError, check_shape, masked_mean, masked_softmax, l2norm
+from ..core import Tokens, ShapeError, ConfigError, check_shape, check_temperature, masked_mean, masked_softmax, l2norm
 
 # %% auto #0
 __all__ = ['POOLINGS', 'ANCHOR_INITS', 'relative_representation', 'asif_sparsify', 'asif_similarity', 'cap_pool',
@@ -62,14 +62,11 @@ def _check_token_mask(R:torch.Tensor, mask:torch.Tensor, name:str='R'):
     empty = (~mask.any(1)).nonzero()[:, 0]
     if len(empty): raise ShapeError(f"mask rows {empty[:5].tolist()} have no real token; every item needs at least one")
 
-def _check_tau(tau_p):
-    if isinstance(tau_p, (int, float)) and not tau_p > 0: raise ConfigError(f"tau_p={tau_p!r}; expected a positive temperature (PAL: 0.03)")
-
 def cap_pool(R:torch.Tensor, # (B, T, K) token-to-anchor cosines
              mask:torch.Tensor, # (B, T) bool, True = real token
              tau_p:float|torch.Tensor=0.03): # pooling temperature (paper: 0.03)
     "PAL's cross-attention pooling: per anchor, a softmax over the real tokens of `R/tau_p` weights `R`; `(B, K)`."
-    _check_token_mask(R, mask); _check_tau(tau_p)
+    _check_token_mask(R, mask); check_temperature(tau_p, 'tau_p', ' (PAL: 0.03)')
     m = mask[..., None]                                        # (B, T, 1), broadcast over anchors
     alpha = masked_softmax(R / tau_p, m, dim=1)                # (B, T, K), sums to 1 over the real tokens
     return (alpha * R.masked_fill(~m, 0.)).sum(1)              # (B, K)

@@ -6,14 +6,15 @@ Docs: https://finealign.github.io/finealign/blocks/similarity.html.md"""
 
 # %% ../../nbs/blocks/similarity.ipynb #903c7f55
 from __future__ import annotations
+import math
 import torch
 import torch.nn.functional as F
 
-from ..core import Tokens, ShapeError, ConfigError, masked_softmax, masked_max, l2norm
+from ..core import Tokens, ShapeError, ConfigError, masked_softmax, masked_max, masked_mean, l2norm
 
 # %% auto #0
-__all__ = ['global_cosine', 'patch_word_cosines', 'word_to_patch', 'scan_t2i_attention', 'scan_t2i', 'scan_i2t',
-           'hard_assignment', 'sparse_alignment']
+__all__ = ['split_prefix', 'infer_n_prefix', 'global_cosine', 'patch_word_cosines', 'word_to_patch', 'scan_t2i_attention',
+           'scan_t2i', 'scan_i2t', 'hard_assignment', 'sparse_alignment']
 
 # %% ../../nbs/blocks/similarity.ipynb #791146d3
 def _check_pair(img:Tokens, txt:Tokens, fn:str, tokens:bool=True):
@@ -26,6 +27,25 @@ def _check_pair(img:Tokens, txt:Tokens, fn:str, tokens:bool=True):
             if not bool(t.mask.any(1).all()):
                 bad = (~t.mask.any(1)).nonzero().flatten()[:5].tolist()
                 raise ShapeError(f"{fn}: {side} item(s) {bad} have no real token (mask all False)")
+
+# %% ../../nbs/blocks/similarity.ipynb #5e4dbd16
+def split_prefix(img:Tokens, # images: `n_prefix` prefix tokens ([CLS]) then the spatial patches, x (n_img, P + N, d)
+                 n_prefix:int=0): # number of prefix tokens in front (1 for a ViT with [CLS], 0 for Swin)
+    "Split `img` into its prefix tokens (n_img, P, d) and its spatial patches as `Tokens` whose `pooled` is their mean."
+    P = img.x.shape[1]
+    if not (isinstance(n_prefix, int) and 0 <= n_prefix < P):
+        raise ConfigError(f"n_prefix={n_prefix!r} must be an int in [0, {P - 1}] for tokens of shape {tuple(img.x.shape)}")
+    if n_prefix and not img.mask[:, :n_prefix].all():
+        raise ShapeError(f"Tokens.mask marks some of the first {n_prefix} (prefix) tokens as padding; prefix tokens must be real")
+    x, m = img.x[:, n_prefix:], img.mask[:, n_prefix:]       # (n_img, N, d), (n_img, N)
+    empty = (~m.any(1)).nonzero().flatten().tolist()
+    if empty: raise ShapeError(f"image(s) {empty} have no real spatial patch (mask all False after {n_prefix} prefix token(s))")
+    return img.x[:, :n_prefix], Tokens(x, m, masked_mean(x, m))
+
+# %% ../../nbs/blocks/similarity.ipynb #c20b23a1
+def infer_n_prefix(n_tokens:int): # tokens per image, prefix included
+    "The released code's rule: 0 prefix tokens when `n_tokens` is a perfect square, else 1 ([CLS])."
+    return 0 if math.isqrt(n_tokens) ** 2 == n_tokens else 1
 
 # %% ../../nbs/blocks/similarity.ipynb #de915302
 def global_cosine(img:Tokens, # images; only `pooled` (n_img, d) is used

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from torchvision import transforms as T
 from PIL import Image
 
-from ..core import DataError, ConfigError, ShapeError, atomic_write
+from ..core import DataError, ConfigError, ShapeError, atomic_write, read_json
 from ..core import track_if
 
 # %% auto #0
@@ -81,15 +81,6 @@ class CaptionData:
                 f"captions={self.n_captions}, skipped={len(self.skipped)})")
 
 # %% ../../nbs/data/karpathy.ipynb #7519a300
-def _read_json(path:Path):
-    "Parse a JSON file; `DataError` with the file name, and line/column for malformed JSON."
-    try: text = path.read_text(encoding='utf-8')
-    except FileNotFoundError: raise DataError(f"{path.name}: file not found ({path})") from None
-    except (OSError, UnicodeDecodeError) as e: raise DataError(f"{path.name}: cannot read: {e}") from e
-    try: return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path.name}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-
 class _Problems:
     "Raise a `DataError` for a bad item, or (skip_bad) record it as `Skipped` and count it."
     def __init__(self, jname, skip): self.jname, self.skip, self.items, self.n_images, self.n_captions = jname, skip, [], 0, 0
@@ -182,7 +173,7 @@ def read_karpathy(json_path:str|Path, # a Karpathy-split JSON, e.g. dataset_flic
     splits = [split] if isinstance(split, str) else list(split)
     if not splits or not all(isinstance(s, str) for s in splits): raise ConfigError(f"split={split!r}; expected a split name or a list of them")
     if max_images is not None and (not isinstance(max_images, int) or max_images < 1): raise ConfigError(f"max_images={max_images!r}; expected a positive int or None")
-    jname, doc = json_path.name, _read_json(json_path)
+    jname, doc = json_path.name, read_json(json_path, 'a Karpathy-split caption JSON', expect=None)
     if not isinstance(doc, dict) or 'images' not in doc: raise DataError(f"{jname}: top-level field 'images' is missing")
     if not isinstance(doc['images'], list): raise DataError(f"{jname}: images is not a list")
     bad = _Problems(jname, skip_bad)
@@ -274,7 +265,7 @@ def coco_to_karpathy(captions_json:str|Path, # a COCO captions file, e.g. annota
                      out_path:str|Path|None=None, # write the result here as JSON (atomically)
                      overwrite:bool=False): # allow replacing an existing `out_path`
     "Convert a COCO caption file to the Karpathy-split layout read by `read_karpathy`."
-    path = Path(captions_json); jname, doc = path.name, _read_json(path)
+    path = Path(captions_json); jname, doc = path.name, read_json(path, 'a COCO captions JSON', expect=None)
     ims, anns = _need(doc, 'images', 'top-level', jname), _need(doc, 'annotations', 'top-level', jname)
     if not isinstance(ims, list) or not isinstance(anns, list): raise DataError(f"{jname}: images and annotations must be lists")
     recs, by_id = [], {}

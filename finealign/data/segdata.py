@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..core import DataError, ConfigError
+from ..core import DataError, ConfigError, read_json
 from .karpathy import load_image
 from .scenes import load_scene_annotations
 
@@ -88,16 +88,11 @@ class ClassificationData:
 # %% ../../nbs/data/segdata.ipynb #a8fde35a
 _IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
-def _read_json(path):
-    try: return json.loads(Path(path).read_text())
-    except FileNotFoundError: raise DataError(f"{path}: file not found") from None
-    except (OSError, ValueError) as e: raise DataError(f"{path}: unreadable JSON: {e}") from e
-
 def load_classification(root:str|Path, # folder with `classes.json` and one `<wnid>.jpg` per image
                         rename:dict|None=None): # wnid -> class name overrides; None: `IMAGENET_RENAMES`
     "Read an ImageNet-sample style folder into a `ClassificationData` (labels from file names, names from `classes.json`)."
     root = Path(root)
-    entries = _read_json(root/'classes.json')
+    entries = read_json(root/'classes.json', 'the class list of an ImageNet-style folder', expect=None)
     if not isinstance(entries, list): raise DataError(f"{root/'classes.json'}: expected a list of {{wnid, index, name}}, got {type(entries).__name__}")
     for k, e in enumerate(entries):
         if not isinstance(e, dict) or not {'wnid', 'name'} <= set(e):
@@ -162,7 +157,7 @@ class SegmentationData:
 
 # %% ../../nbs/data/segdata.ipynb #459c86ce
 def _camvid(root, split='train'):
-    root, names = Path(root), _read_json(Path(root)/'classes.json')
+    root, names = Path(root), read_json(Path(root)/'classes.json', 'the CamVid class names', expect=None)
     if not isinstance(names, dict): raise DataError(f"{root/'classes.json'}: expected {{index: name}}, got {type(names).__name__}")
     names = {int(k): v for k, v in names.items()}
     void = [k for k, v in names.items() if v.lower() in ('void', 'unlabelled', 'unlabeled')]
@@ -255,7 +250,7 @@ from ..core import path_inside
 def _coco(root, split='train', crowd='void'):
     root = Path(root)
     jpath = root/'annotations'/f'instances_{split}2017.json'
-    d = _read_json(jpath)
+    d = read_json(jpath, 'a COCO instances file', expect=None)
     for k in ('images', 'annotations', 'categories'):
         if k not in d: raise DataError(f"{jpath}: no '{k}' field; expected a COCO instances file")
     cats = d['categories']

@@ -49,7 +49,7 @@ register_bench('laps_sparse', sparse_alignment);
 
 # %% ../../nbs/engine/bench.ipynb #497ba956
 def _laps_sizes(n_tokens:int, d:int):
-    from finealign.methods.laps.significance import infer_n_prefix
+    from finealign.blocks.similarity import infer_n_prefix
     N = n_tokens - infer_n_prefix(n_tokens)
     rho, lam = (0.5, 0.4) if N > 64 else (0.8, 0.6)
     return dict(img_dim=d, txt_dim=d, d=d, n_patches=N, rho=rho, lam=lam)
@@ -81,7 +81,7 @@ class SizedAligner:
 register_bench('laps', SizedAligner('laps', _laps_sizes));
 
 def _grm_sizes(n_tokens:int, d:int):
-    from finealign.methods.laps.significance import infer_n_prefix
+    from finealign.blocks.similarity import infer_n_prefix
     N = n_tokens - infer_n_prefix(n_tokens)
     return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)   # the paper's K: 5 for ViT grids, 50 for Swin's
 

@@ -12,10 +12,10 @@ import torch
 from fastcore.basics import patch
 from torch.utils.data import DataLoader, Dataset
 
-from ..core import Tokens, ConfigError, DataError
+from ..core import Tokens, ConfigError, DataError, cat_tokens
 from ..core import track_if
 from ..data.karpathy import CaptionData, load_image, train_transform, eval_transform
-from .train import PairFeatures, pad_tokens, TrainConfig, param_groups, loss_weight
+from .train import PairFeatures, TrainConfig, param_groups, loss_weight
 
 # %% auto #0
 __all__ = ['augment_word_pieces', 'tokenize_captions', 'PairImages', 'caption_tokens', 'FinetuneConfig', 'end_to_end_config',
@@ -140,13 +140,6 @@ class PairImages:
                               pin_memory=torch.cuda.is_available(), persistent_workers=False,
                               generator=torch.Generator().manual_seed(0))   # workers' base seed: not from the training RNG (items seed themselves)
 
-# %% ../../nbs/engine/finetune.ipynb #f4169e6a
-def _cat_tokens(parts:list):
-    "Concatenate `Tokens` batches whose token counts differ (zero padding, mask False)."
-    n = max(p.x.shape[1] for p in parts)
-    parts = [pad_tokens(p, n) for p in parts]
-    return Tokens(torch.cat([p.x for p in parts]), torch.cat([p.mask for p in parts]), torch.cat([p.pooled for p in parts]))
-
 # %% ../../nbs/engine/finetune.ipynb #5b80c9ff
 @torch.no_grad()
 def caption_tokens(model, # an `EndToEnd` aligner
@@ -159,7 +152,7 @@ def caption_tokens(model, # an `EndToEnd` aligner
     for i in range(0, len(captions), batch):
         t = tokenize_captions(te.tokenizer, captions[i:i + batch], te.max_len)
         parts.append(model.backbone_tokens(input_ids=t['input_ids'].to(device), attention_mask=t['attention_mask'].to(device))[1].to('cpu'))
-    return _cat_tokens(parts)
+    return cat_tokens(parts)
 
 class _LoadImages:
     "Collate for `features`: image indices -> (B, 3, H, W) evaluation-transformed images (a class, so workers can pickle it)."
@@ -179,7 +172,7 @@ def features(self:PairImages, model, # an `EndToEnd` aligner
     imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu') for x in track_if(progress, loader, f"encode · {getattr(self.data, 'split', '?')} · image batches")]
     txts = caption_tokens(model, list(self.data.captions), device, 4 * self.eval_batch)
     model.train(was)
-    return PairFeatures(_cat_tokens(imgs), txts, self.data.caption_image)
+    return PairFeatures(cat_tokens(imgs), txts, self.data.caption_image)
 
 # %% ../../nbs/engine/finetune.ipynb #5d98cd1f
 @dataclass

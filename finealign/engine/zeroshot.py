@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from pathlib import Path
 
-from ..core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir
+from ..core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir, cat_tokens
 from ..core import NonFiniteError, check_finite, _kinds
 from ..core import track_if, progress_line
 from ..data.segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation, load_scene_classification
@@ -82,14 +82,6 @@ def class_prompts(classes:list, # class names, unique
     return [t.replace('{}', c) for c in classes for t in templates]
 
 # %% ../../nbs/engine/zeroshot.ipynb #a6acd2e6
-def _cat_tokens(parts:list): # `Tokens` with the same width, possibly different lengths
-    "Concatenate `Tokens` along the batch, padding the token axis to the longest (padding is masked out)."
-    if len(parts) == 1: return parts[0]
-    N = max(p.x.shape[1] for p in parts)
-    x = torch.cat([torch.cat([p.x, p.x.new_zeros(len(p), N - p.x.shape[1], p.x.shape[2])], 1) for p in parts])  # (B, N, d)
-    mask = torch.cat([torch.cat([p.mask, p.mask.new_zeros(len(p), N - p.mask.shape[1])], 1) for p in parts])     # (B, N)
-    return Tokens(x, mask, torch.cat([p.pooled for p in parts]))
-
 @dataclass(repr=False)
 class ClassText:
     "Backbone tokens of every (class, template) prompt, class-major, with the classes and templates that made them."
@@ -123,7 +115,7 @@ def class_text_tokens(classes:list, # class names, unique
     chunks = [prompts[i:i + batch] for i in range(0, len(prompts), batch)]
     label = f"encode · {len(classes)} classes × {len(prompts) // max(len(classes), 1)} templates · prompt chunks"
     parts = [text_encoder.encode(c) for c in track_if(progress, chunks, label)]
-    return ClassText(_cat_tokens(parts), list(classes), check_templates(templates))
+    return ClassText(cat_tokens(parts), list(classes), check_templates(templates))
 
 # %% ../../nbs/engine/zeroshot.ipynb #444f642b
 @contextmanager
@@ -137,7 +129,7 @@ def _eval_mode(model):
 
 def _encoded_texts(aligner, class_txt, batch, device):
     t = class_txt.tokens
-    return _cat_tokens([aligner.encode_texts(t[j:j + batch].to(device) if device else t[j:j + batch]) for j in range(0, len(t), batch)])
+    return cat_tokens([aligner.encode_texts(t[j:j + batch].to(device) if device else t[j:j + batch]) for j in range(0, len(t), batch)])
 
 @torch.no_grad()
 def class_scores(aligner, # has `encode_images`, `encode_texts`, `similarity(img, txt) -> (n_img, n_txt)`

@@ -12,8 +12,7 @@ from torch import nn
 
 from ...core import Tokens, ConfigError
 from ...registry import register_aligner
-from ...encoders.backbones import Projection
-from ...blocks.losses import aligner_hinge_loss
+from .skeleton import TwoTowerAligner
 from ...blocks.similarity import hard_assignment, word_to_patch
 
 # %% auto #0
@@ -33,17 +32,10 @@ class CHANConfig:
 @register_aligner('chan_tiny', CHANConfig(img_dim=8, txt_dim=8, d=16))
 @register_aligner('chan_lse', CHANConfig(pool='lse', temperature=0.1))
 @register_aligner('chan', CHANConfig(pool='mean'))
-class CHAN(nn.Module):
+class CHAN(TwoTowerAligner):
     "CHAN: token-wise projections scored by hard assignment (each word's best image token), pooled over words."
-    def __init__(self, config:CHANConfig):
-        super().__init__()
+    def check_config(self, config:CHANConfig):
         if config.pool not in ('mean', 'lse'): raise ConfigError(f"CHANConfig.pool must be 'mean' or 'lse', got {config.pool!r}")
-        self.config = config
-        self.img_proj = Projection(config.img_dim, config.d, 'linear')
-        self.txt_proj = Projection(config.txt_dim, config.d, 'linear')
-
-    def encode_images(self, img:Tokens): return self.img_proj(img)   # (B, N, d), same mask
-    def encode_texts(self, txt:Tokens): return self.txt_proj(txt)    # (B, L, d), same mask
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) CHAN scores of encoded token sets."
@@ -52,7 +44,3 @@ class CHAN(nn.Module):
     def word_to_patch(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt, L) the image token each word is assigned to (its best cosine); -1 for padded words."
         return word_to_patch(img, txt)
-
-    def loss(self, batch:dict, max_violation:bool=False, gather=None):
-        "Hinge triplet loss of dict(image=Tokens, text=Tokens, image_ids=(B,)); `gather` (DDP) is applied before scoring."
-        return aligner_hinge_loss(self, batch, self.config.margin, max_violation, gather)

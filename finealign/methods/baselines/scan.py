@@ -12,8 +12,7 @@ from torch import nn
 
 from ...core import Tokens, ConfigError
 from ...registry import register_aligner
-from ...encoders.backbones import Projection
-from ...blocks.losses import aligner_hinge_loss
+from .skeleton import TwoTowerAligner
 from ...blocks.similarity import scan_t2i, scan_i2t, scan_t2i_attention, word_to_patch
 
 # %% auto #0
@@ -36,18 +35,11 @@ class SCANConfig:
 @register_aligner('scan_t2i_avg', SCANConfig(direction='t2i', lambda_softmax=9., agg='mean'))
 @register_aligner('scan_i2t', SCANConfig(direction='i2t', lambda_softmax=4., agg='lse', lambda_lse=5.))
 @register_aligner('scan_t2i', SCANConfig(direction='t2i', lambda_softmax=9., agg='lse', lambda_lse=6.))
-class SCAN(nn.Module):
+class SCAN(TwoTowerAligner):
     "SCAN: token-wise projections scored by stacked cross attention (text-to-image or image-to-text)."
-    def __init__(self, config:SCANConfig):
-        super().__init__()
+    def check_config(self, config:SCANConfig):
         if config.direction not in ('t2i', 'i2t'): raise ConfigError(f"SCANConfig.direction must be 't2i' or 'i2t', got {config.direction!r}")
         if config.agg not in ('lse', 'mean'): raise ConfigError(f"SCANConfig.agg must be 'lse' or 'mean', got {config.agg!r}")
-        self.config = config
-        self.img_proj = Projection(config.img_dim, config.d, 'linear')
-        self.txt_proj = Projection(config.txt_dim, config.d, 'linear')
-
-    def encode_images(self, img:Tokens): return self.img_proj(img)   # (B, N, d), same mask
-    def encode_texts(self, txt:Tokens): return self.txt_proj(txt)    # (B, L, d), same mask
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) SCAN scores of encoded token sets."
@@ -60,7 +52,3 @@ class SCAN(nn.Module):
         if self.config.direction == 'i2t': return word_to_patch(img, txt)    # i2t has no attention from words to regions
         attn, _ = scan_t2i_attention(img, txt, self.config.lambda_softmax)   # (n_i, n_t, L, N)
         return attn.argmax(-1).masked_fill(~txt.mask[None], -1)
-
-    def loss(self, batch:dict, max_violation:bool=False, gather=None):
-        "Hinge triplet loss of dict(image=Tokens, text=Tokens, image_ids=(B,)); `gather` (DDP) is applied before scoring."
-        return aligner_hinge_loss(self, batch, self.config.margin, max_violation, gather)

@@ -12,7 +12,7 @@ from torch import nn
 
 from ...core import Tokens, ConfigError, masked_mean, l2norm
 from ...registry import register_aligner
-from ...blocks.losses import aligner_hinge_loss
+from .skeleton import TwoTowerAligner
 
 # %% auto #0
 __all__ = ['VSEConfig', 'EmbedHead', 'VSE']
@@ -44,27 +44,17 @@ class EmbedHead(nn.Module):
 # %% ../../../nbs/methods/baselines/vse.ipynb #b17d7ca9
 @register_aligner('vse_tiny', VSEConfig(img_dim=8, txt_dim=8, d=16, head='linear'))
 @register_aligner('vse', VSEConfig())
-class VSE(nn.Module):
+class VSE(TwoTowerAligner):
     "VSE++: cosine similarity of projected, mean-pooled token sets."
-    def __init__(self, config:VSEConfig):
-        super().__init__()
-        self.config = config
-        self.img_head = EmbedHead(config.img_dim, config.d, config.head, config.dropout)
-        self.txt_head = EmbedHead(config.txt_dim, config.d, config.head, config.dropout)
+    towers = ('img_head', 'txt_head')
 
-    def _embed(self, t:Tokens, head):
+    def make_tower(self, in_dim:int, config:VSEConfig):
+        return EmbedHead(in_dim, config.d, config.head, config.dropout)
+
+    def embed(self, t:Tokens, head:EmbedHead):
         z = l2norm(head(masked_mean(t.x, t.mask)))                 # (B, d)
         return Tokens(z[:, None], torch.ones(len(z), 1, dtype=torch.bool, device=z.device), z)
-
-    def encode_images(self, img:Tokens): return self._embed(img, self.img_head)
-    def encode_texts(self, txt:Tokens): return self._embed(txt, self.txt_head)
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) cosine similarities of the embeddings."
         return img.pooled @ txt.pooled.T                             # (n_img, n_txt)
-
-    def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
-             max_violation:bool=False, # hardest negatives instead of the sum of violations
-             gather=None): # DDP: applied to the encoded images, texts and image_ids (global batch)
-        "Hinge triplet loss of a batch of pairs: dict(image=Tokens, text=Tokens, image_ids=(B,))."
-        return aligner_hinge_loss(self, batch, self.config.margin, max_violation, gather)

@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from ...core import ConfigError, ShapeError, DataError, masked_mean, l2norm
 from ...registry import register_aligner
 from ...encoders.backbones import create_text_encoder
-from ..relanchors.aligner import ProjectionHeads, HeadConfig
+from ...blocks.heads import ProjectionHeads, HeadConfig
 from ...blocks.gmm import fit_gmm
 from ...blocks.ot import w2_cost_matrix, joint_cost, multi_marginal_sinkhorn, entropic_ot_loss
 from ...blocks.mmd import moment_loss, mmd_loss

@@ -14,11 +14,10 @@ from torch import nn
 from fastcore.basics import patch
 
 from ...core import Tokens, ConfigError, ShapeError, masked_mean
-from ...blocks.similarity import patch_word_cosines
+from ...blocks.similarity import patch_word_cosines, split_prefix, infer_n_prefix
 from ...registry import register_aligner
 from ...encoders.backbones import Projection
 from ...blocks.gumbel import ratio_loss
-from ..laps.significance import split_prefix, infer_n_prefix
 from .adapters import SignificanceAdapter, _RULES
 from .regions import RegionPrompts
 from .uncertainty import LogVarianceNet, gaussian_regions, kl_standard_normal, _NOISE

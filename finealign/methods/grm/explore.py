@@ -13,11 +13,11 @@ import torch
 from matplotlib.figure import Figure
 
 from ...core import Tokens, ShapeError, DataError, l2norm
-from ..laps.explore import (_grid_of, _show, _extent, _panels, plot_selection, selection_iou,
-                                            figure_view)
+from ...viz.maps import grid_of, show_image, image_extent, panels, plot_selection, plot_word_maps, selection_iou
+from ...viz.widgets import caption_explorer
 
 # %% auto #0
-__all__ = ['plot_kept', 'plot_kept_words', 'plot_regions', 'word_patch_maps', 'plot_word_maps', 'region_object_iou', 'explore']
+__all__ = ['plot_kept', 'plot_kept_words', 'plot_regions', 'word_patch_maps', 'region_object_iou', 'explore']
 
 # %% ../../../nbs/methods/grm/explore.ipynb #9a95bcdb
 def plot_kept(image, # PIL image or (H, W, 3) array
@@ -25,7 +25,7 @@ def plot_kept(image, # PIL image or (H, W, 3) array
               grid:tuple|None=None, # (h, w) patch grid (default: square)
               ax=None, # matplotlib axes (default: a new figure)
               title:str=''): # axes title
-    "The image with the patches GRM's image adapter drops greyed out (LAPS's `plot_selection`)."
+    "The image with the patches GRM's image adapter drops greyed out (`plot_selection` of viz.maps)."
     return plot_selection(image, keep, grid, ax, title)
 
 # %% ../../../nbs/methods/grm/explore.ipynb #208e4254
@@ -58,12 +58,12 @@ def plot_regions(image, # PIL image or (H, W, 3) array
     "One panel per region prompt: its attention over the patches overlaid on the image, σ in the panel title; returns the figure."
     if region_weights.ndim != 2: raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K)")
     N, K = region_weights.shape
-    h, w = _grid_of(N, grid)
+    h, w = grid_of(N, grid)
     if sigma is not None and tuple(sigma.shape) != (K,): raise ShapeError(f"sigma {tuple(sigma.shape)} must be ({K},), one per region")
-    fig, axs = _panels(fig, 1, K, (1.6 * K, 1.9))
+    fig, axs = panels(fig, 1, K, (1.6 * K, 1.9))
     for k, ax in enumerate(axs[0]):
-        _show(ax, image, f'region {k}' + (f', σ = {sigma[k]:.3g}' if sigma is not None else ''))
-        ax.imshow(region_weights[:, k].reshape(h, w).float().cpu().numpy(), cmap='jet', alpha=0.5, extent=_extent(image))
+        show_image(ax, image, f'region {k}' + (f', σ = {sigma[k]:.3g}' if sigma is not None else ''))
+        ax.imshow(region_weights[:, k].reshape(h, w).float().cpu().numpy(), cmap='jet', alpha=0.5, extent=image_extent(image))
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -79,31 +79,6 @@ def word_patch_maps(model, # a `GRM` aligner
     P = iv.n_prefix
     A = l2norm(tv.ori.x[0, tv.ori.mask[0]]) @ l2norm(iv.key.x[0, P:]).T            # (L, N)
     return A.masked_fill(~iv.key.mask[0, P:], float('nan'))
-
-# %% ../../../nbs/methods/grm/explore.ipynb #e8a8a843
-def plot_word_maps(image, # PIL image or (H, W, 3) array
-                   maps:torch.Tensor, # (L, N) from `word_patch_maps`
-                   words:list, # the caption's L text tokens (labels of the panels)
-                   grid:tuple|None=None, # (h, w) patch grid
-                   max_words:int=8, # panels to draw, first words first
-                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'), # tokens not drawn
-                   fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
-    "One panel per word: its cosine with the kept patches on one colour scale for all panels, its best patch marked +; returns the figure."
-    if maps.ndim != 2 or len(words) != maps.shape[0]: raise ShapeError(f"{len(words)} words for maps of shape {tuple(maps.shape)} (L, N)")
-    h, w = _grid_of(maps.shape[1], grid)
-    show = [i for i, t in enumerate(words) if t not in skip][:max_words]
-    M = maps.float().cpu().numpy()
-    lo, hi = (np.nanmin(M[show]), np.nanmax(M[show])) if show and not np.isnan(M[show]).all() else (-1, 1)
-    fig, axs = _panels(fig, 1, max(1, len(show)), (1.6 * max(1, len(show)), 1.9))
-    _, W_, H_, _ = _extent(image)
-    for ax, i in zip(axs[0], show):
-        _show(ax, image, words[i])
-        ax.imshow(M[i].reshape(h, w), cmap='jet', alpha=0.5, extent=_extent(image), vmin=lo, vmax=hi)
-        if not np.isnan(M[i]).all():
-            r, c = divmod(int(np.nanargmax(M[i])), w)
-            ax.plot((c + 0.5) * W_ / w, (r + 0.5) * H_ / h, '+', color='white', ms=9, mew=2)
-    fig.tight_layout()
-    return fig
 
 # %% ../../../nbs/methods/grm/explore.ipynb #8b39887c
 def _best_of_k_random_iou(N:int, k:int, K:int):
@@ -130,15 +105,10 @@ def explore(model, # a `GRM` aligner
             img_tokens:Tokens, # their raw backbone tokens, x (n, P + N, img_dim)
             txt_enc, # the text encoder of the model's captions (encodes and tokenizes the typed caption)
             caption:str='a red circle left of a blue square'): # the caption to start from
-    "Interactive: image index and caption → kept patches and words, regions with σ, word maps (a `figure_view`)."
-    import ipywidgets as W
-    idx = W.IntSlider(0, 0, len(pics) - 1, description='image')
-    cap = W.Text(caption, description='caption', layout=W.Layout(width='60%'))
-    def draw():
-        i, text = idx.value, cap.value
-        words = txt_enc.tokenizer.convert_ids_to_tokens(txt_enc.tokenizer(text)['input_ids'])
+    "Interactive: image index and caption → kept patches and words, regions with σ, word maps (a `caption_explorer`)."
+    def draw(i, txt, words):
         with torch.no_grad():
-            ei, et = model.encode_images(img_tokens[i:i + 1]), model.encode_texts(txt_enc.encode([text]))
+            ei, et = model.encode_images(img_tokens[i:i + 1]), model.encode_texts(txt)
             ex = model.explain(ei, et)
         kept = Figure(figsize=(9, 2.4), dpi=80)
         plot_kept(pics[i], ex['keep_img'][0], ax=kept.add_axes([0, 0, 0.25, 1]), title='kept patches')
@@ -148,4 +118,4 @@ def explore(model, # a `GRM` aligner
         else: plot_regions(pics[i], ex['region_weights'][0], fig=regions,
                            sigma=None if ex['region_sigma'] is None else ex['region_sigma'][0])
         return kept, regions, plot_word_maps(pics[i], word_patch_maps(model, ei, et), words, fig=Figure(dpi=80))
-    return figure_view(draw, [idx, cap], n=3)
+    return caption_explorer(draw, len(pics), txt_enc, n=3, caption=caption)

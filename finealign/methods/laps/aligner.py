@@ -17,9 +17,8 @@ from fastcore.basics import patch
 from ...core import Tokens, ConfigError, ShapeError, l2norm, masked_max, masked_mean
 from ...registry import register_aligner
 from ...encoders.backbones import Projection
-from ...blocks.similarity import scan_t2i
-from .significance import (split_prefix, infer_n_prefix, image_salience, text_relevance,
-                                                 ScoreNet, official_significance)
+from ...blocks.similarity import scan_t2i, split_prefix, infer_n_prefix
+from .significance import image_salience, text_relevance, ScoreNet, official_significance
 from .decisions import laps_decisions
 from .calibration import laps_token_counts, TokenAggregation, calibrate, fusion_weights
 from .objective import laps_objective

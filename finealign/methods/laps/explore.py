@@ -6,19 +6,18 @@ Docs: https://finealign.github.io/finealign/methods/laps/explore.html.md"""
 
 # %% ../../../nbs/methods/laps/explore.ipynb #4e1f5de4
 from __future__ import annotations
-import html, io, threading
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ...core import Tokens, FinealignError, ShapeError, l2norm
+from ...core import Tokens, ShapeError, l2norm
+from ...viz.maps import grid_of, show_image, image_extent, plot_selection, plot_word_maps, selection_iou
+from ...viz.widgets import caption_explorer
 from .calibration import fusion_weights
 
 # %% auto #0
-__all__ = ['PairExplanation', 'explain_pair', 'plot_selection', 'plot_aggregation', 'plot_word_maps', 'selection_iou', 'topk_iou',
-           'figure_png', 'figure_view', 'explore']
+__all__ = ['PairExplanation', 'explain_pair', 'plot_aggregation', 'topk_iou', 'explore']
 
 # %% ../../../nbs/methods/laps/explore.ipynb #ffdb5465
 class PairExplanation(NamedTuple):
@@ -52,42 +51,6 @@ def explain_pair(model, # a `LAPS` aligner
     return PairExplanation(s, keep, W, f, maps, int(et.mask.sum()))
 
 # %% ../../../nbs/methods/laps/explore.ipynb #bb0bd252
-def _grid_of(n:int, grid):
-    if grid is None:
-        h = int(round(n ** 0.5))
-        if h * h != n: raise ShapeError(f"{n} patches are not a square grid; pass grid=(h, w)")
-        grid = (h, h)
-    if grid[0] * grid[1] != n: raise ShapeError(f"grid {grid} has {grid[0] * grid[1]} cells for {n} patches")
-    return grid
-
-def _show(ax, image, title):
-    ax.imshow(image); ax.set_xticks([]); ax.set_yticks([])
-    if title: ax.set_title(title, fontsize=8)
-
-def _panels(fig, rows, cols, size, **kw):
-    "(figure, (rows, cols) axes): `fig` resized to `size` inches, or a new pyplot figure when `fig` is None."
-    if fig is None:
-        import matplotlib.pyplot as plt
-        fig = plt.figure(dpi=80)
-    fig.set_size_inches(*size)
-    return fig, fig.subplots(rows, cols, squeeze=False, **kw)
-
-def _extent(image): w, h = image.size if hasattr(image, 'size') and not isinstance(image, np.ndarray) else image.shape[1::-1]; return (0, w, h, 0)
-
-def plot_selection(image, # PIL image or (H, W, 3) array
-                   keep:torch.Tensor, # (N,) bool kept patches
-                   grid:tuple|None=None, # (h, w) patch grid (default: square)
-                   ax=None, # matplotlib axes (default: a new figure)
-                   title:str=''): # axes title
-    "Figs. 4-5: the image with its dropped patches greyed out."
-    import matplotlib.pyplot as plt
-    h, w = _grid_of(len(keep), grid)
-    ax = ax or plt.subplots(figsize=(2.4, 2.4), dpi=80)[1]
-    _show(ax, image, title)
-    dropped = (~keep.bool()).reshape(h, w).float().cpu().numpy()
-    ax.imshow(np.dstack([np.full((h, w, 3), 0.9), dropped[..., None] * 0.85]), extent=_extent(image))
-    return ax
-
 def plot_aggregation(image, # PIL image or (H, W, 3) array
                      expl:PairExplanation, # from `explain_pair`
                      grid:tuple|None=None, # (h, w) patch grid
@@ -95,40 +58,14 @@ def plot_aggregation(image, # PIL image or (H, W, 3) array
                      title:str=''): # axes title
     "Fig. 6: each kept patch coloured by the aggregated token it weighs most in; dropped patches left grey."
     import matplotlib.pyplot as plt
-    h, w = _grid_of(len(expl.keep), grid)
+    h, w = grid_of(len(expl.keep), grid)
     ax = ax or plt.subplots(figsize=(2.4, 2.4), dpi=80)[1]
-    _show(ax, image, title)
+    show_image(ax, image, title)
     label = expl.weights.argmax(0).float().masked_fill(~expl.keep, float('nan')).reshape(h, w).cpu().numpy()
-    ax.imshow(label, cmap='tab20', alpha=0.6, extent=_extent(image), vmin=0, vmax=max(19, expl.weights.shape[0] - 1))
+    ax.imshow(label, cmap='tab20', alpha=0.6, extent=image_extent(image), vmin=0, vmax=max(19, expl.weights.shape[0] - 1))
     return ax
 
-def plot_word_maps(image, # PIL image or (H, W, 3) array
-                   expl:PairExplanation, # from `explain_pair`
-                   words:list, # the caption's L text tokens (labels of the panels)
-                   grid:tuple|None=None, # (h, w) patch grid
-                   max_words:int=8, # panels to draw, first words first
-                   skip=('[CLS]', '[SEP]', 'a', 'the', 'is', 'of', 'and', 'to', 'in'), # tokens not drawn
-                   fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
-    "Fig. 8: one panel per word, the word's map over the patches overlaid on the image; returns the figure."
-    h, w = _grid_of(expl.word_maps.shape[1], grid)
-    if len(words) != expl.words: raise ShapeError(f"{len(words)} words for {expl.words} text tokens")
-    keep = [i for i, t in enumerate(words) if t not in skip][:max_words]
-    fig, axs = _panels(fig, 1, max(1, len(keep)), (1.6 * max(1, len(keep)), 1.9))
-    for ax, i in zip(axs[0], keep):
-        _show(ax, image, words[i])
-        ax.imshow(expl.word_maps[i].reshape(h, w).cpu().numpy(), cmap='jet', alpha=0.5, extent=_extent(image))
-    fig.tight_layout()
-    return fig
-
 # %% ../../../nbs/methods/laps/explore.ipynb #3d655474
-def selection_iou(keep:torch.Tensor, # (N,) bool selected patches
-                  cells:torch.Tensor): # (N,) bool patches of the mentioned objects (row-major on the grid)
-    "IoU of the selected patches with the object cells."
-    if keep.shape != cells.shape: raise ShapeError(f"keep {tuple(keep.shape)} and cells {tuple(cells.shape)} must match")
-    keep, cells = keep.bool(), cells.bool()
-    union = (keep | cells).sum()
-    return ((keep & cells).sum() / union).item() if union else 0.
-
 def topk_iou(scores:torch.Tensor, # (N,) significance scores
              cells:torch.Tensor): # (N,) bool patches of the mentioned objects
     "IoU of the k best-scored patches with the object cells, k = the number of object cells."
@@ -137,52 +74,20 @@ def topk_iou(scores:torch.Tensor, # (N,) significance scores
     top[scores.topk(k).indices] = True
     return selection_iou(top, cells)
 
-# %% ../../../nbs/methods/laps/explore.ipynb #33e8f43d
-def figure_png(fig:Figure): # a matplotlib figure (built with `Figure(...)`, no pyplot needed)
-    "The figure rendered to PNG bytes by its own Agg canvas: no pyplot state is read or written."
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
-    return buf.getvalue()
-
-def figure_view(draw, # called with no arguments; returns `n` matplotlib `Figure`s built without pyplot
-                controls:list, # ipywidgets; a change of any one's value redraws
-                n:int=1): # figures `draw` returns
-    "`ipywidgets.VBox` of the controls, one `Image` per figure and a status line, redrawn on every change."
-    import ipywidgets as W
-    images, status, lock = [W.Image(format='png') for _ in range(n)], W.HTML(), threading.Lock()
-    def redraw(*_):
-        with lock:                                                  # one draw at a time, from any thread
-            try: figs = draw()
-            except FinealignError as e: status.value = f'<b>{html.escape(str(e))}</b>'; return
-            if len(figs) != n: raise ShapeError(f"draw returned {len(figs)} figures, figure_view expected {n}")
-            for im, f in zip(images, figs): im.value = figure_png(f)
-            status.value = ''
-    for c in controls: c.observe(redraw, 'value')
-    redraw()
-    box = W.VBox([*controls, *images, status])
-    box.redraw, box.images, box.status = redraw, images, status
-    return box
-
 # %% ../../../nbs/methods/laps/explore.ipynb #h21nb004
 def explore(model, # a `LAPS` aligner
             pics:list, # the images (PIL or (H, W, 3) arrays)
             img_tokens:Tokens, # their raw backbone tokens, x (n, P + N, img_dim)
             txt_enc, # the text encoder of the model's captions (encodes and tokenizes the typed caption)
             caption:str='a red circle left of a blue square'): # the caption to start from
-    "Interactive: image index, ratio and caption → selection and aggregation, and word maps (a `figure_view`)."
+    "Interactive: image index, ratio and caption → selection and aggregation, and word maps (a `caption_explorer`)."
     import ipywidgets as W
-    idx = W.IntSlider(0, 0, len(pics) - 1, description='image')
     rho = W.FloatSlider(model.config.rho, min=0.1, max=1.0, step=0.1, description='ρ')
-    cap = W.Text(caption, description='caption', layout=W.Layout(width='60%'))
-    def draw():
-        i, text = idx.value, cap.value
-        with torch.no_grad(): t = txt_enc.encode([text])                                  # (1, L, txt_dim)
-        e = explain_pair(model, img_tokens[i:i + 1], t, rho=rho.value)
+    def draw(i, txt, words):
+        e = explain_pair(model, img_tokens[i:i + 1], txt, rho=rho.value)
         top = Figure(figsize=(5, 2.5), dpi=80)
         axs = top.subplots(1, 2)
         plot_selection(pics[i], e.keep, ax=axs[0], title='selection')
         plot_aggregation(pics[i], e, ax=axs[1], title='aggregation')
-        words = txt_enc.tokenizer.convert_ids_to_tokens(txt_enc.tokenizer(text)['input_ids'])
-        return top, plot_word_maps(pics[i], e, words, fig=Figure(dpi=80))
-    return figure_view(draw, [idx, rho, cap], n=2)
+        return top, plot_word_maps(pics[i], e.word_maps, words, fig=Figure(dpi=80))
+    return caption_explorer(draw, len(pics), txt_enc, n=2, controls=[rho], caption=caption)

@@ -12,29 +12,11 @@ import torch
 from torch import nn
 
 from ...core import Tokens, ConfigError, ShapeError, masked_mean, l2norm
+from ...blocks.similarity import split_prefix, infer_n_prefix
 
 # %% auto #0
-__all__ = ['split_prefix', 'infer_n_prefix', 'minmax_norm', 'image_salience', 'text_relevance', 'ScoreNet', 'mix_scores',
-           'paper_significance', 'official_significance']
-
-# %% ../../../nbs/methods/laps/significance.ipynb #5e4dbd16
-def split_prefix(img:Tokens, # images: `n_prefix` prefix tokens ([CLS]) then the spatial patches, x (n_img, P + N, d)
-                 n_prefix:int=0): # number of prefix tokens in front (1 for a ViT with [CLS], 0 for Swin)
-    "Split `img` into its prefix tokens (n_img, P, d) and its spatial patches as `Tokens` whose `pooled` is their mean."
-    P = img.x.shape[1]
-    if not (isinstance(n_prefix, int) and 0 <= n_prefix < P):
-        raise ConfigError(f"n_prefix={n_prefix!r} must be an int in [0, {P - 1}] for tokens of shape {tuple(img.x.shape)}")
-    if n_prefix and not img.mask[:, :n_prefix].all():
-        raise ShapeError(f"Tokens.mask marks some of the first {n_prefix} (prefix) tokens as padding; prefix tokens must be real")
-    x, m = img.x[:, n_prefix:], img.mask[:, n_prefix:]       # (n_img, N, d), (n_img, N)
-    empty = (~m.any(1)).nonzero().flatten().tolist()
-    if empty: raise ShapeError(f"image(s) {empty} have no real spatial patch (mask all False after {n_prefix} prefix token(s))")
-    return img.x[:, :n_prefix], Tokens(x, m, masked_mean(x, m))
-
-# %% ../../../nbs/methods/laps/significance.ipynb #c20b23a1
-def infer_n_prefix(n_tokens:int): # tokens per image, prefix included
-    "The released code's rule: 0 prefix tokens when `n_tokens` is a perfect square, else 1 ([CLS])."
-    return 0 if math.isqrt(n_tokens) ** 2 == n_tokens else 1
+__all__ = ['minmax_norm', 'image_salience', 'text_relevance', 'ScoreNet', 'mix_scores', 'paper_significance',
+           'official_significance']
 
 # %% ../../../nbs/methods/laps/significance.ipynb #e49df861
 def minmax_norm(s:torch.Tensor, # (..., N) scores

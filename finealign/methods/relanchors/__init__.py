@@ -8,4 +8,4 @@ Docs: https://finealign.github.io/finealign/methods/relanchors/index.html.md"""
 __all__ = []
 
 # %% ../../../nbs/methods/relanchors/index.ipynb #9367647c
-from .aligner import RelativeAnchors, RelAnchorsConfig, ProjectionHeads, HeadConfig, ASIF, AsifConfig
+from .aligner import RelativeAnchors, RelAnchorsConfig, ASIF, AsifConfig

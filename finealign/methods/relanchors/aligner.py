@@ -14,11 +14,13 @@ from fastcore.basics import patch
 
 from ...core import Tokens, ConfigError, ShapeError, l2norm
 from ...registry import register_aligner
+from ...blocks.heads import (HeadConfig, ProjectionHeads, _positive, _positive_int, _check_width,
+                                     _check_encoded, _tau_of, _encode_batch, _info_nce)
 from ...blocks.losses import info_nce_loss
 from ...blocks.relreps import POOLINGS, anchor_profile, token_profiles, init_anchors, relative_representation, asif_sparsify, structure_regulariser
 
 # %% auto #0
-__all__ = ['RelAnchorsConfig', 'RelativeAnchors', 'HeadConfig', 'ProjectionHeads', 'AsifConfig', 'ASIF']
+__all__ = ['RelAnchorsConfig', 'RelativeAnchors', 'AsifConfig', 'ASIF']
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #68747c10
 @dataclass
@@ -31,47 +33,6 @@ class RelAnchorsConfig:
     tau: float = 0.07         # InfoNCE temperature (paper: not given; the reproduction's 0.07)
     learn_tau: bool = False   # also learn tau, CLIP-style (ours; the paper trains the anchors only)
     init_std: float = 0.02    # anchors start as N(0, init_std^2) (the reproduction's choice)
-
-def _positive(cfg, *names):
-    "Raise a ConfigError naming the first of these config fields that is not a positive number."
-    for n in names:
-        v = getattr(cfg, n)
-        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive number")
-
-def _positive_int(cfg, *names):
-    "Raise a ConfigError naming the first of these config fields that is not a positive int."
-    for n in names:
-        v = getattr(cfg, n)
-        if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive int")
-
-# %% ../../../nbs/methods/relanchors/aligner.ipynb #8361842a
-def _check_width(t:Tokens, d:int, where:str, pooled:bool=True):
-    "Raise unless the token features `t.x` (and `t.pooled`) have width `d`."
-    for name, v in (('x', t.x), ('pooled', t.pooled))[:2 if pooled else 1]:
-        if v.shape[-1] != d: raise ShapeError(f"{where}: Tokens.{name} has width {v.shape[-1]}, but the config says {d}; build the aligner with the encoder's width")
-
-def _check_encoded(img:Tokens, txt:Tokens, d:int, what:str):
-    "Raise unless both sides carry their `(n, d)` encoding in `pooled` (i.e. went through `encode_*`)."
-    for side, t in (('img', img), ('txt', txt)):
-        if t.pooled.shape[-1] != d: raise ShapeError(f"{side}.pooled has width {t.pooled.shape[-1]}, expected {d} ({what}); pass the output of encode_images / encode_texts")
-
-def _tau_of(module):
-    "The module's InfoNCE temperature: the config's, or learned as log(1/tau), CLIP-style, with tau >= 0.01."
-    if module.log_inv_tau is None: return module.config.tau
-    return module.log_inv_tau.clamp(max=math.log(100.)).neg().exp()
-
-def _encode_batch(aligner, batch:dict, gather=None):
-    "The batch's encoded images, texts and image ids (gathered across ranks under DDP)."
-    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
-    if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-    return img, txt, ids
-
-def _info_nce(aligner, batch:dict, gather=None, encoded=None):
-    "Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image pairs masked."
-    img, txt, ids = encoded or _encode_batch(aligner, batch, gather)
-    sims = aligner.similarity(img, txt)                                                  # (B, B), global B under DDP
-    tau = _tau_of(aligner)
-    return dict(loss=info_nce_loss(sims, ids, tau), pos_sim=sims.diagonal().mean().detach(), tau=torch.as_tensor(tau).detach())
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #a297ac1a
 @register_aligner('relative_anchors_tiny', RelAnchorsConfig(img_dim=8, txt_dim=6, K=16))
@@ -146,86 +107,13 @@ def patch_scores(self:RelativeAnchors,
     return (P @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #23a87e4f
-@dataclass
-class HeadConfig:
-    img_dim: int = 1280       # width of the image features (the CLI fills it from the encoder)
-    txt_dim: int = 384        # width of the text features
-    d: int = 512              # shared width (ours: PAL's K, so the linear heads match PAL's size)
-    head: str = 'linear'      # 'linear' or 'mlp' (Linear-GELU-Linear)
-    hidden: int = 1024        # hidden width of the MLP heads (ours)
-    tau: float = 0.07         # InfoNCE temperature (as PAL's)
-    learn_tau: bool = False   # also learn tau, CLIP-style
-    structure_weight: float = 0.0  # STRUCTURE's lambda (LinearRS / MLPRS: 10); 0 = plain heads
-    structure_levels: int = 1      # random-walk levels of the regulariser (STRUCTURE's default: 1)
-
-def _head(in_dim:int, d:int, kind:str, hidden:int):
-    "A linear map, or Linear-GELU-Linear, from `in_dim` to `d`."
-    if kind == 'linear': return nn.Linear(in_dim, d)
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Linear(hidden, d))
-
-@register_aligner('linear_rs_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, structure_weight=10.0))
-@register_aligner('mlp_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, head='mlp', hidden=32))
-@register_aligner('linear_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16))
-@register_aligner('mlp_rs', HeadConfig(head='mlp', structure_weight=10.0))
-@register_aligner('linear_rs', HeadConfig(structure_weight=10.0))
-@register_aligner('mlp_head', HeadConfig(head='mlp'))
-@register_aligner('linear_head', HeadConfig())
-class ProjectionHeads(nn.Module):
-    "Linear or MLP heads on the frozen pooled features; a pair scores the cosine of the two projections."
-    def __init__(self, config:HeadConfig):
-        super().__init__()
-        _positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels'); _positive(config, 'tau')
-        if config.head not in ('linear', 'mlp'): raise ConfigError(f"HeadConfig.head={config.head!r}; expected 'linear' or 'mlp'")
-        if config.structure_weight < 0: raise ConfigError(f"HeadConfig.structure_weight={config.structure_weight}; expected >= 0")
-        self.config = config
-        self.img_head = _head(config.img_dim, config.d, config.head, config.hidden)
-        self.txt_head = _head(config.txt_dim, config.d, config.head, config.hidden)
-        self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
-
-    def _embed(self, t:Tokens, head, d:int, side:str, keep_tokens:bool=False):
-        _check_width(t, d, side)
-        z = l2norm(head(t.pooled))                                          # (B, d)
-        if keep_tokens: return Tokens(t.x, t.mask, z)                       # raw tokens kept for `patch_scores` (no copy)
-        return Tokens(z[:, None], torch.ones(len(z), 1, dtype=torch.bool, device=z.device), z)
-
-    def encode_images(self, img:Tokens):
-        "The image tokens unchanged (for `patch_scores`), `pooled` = the unit projection `(B, d)`."
-        return self._embed(img, self.img_head, self.config.img_dim, 'encode_images', keep_tokens=True)
-    def encode_texts(self, txt:Tokens):
-        "One token per caption: its unit projection `(B, 1, d)`, also in `pooled`."
-        return self._embed(txt, self.txt_head, self.config.txt_dim, 'encode_texts')
-
-    def similarity(self, img:Tokens, txt:Tokens):
-        "(n_img, n_txt) cosines of the projections."
-        _check_encoded(img, txt, self.config.d, f"the d={self.config.d} projection")
-        return img.pooled @ txt.pooled.T                                    # (n_img, n_txt)
-
-    def pair_bytes(self, img:Tokens, txt:Tokens):
-        "Memory of one scored pair: one float (the projections are computed once per item)."
-        return 4
-
-    def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
-             max_violation:bool=False, # ignored (InfoNCE)
-             gather=None): # DDP: applied to the encoded images, texts and image ids (and the frozen features)
-        "Symmetric InfoNCE on the projection cosines, same-image pairs masked, plus STRUCTURE's term when weighted: dict(loss, pos_sim, tau[, structure])."
-        img, txt, ids = _encode_batch(self, batch, gather)
-        out = _info_nce(self, batch, encoded=(img, txt, ids))
-        if not self.config.structure_weight: return out
-        g, c = gather or (lambda t: t), self.config
-        reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels, c.tau)       # frozen (B, D_v), mapped (B, d)
-               + structure_regulariser(g(batch['text'].pooled), txt.pooled, c.structure_levels, c.tau)) / 2
-        return {**out, 'loss': out['loss'] + self.config.structure_weight * reg, 'structure': reg.detach()}
-
-# %% ../../../nbs/methods/relanchors/aligner.ipynb #945fbb4d
-@patch
-def patch_scores(self:ProjectionHeads,
-                 img:Tokens, # images from `encode_images`: raw tokens, projections in `pooled`
-                 txt:Tokens): # prompts from `encode_texts`: projections in `pooled`
-    "(n_img, N, n_txt) cosine of each image token's unit projection with each text's projection."
-    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
-    if txt.pooled.shape[-1] != self.config.d: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (d={self.config.d} projections)")
-    z = l2norm(self.img_head(img.x))                                      # (n_img, N, d)
-    return (z @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
+register_aligner('linear_head', HeadConfig())(ProjectionHeads)
+register_aligner('mlp_head', HeadConfig(head='mlp'))(ProjectionHeads)
+register_aligner('linear_rs', HeadConfig(structure_weight=10.0))(ProjectionHeads)
+register_aligner('mlp_rs', HeadConfig(head='mlp', structure_weight=10.0))(ProjectionHeads)
+register_aligner('linear_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16))(ProjectionHeads)
+register_aligner('mlp_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, head='mlp', hidden=32))(ProjectionHeads)
+register_aligner('linear_rs_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, structure_weight=10.0))(ProjectionHeads);
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #e548b329
 @dataclass

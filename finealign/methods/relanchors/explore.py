@@ -12,7 +12,7 @@ import torch
 
 from ...core import Tokens, ConfigError, ShapeError, masked_softmax
 from ...blocks.relreps import relative_representation
-from ..laps.explore import _grid_of, _show, _extent
+from ...viz.maps import grid_of, show_image, image_extent
 
 # %% auto #0
 __all__ = ['anchor_overlap', 'overlap_stats', 'cap_attention', 'shared_anchors', 'plot_anchor_maps', 'layer_cka']
@@ -76,13 +76,13 @@ def plot_anchor_maps(image, # PIL image or (H, W, 3) array
     import matplotlib.pyplot as plt
     anchors = [int(a) for a in anchors]
     if len(words) != txt_alpha.shape[0]: raise ShapeError(f"{len(words)} words for {txt_alpha.shape[0]} text positions")
-    h, w = _grid_of(img_alpha.shape[0], grid)
+    h, w = grid_of(img_alpha.shape[0], grid)
     keep = [i for i, t in enumerate(words) if t not in skip]
     fig, axs = plt.subplots(2, len(anchors), figsize=(2.3 * len(anchors), 4.4), dpi=80, squeeze=False,
                             gridspec_kw=dict(height_ratios=[1.2, 1]))
     for j, a in enumerate(anchors):
-        _show(axs[0, j], image, f'anchor {a}')
-        axs[0, j].imshow(img_alpha[:, a].reshape(h, w).cpu().numpy(), cmap='jet', alpha=0.5, extent=_extent(image))
+        show_image(axs[0, j], image, f'anchor {a}')
+        axs[0, j].imshow(img_alpha[:, a].reshape(h, w).cpu().numpy(), cmap='jet', alpha=0.5, extent=image_extent(image))
         ax = axs[1, j]
         ax.barh(range(len(keep)), txt_alpha[keep, a].cpu().numpy(), color=f'C{j}')
         ax.set_yticks(range(len(keep))); ax.set_yticklabels([words[i] for i in keep], fontsize=7); ax.invert_yaxis()
