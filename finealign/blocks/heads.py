@@ -17,47 +17,48 @@ from .losses import info_nce_loss
 from .relreps import structure_regulariser
 
 # %% auto #0
-__all__ = ['HeadConfig', 'ProjectionHeads']
+__all__ = ['check_positive', 'check_positive_int', 'check_width', 'check_encoded', 'temperature_of', 'encode_batch',
+           'batch_info_nce', 'HeadConfig', 'ProjectionHeads']
 
 # %% ../../nbs/blocks/heads.ipynb #65b94352
-def _positive(cfg, *names):
+def check_positive(cfg, *names):
     "Raise a ConfigError naming the first of these config fields that is not a positive number."
     for n in names:
         v = getattr(cfg, n)
         if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive number")
 
-def _positive_int(cfg, *names):
+def check_positive_int(cfg, *names):
     "Raise a ConfigError naming the first of these config fields that is not a positive int."
     for n in names:
         v = getattr(cfg, n)
         if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive int")
 
-def _check_width(t:Tokens, d:int, where:str, pooled:bool=True):
+def check_width(t:Tokens, d:int, where:str, pooled:bool=True):
     "Raise unless the token features `t.x` (and `t.pooled`) have width `d`."
     for name, v in (('x', t.x), ('pooled', t.pooled))[:2 if pooled else 1]:
         if v.shape[-1] != d: raise ShapeError(f"{where}: Tokens.{name} has width {v.shape[-1]}, but the config says {d}; build the aligner with the encoder's width")
 
-def _check_encoded(img:Tokens, txt:Tokens, d:int, what:str):
+def check_encoded(img:Tokens, txt:Tokens, d:int, what:str):
     "Raise unless both sides carry their `(n, d)` encoding in `pooled` (i.e. went through `encode_*`)."
     for side, t in (('img', img), ('txt', txt)):
         if t.pooled.shape[-1] != d: raise ShapeError(f"{side}.pooled has width {t.pooled.shape[-1]}, expected {d} ({what}); pass the output of encode_images / encode_texts")
 
-def _tau_of(module):
+def temperature_of(module):
     "The module's InfoNCE temperature: the config's, or learned as log(1/tau), CLIP-style, with tau >= 0.01."
     if module.log_inv_tau is None: return module.config.tau
     return module.log_inv_tau.clamp(max=math.log(100.)).neg().exp()
 
-def _encode_batch(aligner, batch:dict, gather=None):
+def encode_batch(aligner, batch:dict, gather=None):
     "The batch's encoded images, texts and image ids (gathered across ranks under DDP)."
     img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
     return img, txt, ids
 
-def _info_nce(aligner, batch:dict, gather=None, encoded=None):
+def batch_info_nce(aligner, batch:dict, gather=None, encoded=None):
     "Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image pairs masked."
-    img, txt, ids = encoded or _encode_batch(aligner, batch, gather)
+    img, txt, ids = encoded or encode_batch(aligner, batch, gather)
     sims = aligner.similarity(img, txt)                                                  # (B, B), global B under DDP
-    tau = _tau_of(aligner)
+    tau = temperature_of(aligner)
     return dict(loss=info_nce_loss(sims, ids, tau), pos_sim=sims.diagonal().mean().detach(), tau=torch.as_tensor(tau).detach())
 
 # %% ../../nbs/blocks/heads.ipynb #f6db351e
@@ -82,7 +83,7 @@ class ProjectionHeads(nn.Module):
     "Linear or MLP heads on the frozen pooled features; a pair scores the cosine of the two projections."
     def __init__(self, config:HeadConfig):
         super().__init__()
-        _positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels'); _positive(config, 'tau')
+        check_positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels'); check_positive(config, 'tau')
         if config.head not in ('linear', 'mlp'): raise ConfigError(f"HeadConfig.head={config.head!r}; expected 'linear' or 'mlp'")
         if config.structure_weight < 0: raise ConfigError(f"HeadConfig.structure_weight={config.structure_weight}; expected >= 0")
         self.config = config
@@ -91,7 +92,7 @@ class ProjectionHeads(nn.Module):
         self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
 
     def _embed(self, t:Tokens, head, d:int, side:str, keep_tokens:bool=False):
-        _check_width(t, d, side)
+        check_width(t, d, side)
         z = l2norm(head(t.pooled))                                          # (B, d)
         if keep_tokens: return Tokens(t.x, t.mask, z)                       # raw tokens kept for `patch_scores` (no copy)
         return Tokens(z[:, None], torch.ones(len(z), 1, dtype=torch.bool, device=z.device), z)
@@ -105,7 +106,7 @@ class ProjectionHeads(nn.Module):
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) cosines of the projections."
-        _check_encoded(img, txt, self.config.d, f"the d={self.config.d} projection")
+        check_encoded(img, txt, self.config.d, f"the d={self.config.d} projection")
         return img.pooled @ txt.pooled.T                                    # (n_img, n_txt)
 
     def pair_bytes(self, img:Tokens, txt:Tokens):
@@ -116,8 +117,8 @@ class ProjectionHeads(nn.Module):
              max_violation:bool=False, # ignored (InfoNCE)
              gather=None): # DDP: applied to the encoded images, texts and image ids (and the frozen features)
         "Symmetric InfoNCE on the projection cosines, same-image pairs masked, plus STRUCTURE's term when weighted: dict(loss, pos_sim, tau[, structure])."
-        img, txt, ids = _encode_batch(self, batch, gather)
-        out = _info_nce(self, batch, encoded=(img, txt, ids))
+        img, txt, ids = encode_batch(self, batch, gather)
+        out = batch_info_nce(self, batch, encoded=(img, txt, ids))
         if not self.config.structure_weight: return out
         g, c = gather or (lambda t: t), self.config
         reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels, c.tau)       # frozen (B, D_v), mapped (B, d)
@@ -130,7 +131,7 @@ def patch_scores(self:ProjectionHeads,
                  img:Tokens, # images from `encode_images`: raw tokens, projections in `pooled`
                  txt:Tokens): # prompts from `encode_texts`: projections in `pooled`
     "(n_img, N, n_txt) cosine of each image token's unit projection with each text's projection."
-    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
     if txt.pooled.shape[-1] != self.config.d: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (d={self.config.d} projections)")
     z = l2norm(self.img_head(img.x))                                      # (n_img, N, d)
     return (z @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)

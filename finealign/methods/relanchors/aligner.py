@@ -14,8 +14,8 @@ from fastcore.basics import patch
 
 from ...core import Tokens, ConfigError, ShapeError, l2norm
 from ...registry import register_aligner
-from ...blocks.heads import (HeadConfig, ProjectionHeads, _positive, _positive_int, _check_width,
-                                     _check_encoded, _tau_of, _encode_batch, _info_nce)
+from ...blocks.heads import HeadConfig, ProjectionHeads, check_width, check_encoded, batch_info_nce
+from ...blocks.heads import check_positive, check_positive_int
 from ...blocks.losses import info_nce_loss
 from ...blocks.relreps import POOLINGS, anchor_profile, token_profiles, init_anchors, relative_representation, asif_sparsify, structure_regulariser
 
@@ -44,7 +44,7 @@ class RelativeAnchors(nn.Module):
     "PAL: K learned anchors per modality; a pair scores the cosine of its two pooled anchor profiles."
     def __init__(self, config:RelAnchorsConfig):
         super().__init__()
-        _positive_int(config, 'img_dim', 'txt_dim', 'K'); _positive(config, 'tau_p', 'tau', 'init_std')
+        check_positive_int(config, 'img_dim', 'txt_dim', 'K'); check_positive(config, 'tau_p', 'tau', 'init_std')
         if config.pooling not in POOLINGS: raise ConfigError(f"RelAnchorsConfig.pooling={config.pooling!r}; expected one of {POOLINGS}")
         self.config = config
         self.img_anchors = nn.Parameter(init_anchors(config.K, config.img_dim, std=config.init_std))   # (K, D_v)
@@ -52,7 +52,7 @@ class RelativeAnchors(nn.Module):
         self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
 
     def _encode(self, t:Tokens, anchors:torch.Tensor, d:int, side:str):
-        _check_width(t, d, side)
+        check_width(t, d, side)
         h = anchor_profile(t, anchors, self.config.pooling, self.config.tau_p)      # (B, K) unit profiles
         return Tokens(t.x, t.mask, h)
 
@@ -65,7 +65,7 @@ class RelativeAnchors(nn.Module):
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) cosines of the anchor profiles, `h_v @ h_l.T`."
-        _check_encoded(img, txt, self.config.K, f"the K={self.config.K} anchor profile")
+        check_encoded(img, txt, self.config.K, f"the K={self.config.K} anchor profile")
         return img.pooled @ txt.pooled.T                                             # (n_img, n_txt)
 
     def pair_bytes(self, img:Tokens, txt:Tokens):
@@ -76,7 +76,7 @@ class RelativeAnchors(nn.Module):
              max_violation:bool=False, # the engine's hardest-negative switch; InfoNCE has none, so it is ignored
              gather=None): # DDP: applied to the encoded images, texts and image ids (global batch)
         "Symmetric InfoNCE on the profile cosines over `tau`, other captions of the same image masked: dict(loss, pos_sim, tau)."
-        return _info_nce(self, batch, gather)
+        return batch_info_nce(self, batch, gather)
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #d2ffa53b
 @patch
@@ -84,8 +84,8 @@ def word_to_patch(self:RelativeAnchors,
                   img:Tokens, # images: the tokens from `encode_images` (raw tokens, profiles in `pooled`)
                   txt:Tokens): # captions: the tokens from `encode_texts`
     "(n_img, n_txt, L) index of the image token whose anchor profile is closest to each word's."
-    _check_width(img, self.config.img_dim, 'word_to_patch img', pooled=False)   # pooled holds the profiles
-    _check_width(txt, self.config.txt_dim, 'word_to_patch txt', pooled=False)
+    check_width(img, self.config.img_dim, 'word_to_patch img', pooled=False)   # pooled holds the profiles
+    check_width(txt, self.config.txt_dim, 'word_to_patch txt', pooled=False)
     with torch.no_grad():
         P = token_profiles(img, self.img_anchors)                      # (n_img, T, K), zero at padding
         W = token_profiles(txt, self.txt_anchors)                      # (n_txt, L, K)
@@ -101,7 +101,7 @@ def patch_scores(self:RelativeAnchors,
                  img:Tokens, # images from `encode_images`: raw tokens, profiles in `pooled`
                  txt:Tokens): # prompts from `encode_texts`: profiles in `pooled`
     "(n_img, N, n_txt) cosine of each image token's unit anchor profile with each text's pooled profile."
-    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
     if txt.pooled.shape[-1] != self.config.K: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (K={self.config.K} profiles)")
     P = token_profiles(img, self.img_anchors)                          # (n_img, N, K), zero at padding
     return (P @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
@@ -130,7 +130,7 @@ class ASIF(nn.Module):
     "Training-free ASIF: relative representations to a bank of training pairs, sparsified and sharpened."
     def __init__(self, config:AsifConfig):
         super().__init__()
-        _positive_int(config, 'img_dim', 'txt_dim', 'n_anchors', 'k'); _positive(config, 'p')
+        check_positive_int(config, 'img_dim', 'txt_dim', 'n_anchors', 'k'); check_positive(config, 'p')
         self.config = config
         self.register_buffer('img_bank', torch.zeros(config.n_anchors, config.img_dim))   # (n, D_v) unit pooled features
         self.register_buffer('txt_bank', torch.zeros(config.n_anchors, config.txt_dim))   # (n, D_l)
@@ -152,7 +152,7 @@ class ASIF(nn.Module):
     def fit_anchors(self, img:Tokens, # (n, ...) the image of each anchor pair (repeated for images with several captions)
                     txt:Tokens): # (n, ...) the caption of each anchor pair
         "Replace the bank with these `n <= n_anchors` pairs; returns the aligner."
-        _check_width(img, self.config.img_dim, 'fit_anchors img'); _check_width(txt, self.config.txt_dim, 'fit_anchors txt')
+        check_width(img, self.config.img_dim, 'fit_anchors img'); check_width(txt, self.config.txt_dim, 'fit_anchors txt')
         if len(img) != len(txt): raise ShapeError(f"fit_anchors: {len(img)} images and {len(txt)} captions; pass one image per caption (the pairs)")
         if len(img) > self.config.n_anchors:
             raise ConfigError(f"fit_anchors: {len(img)} pairs do not fit the bank of AsifConfig.n_anchors={self.config.n_anchors}; build the aligner with n_anchors={len(img)} or pass fewer pairs")
@@ -161,10 +161,10 @@ class ASIF(nn.Module):
 
     def encode_images(self, img:Tokens):
         "The image tokens, unchanged (the sparse vectors are computed per block in `similarity`)."
-        _check_width(img, self.config.img_dim, 'encode_images'); return img
+        check_width(img, self.config.img_dim, 'encode_images'); return img
     def encode_texts(self, txt:Tokens):
         "The caption tokens, unchanged."
-        _check_width(txt, self.config.txt_dim, 'encode_texts'); return txt
+        check_width(txt, self.config.txt_dim, 'encode_texts'); return txt
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) ASIF scores of the pooled features against the bank."
@@ -196,7 +196,7 @@ def patch_scores(self:ASIF,
     "(n_img, N, n_txt) ASIF score of each image token, as a global feature, with each text."
     n = self.n_anchors
     if n == 0: raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with paired training tokens, or train it (one epoch fills the bank)")
-    _check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
+    check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
     k, p = min(self.config.k, n), self.config.p
     vi = asif_sparsify(relative_representation(img.x, self.img_bank[:n]), k, p)      # (n_img, N, n)
     vt = asif_sparsify(relative_representation(txt.pooled, self.txt_bank[:n]), k, p)  # (n_txt, n)
