@@ -23,12 +23,14 @@ def grid_of(n:int, # number of patches
         h = int(round(n ** 0.5))
         if h * h != n: raise ShapeError(f"{n} patches are not a square grid; pass grid=(h, w)")
         grid = (h, h)
-    if grid[0] * grid[1] != n: raise ShapeError(f"grid {grid} has {grid[0] * grid[1]} cells for {n} patches")
+    if grid[0] * grid[1] != n:
+        raise ShapeError(f"grid {grid} has {grid[0] * grid[1]} cells for {n} patches")
     return grid
 
 def image_extent(image): # PIL image or (H, W, 3) array
     "`(0, W, H, 0)`: the image's extent in pixels for `imshow`, so an overlay covers it exactly."
-    w, h = image.size if hasattr(image, 'size') and not isinstance(image, np.ndarray) else image.shape[1::-1]
+    pil = hasattr(image, 'size') and not isinstance(image, np.ndarray)
+    w, h = image.size if pil else image.shape[1::-1]
     return (0, w, h, 0)
 
 def show_image(ax, # matplotlib axes
@@ -42,7 +44,7 @@ def panels(fig:Figure|None, # an empty figure to draw into, or None for a new py
            rows:int, cols:int, # the axes grid
            size:tuple, # (width, height) in inches
            **kw): # passed to `Figure.subplots`
-    "(figure, (rows, cols) axes): `fig` resized to `size` inches, or a new pyplot figure when `fig` is None."
+    "(figure, (rows, cols) axes): `fig` resized to `size` inches, or a new pyplot figure if None."
     if fig is None:
         import matplotlib.pyplot as plt
         fig = plt.figure(dpi=80)
@@ -61,7 +63,8 @@ def plot_selection(image, # PIL image or (H, W, 3) array
     ax = ax or plt.subplots(figsize=(2.4, 2.4), dpi=80)[1]
     show_image(ax, image, title)
     dropped = (~keep.bool()).reshape(h, w).float().cpu().numpy()
-    ax.imshow(np.dstack([np.full((h, w, 3), 0.9), dropped[..., None] * 0.85]), extent=image_extent(image))
+    veil = np.dstack([np.full((h, w, 3), 0.9), dropped[..., None] * 0.85])        # (h, w, 4) RGBA
+    ax.imshow(veil, extent=image_extent(image))
     return ax
 
 # %% ../../nbs/viz/maps.ipynb #db7c0d70
@@ -70,19 +73,22 @@ def plot_word_maps(image, # PIL image or (H, W, 3) array
                    words:list, # the caption's L text tokens (labels of the panels)
                    grid:tuple|None=None, # (h, w) patch grid (default: square)
                    max_words:int=8, # panels to draw, first words first
-                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'), # tokens not drawn
-                   fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
-    "One panel per word: its map over the patches on one colour scale for all panels, its best patch marked +; returns the figure."
-    if maps.ndim != 2 or len(words) != maps.shape[0]: raise ShapeError(f"{len(words)} words for maps of shape {tuple(maps.shape)} (L, N)")
+                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'), # no panel
+                   fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot one)
+    "One panel per word: its map on one colour scale for all, its best patch +; returns the figure."
+    if maps.ndim != 2 or len(words) != maps.shape[0]:
+        raise ShapeError(f"{len(words)} words for maps of shape {tuple(maps.shape)} (L, N)")
     h, w = grid_of(maps.shape[1], grid)
     show = [i for i, t in enumerate(words) if t not in skip][:max_words]
     M = maps.float().cpu().numpy()                                               # (L, N)
-    lo, hi = (np.nanmin(M[show]), np.nanmax(M[show])) if show and not np.isnan(M[show]).all() else (-1, 1)
+    drawn = show and not np.isnan(M[show]).all()
+    lo, hi = (np.nanmin(M[show]), np.nanmax(M[show])) if drawn else (-1, 1)    # one scale
     fig, axs = panels(fig, 1, max(1, len(show)), (1.6 * max(1, len(show)), 1.9))
     _, W_, H_, _ = image_extent(image)
     for ax, i in zip(axs[0], show):
         show_image(ax, image, words[i])
-        ax.imshow(M[i].reshape(h, w), cmap='jet', alpha=0.5, extent=image_extent(image), vmin=lo, vmax=hi)
+        overlay = M[i].reshape(h, w)                                                # (h, w)
+        ax.imshow(overlay, cmap='jet', alpha=0.5, extent=(0, W_, H_, 0), vmin=lo, vmax=hi)
         if not np.isnan(M[i]).all():
             r, c = divmod(int(np.nanargmax(M[i])), w)
             ax.plot((c + 0.5) * W_ / w, (r + 0.5) * H_ / h, '+', color='white', ms=9, mew=2)
@@ -93,7 +99,8 @@ def plot_word_maps(image, # PIL image or (H, W, 3) array
 def selection_iou(keep:torch.Tensor, # (N,) bool selected patches
                   cells:torch.Tensor): # (N,) bool patches of the objects (row-major on the grid)
     "IoU of the selected patches with the object cells (0 when both are empty)."
-    if keep.shape != cells.shape: raise ShapeError(f"keep {tuple(keep.shape)} and cells {tuple(cells.shape)} must match")
+    if keep.shape != cells.shape:
+        raise ShapeError(f"keep {tuple(keep.shape)} and cells {tuple(cells.shape)} must match")
     keep, cells = keep.bool(), cells.bool()
     union = (keep | cells).sum()
     return ((keep & cells).sum() / union).item() if union else 0.

@@ -25,17 +25,18 @@ def figure_png(fig:Figure): # a matplotlib figure (built with `Figure(...)`, no 
     return buf.getvalue()
 
 # %% ../../nbs/viz/widgets.ipynb #c527ea38
-def figure_view(draw, # called with no arguments; returns `n` matplotlib `Figure`s built without pyplot
+def figure_view(draw, # called with no arguments; returns `n` `Figure`s built without pyplot
                 controls:list, # ipywidgets; a change of any one's value redraws
                 n:int=1): # figures `draw` returns
-    "`ipywidgets.VBox` of the controls, one `Image` per figure and a status line, redrawn on every change."
+    "`ipywidgets.VBox` of the controls, an `Image` per figure and a status line; redrawn on each change."
     import ipywidgets as W
     images, status, lock = [W.Image(format='png') for _ in range(n)], W.HTML(), threading.Lock()
     def redraw(*_):
-        with lock:                                                  # one draw at a time, from any thread
+        with lock:                                                  # one draw at a time, any thread
             try: figs = draw()
             except FinealignError as e: status.value = f'<b>{html.escape(str(e))}</b>'; return
-            if len(figs) != n: raise ShapeError(f"draw returned {len(figs)} figures, figure_view expected {n}")
+            if len(figs) != n:
+                raise ShapeError(f"draw returned {len(figs)} figures, figure_view expected {n}")
             for im, f in zip(images, figs): im.value = figure_png(f)
             status.value = ''
     for c in controls: c.observe(redraw, 'value')
@@ -45,13 +46,13 @@ def figure_view(draw, # called with no arguments; returns `n` matplotlib `Figure
     return box
 
 # %% ../../nbs/viz/widgets.ipynb #8efdcd7b
-def caption_explorer(draw, # draw(i, txt, words) -> `n` Figures for image i, the caption's Tokens and word pieces
+def caption_explorer(draw, # draw(i, txt, words) -> `n` Figures: image i, the caption's Tokens and words
                      n_images:int, # images to choose from
                      txt_enc, # text encoder: `encode([text])` and `tokenizer`
                      n:int=1, # figures `draw` returns
                      controls:list=(), # more ipywidgets, between the image slider and the caption
                      caption:str='a red circle left of a blue square'): # the caption to start from
-    "`figure_view` of an image slider, `controls` and a caption box: each change draws image and caption anew."
+    "`figure_view` of an image slider, `controls` and a caption box; each change draws the pair anew."
     import ipywidgets as W
     idx = W.IntSlider(0, 0, n_images - 1, description='image')
     cap = W.Text(caption, description='caption', layout=W.Layout(width='60%'))

@@ -17,23 +17,23 @@ __all__ = ['TwoTowerAligner']
 
 # %% ../../../nbs/methods/baselines/skeleton.ipynb #7794672a
 class TwoTowerAligner(nn.Module):
-    """Skeleton of the hinge-loss baselines: image and text towers to width `d`, `encode_*` through them,
-    the hinge triplet loss; a subclass adds `similarity`."""
-    towers = ('img_proj', 'txt_proj')   # attribute names of the image and the text tower: the weights' keys
+    """Skeleton of the hinge-loss baselines: image and text towers to width `d`, `encode_*` through
+    them, the hinge triplet loss; a subclass adds `similarity`."""
+    towers = ('img_proj', 'txt_proj')   # attribute names of the two towers: the saved weights' keys
 
     def __init__(self, config): # a config dataclass with img_dim, txt_dim, d and margin
         super().__init__()
         self.check_config(config)                                       # before any weight is drawn
         self.config = config
         img, txt = self.towers
-        setattr(self, img, self.make_tower(config.img_dim, config))     # image first: weights drawn in order
+        setattr(self, img, self.make_tower(config.img_dim, config))     # image first: as before
         setattr(self, txt, self.make_tower(config.txt_dim, config))
 
     def check_config(self, config):
         "Raise `ConfigError` for a config the subclass cannot take (default: accept)."
 
     def make_tower(self, in_dim:int, config):
-        "The module from width `in_dim` to `config.d` (default: a linear `Projection` of every token)."
+        "The module from width `in_dim` to `config.d` (default: a linear `Projection` of each token)."
         return Projection(in_dim, config.d, 'linear')
 
     def embed(self, t:Tokens, tower:nn.Module):
