@@ -21,14 +21,15 @@ import sys as _sys
 from importlib import import_module as _import_module, util as _util
 
 # %% ../nbs/api.ipynb #a9100007
-__version__ = "0.0.1"   # pyproject.toml's [project].version: tests/test_api.py checks that they agree
+__version__ = "0.0.1"   # pyproject.toml's [project].version (tests/test_api.py checks it)
 
 _API = {  # name -> the module that defines it, imported the first time the name is used
     **dict.fromkeys(['Tokens', 'FinealignError', 'DataError', 'ConfigError', 'ShapeError',
                      'NonFiniteError'], 'finealign.core'),
     **dict.fromkeys(['create_aligner', 'list_aligners', 'get_aligner_config', 'register_aligner',
                      'save_pretrained', 'from_pretrained'], 'finealign.registry'),
-    **dict.fromkeys(['create_image_encoder', 'create_text_encoder'], 'finealign.encoders.backbones'),
+    **dict.fromkeys(['create_image_encoder', 'create_text_encoder'],
+                    'finealign.encoders.backbones'),
 }
 __all__ = list(_API)
 
@@ -58,29 +59,30 @@ def __dir__():
 
 # %% ../nbs/api.ipynb #a9100023
 class _AfterImport:
-    "A finder for `sys.meta_path`: the first import of module `name` runs as usual, then calls `then(module)`."
+    "A `sys.meta_path` finder: module `name` is imported as usual, then passed to `then`."
     def __init__(self, name, then): self.name, self.then, self.loader = name, then, None
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != self.name: return None
         _sys.meta_path.remove(self)                      # once; the usual finders find the file
         spec = _util.find_spec(fullname)
-        if spec is not None and spec.loader is not None: self.loader, spec.loader = spec.loader, self
+        if spec is not None and spec.loader is not None:
+            self.loader, spec.loader = spec.loader, self
         return spec
 
     def create_module(self, spec): return self.loader.create_module(spec)
 
     def exec_module(self, module):
-        module.__loader__ = module.__spec__.loader = self.loader     # the module keeps its own loader
+        module.__loader__ = module.__spec__.loader = self.loader   # the module keeps its loader
         try: self.loader.exec_module(module)
         except BaseException:
-            _sys.meta_path.insert(0, self)               # a failed import leaves the hook for the next try
+            _sys.meta_path.insert(0, self)               # a failed import: the next try hooks again
             raise
         self.then(module)
 
 def _after_import(name:str, # a dotted module name
                   then): # called with the module
-    "Call `then(module)` when module `name` is imported: now if it is, else right after its first import."
+    "Call `then(module)` when module `name` is imported: now if it is, else after its first import."
     if name in _sys.modules: then(_sys.modules[name])
     else: _sys.meta_path.insert(0, _AfterImport(name, then))
 

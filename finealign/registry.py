@@ -153,7 +153,7 @@ def _checked_tokens(model, t, side):
     return t.to(p.dtype) if p is not None and p.is_floating_point() and t.x.dtype != p.dtype else t   # float64 in: float32 weights
 
 # %% ../nbs/registry.ipynb #5e1c0a02
-_DISCOVERY: list = []   # pending hooks: functions that import modules whose aligners register themselves
+_DISCOVERY: list = []   # pending hooks: each imports modules whose aligners register themselves
 
 def add_discovery(fn): # called with no arguments; imports modules that call `register_aligner`
     "Run `fn()` before the registry next lists its names or misses one (once, when it succeeds)."
@@ -161,7 +161,7 @@ def add_discovery(fn): # called with no arguments; imports modules that call `re
     return fn
 
 def _discover():
-    "Run the pending discovery hooks; one that fails stays pending (with those after it) and its error propagates."
+    "Run the pending discovery hooks; one that fails raises and stays pending, with those after it."
     hooks = list(_DISCOVERY); _DISCOVERY.clear()
     for i, fn in enumerate(hooks):
         try: fn()
@@ -183,8 +183,9 @@ def _lookup(name):
     if name not in _ALIGNERS:
         near = difflib.get_close_matches(name, _ALIGNERS, n=3)
         none = 'none (import the module that registers it, or add_discovery a hook that does)'
-        raise ConfigError(f"unknown aligner '{name}'" + (f"; did you mean {', '.join(near)}?" if near else '') +
-                          f" Registered: {', '.join(list_aligners()) or none}")
+        hint = f"; did you mean {', '.join(near)}?" if near else ''
+        known = ', '.join(list_aligners()) or none
+        raise ConfigError(f"unknown aligner '{name}'{hint} Registered: {known}")
     return _ALIGNERS[name]
 
 # %% ../nbs/registry.ipynb #d0d29d82

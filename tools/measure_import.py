@@ -47,7 +47,7 @@ def probe(tree:Path) -> dict:
                          capture_output=True, text=True, check=True).stdout
     info = json.loads(out)
     if not Path(info['file']).resolve().is_relative_to(tree.resolve()):
-        raise RuntimeError(f"{tree}: `import finealign` loaded {info['file']}, not this tree's package")
+        raise RuntimeError(f"{tree}: `import finealign` loaded {info['file']}, not this tree's")
     return info
 
 def measure(trees:dict, runs:int) -> dict:
@@ -58,6 +58,12 @@ def measure(trees:dict, runs:int) -> dict:
             for label, tree in trees.items(): out[label][c].append(round(wall(cmd, tree), 4))
     return out
 
+def head(tree:Path):
+    "The commit checked out in `tree`, or None."
+    r = subprocess.run(['git', '-C', str(tree), 'rev-parse', 'HEAD'], capture_output=True,
+                       text=True)
+    return r.stdout.strip() or None
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('before', type=Path, help='the checkout before the change')
@@ -65,7 +71,7 @@ def main(argv=None):
     p.add_argument('--runs', type=int, default=7, help='fresh interpreters per command and tree')
     p.add_argument('--out', type=Path, help='write the record here (default: print it)')
     a = p.parse_args(argv)
-    if not SCRIPT.exists(): p.error(f"no console script {SCRIPT}: install finealign into this environment")
+    if not SCRIPT.exists(): p.error(f"no console script {SCRIPT}: install finealign here first")
     trees = dict(before=a.before.resolve(), after=a.after.resolve())
     probes = {label: probe(tree) for label, tree in trees.items()}
     load = os.getloadavg()
@@ -74,24 +80,23 @@ def main(argv=None):
     seconds = round(time.perf_counter() - t, 1)
     metrics = {}
     for c in COMMANDS:
-        med = {label: statistics.median(samples[label][c]) for label in trees}
-        metrics.update({f'{c}_before_s': round(med['before'], 3), f'{c}_after_s': round(med['after'], 3),
-                        f'{c}_ratio': round(med['after'] / med['before'], 3)})
-    cmd = ' '.join(['python tools/measure_import.py', *map(str, (a.before, a.after)), '--runs', str(a.runs)]
-                   + (['--out', str(a.out)] if a.out else []))
+        before, after = (statistics.median(samples[label][c]) for label in ('before', 'after'))
+        metrics.update({f'{c}_before_s': round(before, 3), f'{c}_after_s': round(after, 3),
+                        f'{c}_ratio': round(after / before, 3)})
+    cmd = ['python tools/measure_import.py', str(a.before), str(a.after), '--runs', str(a.runs)]
+    cmd += ['--out', str(a.out)] if a.out else []
+    commands = {c: ' '.join([Path(x[0]).name, *x[1:]]) for c, x in COMMANDS.items()}
     rec = make_record('install/import-time', metrics, label='import time: before / after',
-                      config=dict(runs=a.runs, commands={c: ' '.join([Path(x[0]).name, *x[1:]])
-                                                         for c, x in COMMANDS.items()}),
-                      command=cmd, times=dict(measure=seconds), root=trees['after'],
-                      what="wall seconds of fresh interpreters, median of `runs`, the trees taking turns",
+                      config=dict(runs=a.runs, commands=commands), command=' '.join(cmd),
+                      times=dict(measure=seconds), root=trees['after'],
+                      what="wall seconds of fresh interpreters, median of `runs`",
                       trees={label: str(tree) for label, tree in trees.items()},
-                      before_commit=subprocess.run(['git', '-C', str(trees['before']), 'rev-parse', 'HEAD'],
-                                                   capture_output=True, text=True).stdout.strip() or None,
-                      probe=probes, samples=samples, load_average=[round(x, 2) for x in load])
+                      before_commit=head(trees['before']), probe=probes, samples=samples,
+                      load_average=[round(x, 2) for x in load])
     if a.out: print(write_record(a.out, rec))
     else: print(json.dumps(rec, indent=1))
     for c in COMMANDS:
-        print(f"{c:<22} before {metrics[f'{c}_before_s']:6.3f} s  after {metrics[f'{c}_after_s']:6.3f} s"
-              f"  ratio {metrics[f'{c}_ratio']:.3f}", file=sys.stderr)
+        b, f, r = (metrics[f'{c}_{k}'] for k in ('before_s', 'after_s', 'ratio'))
+        print(f"{c:<22} before {b:6.3f} s  after {f:6.3f} s  ratio {r:.3f}", file=sys.stderr)
 
 if __name__ == '__main__': main()
