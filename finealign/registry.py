@@ -18,7 +18,8 @@ from .core import ConfigError, ShapeError, Tokens, atomic_write, read_json, read
 
 # %% auto #0
 __all__ = ['POSITIVE_FIELDS', 'config_to_dict', 'config_from_dict', 'check_fields', 'check_config', 'register_aligner',
-           'list_aligners', 'get_aligner_config', 'create_aligner', 'save_pretrained', 'from_pretrained']
+           'add_discovery', 'list_aligners', 'get_aligner_config', 'create_aligner', 'save_pretrained',
+           'from_pretrained']
 
 # %% ../nbs/registry.ipynb #d334d09e
 def config_to_dict(cfg) -> dict: # a config dataclass instance
@@ -151,15 +152,26 @@ def _checked_tokens(model, t, side):
     p = next(model.parameters(), None)
     return t.to(p.dtype) if p is not None and p.is_floating_point() and t.x.dtype != p.dtype else t   # float64 in: float32 weights
 
-def _import_methods():
-    # Plugin discovery, as timm does with its model modules: importing `finealign.methods` runs every method's
-    # `@register_aligner`. Done lazily so that this layer never imports a higher one at import time.
-    import importlib
-    importlib.import_module('finealign.methods')
+# %% ../nbs/registry.ipynb #5e1c0a02
+_DISCOVERY: list = []   # pending hooks: each imports modules whose aligners register themselves
+
+def add_discovery(fn): # called with no arguments; imports modules that call `register_aligner`
+    "Run `fn()` before the registry next lists its names or misses one (once, when it succeeds)."
+    if fn not in _DISCOVERY: _DISCOVERY.append(fn)
+    return fn
+
+def _discover():
+    "Run the pending discovery hooks; one that fails raises and stays pending, with those after it."
+    hooks = list(_DISCOVERY); _DISCOVERY.clear()
+    for i, fn in enumerate(hooks):
+        try: fn()
+        except BaseException:
+            _DISCOVERY[:0] = hooks[i:]
+            raise
 
 def list_aligners(pattern:str='*'): # shell-style filter, e.g. '*_tiny'
     "Sorted names of the registered aligners matching `pattern`."
-    _import_methods()
+    _discover()
     return sorted(n for n in _ALIGNERS if fnmatch.fnmatch(n, pattern))
 
 def get_aligner_config(name:str): # a registered name
@@ -167,11 +179,13 @@ def get_aligner_config(name:str): # a registered name
     return replace(_lookup(name)[1])
 
 def _lookup(name):
-    if name not in _ALIGNERS: _import_methods()
+    if name not in _ALIGNERS: _discover()
     if name not in _ALIGNERS:
         near = difflib.get_close_matches(name, _ALIGNERS, n=3)
-        raise ConfigError(f"unknown aligner '{name}'" + (f"; did you mean {', '.join(near)}?" if near else '') +
-                          f" Registered: {', '.join(list_aligners()) or 'none (import finealign.methods)'}")
+        none = 'none (import the module that registers it, or add_discovery a hook that does)'
+        hint = f"; did you mean {', '.join(near)}?" if near else ''
+        known = ', '.join(list_aligners()) or none
+        raise ConfigError(f"unknown aligner '{name}'{hint} Registered: {known}")
     return _ALIGNERS[name]
 
 # %% ../nbs/registry.ipynb #d0d29d82
