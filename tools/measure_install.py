@@ -54,10 +54,10 @@ mods = [m.name for m in pkgutil.walk_packages(finealign.__path__, 'finealign.')]
 for m in mods: importlib.import_module(m)
 t_import = time.perf_counter() - t0
 from finealign.core import Tokens
-from finealign.registry import create_aligner   # `fa.create_aligner` once the package exports it
+import finealign as fa
 t1 = time.perf_counter()
 torch.manual_seed(0)
-model = create_aligner('chan_tiny')
+model = fa.create_aligner('chan_tiny')
 def tokens(B, N, d, n_real):
     mask = torch.arange(N)[None] < torch.tensor(n_real)[:, None]     # (B, N)
     return Tokens(torch.randn(B, N, d), mask, torch.randn(B, d))
