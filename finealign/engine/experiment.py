@@ -178,6 +178,7 @@ def _select_methods(methods:list, value:str):
     key = 'model' if any(isinstance(m, dict) and 'model' in m for m in methods) else 'aligner'   # a sentiment config
     return [copy.deepcopy(by_name.get(n, {key: n})) for n in (x.strip() for x in value.split(',')) if n]
 
+# %% ../../nbs/engine/experiment.ipynb #bd5ffcef
 def apply_overrides(d:dict, # experiment settings (a config file's contents)
                     overrides:list): # (dotted key, value string) pairs, e.g. [('train.epochs', '3')]
     "A copy of `d` with each override applied."
@@ -325,6 +326,7 @@ def _trained_encode(split_d, model, ft, device, progress):
         return f.images, f.texts, caption_tokens(model, list(extra), device) if extra else None
     return encode
 
+# %% ../../nbs/engine/experiment.ipynb #8fc18880
 def pair_subset(feats:PairFeatures, # the training pairs
                 n:int|None, # pairs to keep (None: all)
                 seed:int=0): # fixes the order
@@ -396,6 +398,7 @@ def check_run_folder(out:Path, # the run folder
         if diff: raise ConfigError(f"resume: {out} was started with another config; experiment.json differs in "
                                    + '; '.join(diff[:10]) + " (pass the run's settings, or --overwrite to start again)")
 
+# %% ../../nbs/engine/experiment.ipynb #6a5c27eb
 def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
     "Make `out` this run's folder: cleared first under overwrite; experiment.json and run.json written."
     if overwrite and (out/'experiment.json').exists(): shutil.rmtree(out)   # `check_run_folder` checked it is a run
@@ -417,6 +420,7 @@ def _unclaim(out:Path, claim:dict):
     shutil.rmtree(out/'checkpoints', ignore_errors=True)
     if claim.get('created') and out.is_dir() and not any(out.iterdir()): out.rmdir()
 
+# %% ../../nbs/engine/experiment.ipynb #9db1a992
 def _encoder_weights(img_enc, txt_enc):
     "Where the two encoders' weights came from (their `.weights`), for features.json and the report."
     return dict(image=getattr(img_enc, 'weights', None), text=getattr(txt_enc, 'weights', None))
@@ -735,6 +739,7 @@ def _checkpoint_weights(ck:Path, trained:bool, img_enc, txt_enc):
     if trained: return {side: dict(source='checkpoint', path=str((ck/'model.safetensors').resolve())) for side in ('image', 'text')}
     return _encoder_weights(img_enc, txt_enc)
 
+# %% ../../nbs/engine/experiment.ipynb #0786164a
 def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
                         data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
                         split:str|None=None, # split to score (default: precomp 'test', else `default_eval_split`)
