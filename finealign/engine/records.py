@@ -276,10 +276,13 @@ def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experim
         r = make_record(f'{prefix}/{_slug(label)}', m, config=dict(experiment=exp, method=methods.get(label)),
                         command=command, times={'method': res['wall_s']} if _finite(res.get('wall_s')) else None,
                         label=label, **extra)
-        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'),
-                 machine={k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'),
-                                                platform=env.get('machine')).items() if v is not None},
-                 versions={'python': env.get('python'), **(env.get('versions') or {})},
+        mach = env.get('machine')                                  # `machine()`; runs before 2026-12: flat keys
+        if not isinstance(mach, dict):
+            mach = {k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'), platform=mach).items()
+                    if v is not None}
+        versions = env.get('versions') or {}
+        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'), machine=mach,
+                 versions=versions if 'python' in versions else {'python': env.get('python'), **versions},
                  date=metrics.get('date'), stage_times=metrics.get('stage_times'))
         out.append(r)
     return out
