@@ -436,12 +436,12 @@ def _weights_text(w:dict, trained:bool=False):
 # %% ../../nbs/engine/experiment.ipynb #f60d5736
 @dataclass
 class ExperimentRun:
-    "What the stages of one run share; `run_experiment` sets up the first block, each stage fills in its own."
+    "What the stages of a run share: `run_experiment` sets the first fields, each stage its own."
     cfg: ExperimentConfig                # the checked experiment
-    methods: list                        # `check_experiment`'s [(name, aligner, config overrides, TrainConfig)]
+    methods: list                        # `check_experiment`'s (name, aligner, overrides, TrainConfig)
     out: Path                            # the run folder
     device: object = None                # where to train and score
-    rank: int = 0                        # this process's rank under torchrun (0: the one that writes)
+    rank: int = 0                        # this process's rank under torchrun (0 writes)
     world: int = 1                       # processes in the run
     progress: bool = True                # progress bars (rank 0 only)
     cache: object = None                 # the `FeatureCache`
@@ -450,20 +450,20 @@ class ExperimentRun:
     split: str = None                    # data: the evaluation split
     train_d: object = None               # data: the training split (`CaptionData`)
     eval_d: object = None                # data: the evaluation split
-    val_d: object = None                 # data: the validation split, None when it is the evaluation split
+    val_d: object = None                 # data: the validation split (None: none apart)
     ft: object = None                    # encoders: the `FinetuneConfig`, None for frozen encoders
-    img_enc: object = None               # encoders: the image encoder (end to end: the last method's backbone)
+    img_enc: object = None               # encoders: image encoder (end to end: last backbone)
     txt_enc: object = None               # encoders: the text encoder
     train_f: object = None               # features: the training pairs (`PairFeatures`)
     valid_f: object = None               # features: the validation pairs, or None
     ev: dict = None                      # features: the encoded evaluation split (`_encode_eval`)
-    tokens: tuple = None                 # features: frozen (train images, train texts, validation) tokens
+    tokens: tuple = None                 # features: (train images, train texts, validation)
     weights: dict = None                 # fit: where each encoder's weights came from
     results: dict = field(default_factory=dict)     # evaluate: {label: metrics}
     extra: dict = field(default_factory=dict)       # evaluate: further numbers for the report
     histories: dict = field(default_factory=dict)   # fit: {label: per-epoch history}
-    sims: dict = field(default_factory=dict)        # evaluate: {label: (n_img, n_txt) similarity matrix}
-    described: list = field(default_factory=list)   # evaluate: one sentence per method for the report
+    sims: dict = field(default_factory=dict)        # evaluate: {label: (n_img, n_txt) scores}
+    described: list = field(default_factory=list)   # evaluate: a sentence per method
     @property
     def main(self): return self.rank == 0
 
@@ -476,10 +476,11 @@ def experiment_device(cfg:ExperimentConfig, # the experiment
 
 # %% ../../nbs/engine/experiment.ipynb #b3f1b50d
 def load_data(run:ExperimentRun): # fills in src, split, train_d, eval_d, val_d
-    "Stage data: the source and its splits (COCO's Karpathy train is train + restval; precomp evaluates on test)."
+    "Stage data: the source and its splits (COCO's Karpathy train is train + restval)."
     cfg = run.cfg
     run.src = src = load_split_data(cfg.data, cfg.scenes, cfg.seed, cfg.max_images, run.progress)
-    run.split = cfg.split or src.get('split') or default_eval_split(src, cfg.data)   # precomp: 'test'
+    # precomp: 'test'
+    run.split = cfg.split or src.get('split') or default_eval_split(src, cfg.data)
     vs = src.get('val_split', 'val')                                  # precomp: 'dev'
     run.train_d = src['read'](['train', 'restval'] if src['has_split']('restval') else 'train')
     run.eval_d = src['read'](run.split)
@@ -488,10 +489,11 @@ def load_data(run:ExperimentRun): # fills in src, split, train_d, eval_d, val_d
 
 # %% ../../nbs/engine/experiment.ipynb #b32bf0ce
 def build_encoders(run:ExperimentRun): # fills in ft, img_enc, txt_enc
-    "Stage encoders: the frozen encoders (precomp: its region reader); end to end, none (each method builds its own)."
+    "Stage encoders: the frozen encoders (precomp: its region reader); none end to end."
     cfg, src = run.cfg, run.src
     run.ft = ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
-    if 'image_encoder' in src and (ft is not None or cfg.image_encoder != 'precomp'):  # precomputed regions
+    # precomputed regions
+    if 'image_encoder' in src and (ft is not None or cfg.image_encoder != 'precomp'):
         raise ConfigError(f"{cfg.data} holds precomputed region features: set image_encoder: precomp "
                           "(and no finetune)")
     run.img_enc = None if ft is not None else (src.get('image_encoder')
@@ -500,7 +502,7 @@ def build_encoders(run:ExperimentRun): # fills in ft, img_enc, txt_enc
     return run
 
 def encode_features(run:ExperimentRun): # fills in ev (and, frozen, the tokens behind train_f and valid_f)
-    "Stage features, part 1: every split through the frozen encoders and the cache (rank 0 first under torchrun)."
+    "Stage features, part 1: every split through the frozen encoders and the cache."
     src, args = run.src, (run.img_enc, run.txt_enc, run.cache, run.src['name'])
     tr_i, tr_t, _ = encode_split(run.train_d, *args, progress=run.progress)
     va = encode_split(run.val_d, *args, progress=run.progress) if run.val_d else None
@@ -510,7 +512,7 @@ def encode_features(run:ExperimentRun): # fills in ev (and, frozen, the tokens b
     return run
 
 def training_pairs(run:ExperimentRun): # fills in train_f, valid_f
-    "Stage features, part 2: the training pairs (a seeded subset with `train_pairs`) and the validation pairs."
+    "Stage features, part 2: the training pairs (`train_pairs`: a seeded subset), the validation pairs."
     tr_i, tr_t, va = run.tokens
     run.train_f = pair_subset(PairFeatures(tr_i, tr_t, run.train_d.caption_image), run.cfg.train_pairs, run.cfg.seed)
     run.valid_f = PairFeatures(va[0], va[1], run.val_d.caption_image) if va else None
@@ -520,13 +522,14 @@ def training_pairs(run:ExperimentRun): # fills in train_f, valid_f
 def build_method(run:ExperimentRun, # the run, after its features
                  aligner:str, # the registry name
                  over:dict): # config overrides
-    "Stage methods: the aligner, initialised from the experiment's seed (so its result does not depend on the methods listed before it)."
+    "Stage methods: the aligner, initialised from the experiment's seed (not from the methods before it)."
     set_seed(run.cfg.seed)
     if run.ft is None:
         return create_aligner(aligner, **{'img_dim': run.img_enc.dim, 'txt_dim': run.txt_enc.dim, **over})
     model = create_aligner('end_to_end', **end_to_end_config(run.ft, run.cfg.image_encoder, run.cfg.image_level,
                                                              run.cfg.text_encoder, aligner, over, run.cfg.seed))
-    run.train_f, run.valid_f = splits_for(model, run.ft, run.train_d, run.val_d)   # this method's own encoders
+    # this method's own encoders
+    run.train_f, run.valid_f = splits_for(model, run.ft, run.train_d, run.val_d)
     return model
 
 # %% ../../nbs/engine/experiment.ipynb #46e2400b
@@ -536,17 +539,19 @@ def fit_method(run:ExperimentRun, # the run
                model, # from `build_method`
                tcfg:TrainConfig, # its training settings
                resume:bool=False): # continue from its last checkpoint, when it has one
-    "Stage fit: train `model` into checkpoints/<name>/ and write `features.json`; returns (the checkpoint to score, tcfg)."
+    "Stage fit: train into checkpoints/<name>/, write `features.json`; returns (checkpoint to score, tcfg)."
     ck, label = run.out/'checkpoints'/name, _label(name, aligner)
     tcfg = TrainConfig(**{**asdict(tcfg), 'batch_size': min(tcfg.batch_size, len(run.train_f))})
     again = resume and resumable(ck)
-    test_f = None                                                 # LAPS's protocol selects on the evaluation split itself
+    # LAPS's protocol selects on the evaluation split itself
+    test_f = None
     if tcfg.select_on == SELECT_ON_TEST:
         test_f = (PairFeatures(run.ev['img'], run.ev['txt'], run.ev['caption_image']) if run.ft is None
                   else splits_for(model, run.ft, None, run.eval_d)[1])
     run.histories[label] = fit(model, run.train_f, tcfg, run.valid_f, ck, device=run.device,
                                progress=run.progress and f"train {label} · {run.src['name']} train", resume=again, test=test_f)
-    _barrier(run.world)                                           # rank 0 has written the checkpoints
+    # rank 0 has written the checkpoints
+    _barrier(run.world)
     run.weights = _encoder_weights(*((run.img_enc, run.txt_enc) if run.ft is None else (model.img_backbone, model.txt_backbone)))
     if run.main:
         spec = {**_features_json(run.cfg), 'weights': run.weights}
@@ -565,10 +570,11 @@ def evaluate_method(run:ExperimentRun, # the run
                     aligner:str, # its registry name
                     chosen:Path, # the checkpoint `fit_method` chose
                     tcfg:TrainConfig): # the settings it trained with (for the report)
-    "Stage evaluate: recall (every rank scores its share), then on rank 0 binding, pointing and zero-shot; fills in results."
+    "Stage evaluate: recall (every rank scores its share); on rank 0 binding, pointing, zero-shot."
     label, cfg, device = _label(name, aligner), run.cfg, run.device
     model = from_pretrained(chosen).to(device).eval()
-    if run.ft is not None:                                        # the split through this method's trained backbones
+    # the split through this method's trained backbones
+    if run.ft is not None:
         run.ev = _encode_eval(run.eval_d, run.src['annotations'], run.src['root'], run.split,
                               _trained_encode(run.eval_d, model, run.ft, device, run.progress))
         run.img_enc, run.txt_enc, model = model.img_backbone, model.txt_backbone, model.head
@@ -581,7 +587,8 @@ def evaluate_method(run:ExperimentRun, # the run
         sm = scene_metrics(model, ev, run.txt_enc, run.img_enc.grid, device, cfg.pointing)
         run.results[label].update(sm)
         if 'pointing_words' in sm: run.extra['pointing game: grounded words scored'] = sm['pointing_words']
-    if cfg.zeroshot:                                              # the same frozen encoders on other datasets
+    # the same frozen encoders on other datasets
+    if cfg.zeroshot:
         skipped = []
         run.results[label].update(evaluate_zero_shot(model, run.img_enc, run.txt_enc, cfg.zeroshot, cfg.zeroshot_templates,
                                                      run.cache, device=device, progress=run.progress, skipped=skipped))
@@ -593,7 +600,7 @@ def evaluate_method(run:ExperimentRun, # the run
 
 # %% ../../nbs/engine/experiment.ipynb #e260d76c
 def report_run(run:ExperimentRun): # after every method's evaluate stage, on rank 0
-    "Stage report: `report.md`, `metrics.json` and the retrieval examples; the curves are the first method's `curves.png`."
+    "Stage report: `report.md`, `metrics.json`, retrieval examples; curves: the first method's `curves.png`."
     cfg, methods, src, times = run.cfg, run.methods, run.src, run.times
     first, label0 = methods[0][0], _label(*methods[0][:2])
     train_d, eval_d, split, img_enc, txt_enc, ft = run.train_d, run.eval_d, run.split, run.img_enc, run.txt_enc, run.ft
@@ -620,7 +627,7 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                           " a method's words do not point (VSE++ keeps one vector per image)." if src['annotations'] is not None else ''))
 
 def record_run(run:ExperimentRun): # after `report_run`
-    "Stage record: one record per method (commit, machine, threads, versions, stage times) for the results pages."
+    "Stage record: one record per method (commit, machine, threads, versions, stage times)."
     return write_record(run.out/'record.json', records_from_report(run.out, run.cfg.name, command=' '.join(['finealign', *sys.argv[1:]]),
                                                                    times=run.times))
 
@@ -635,9 +642,11 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
     methods = check_experiment(cfg)
     out = Path(out or Path('runs')/cfg.name)
-    rank, world = init_distributed()                                  # (0, 1) unless started by torchrun
+    # (0, 1) unless started by torchrun
+    rank, world = init_distributed()
     check_run_folder(out, cfg, resume, overwrite, kind)
-    _barrier(world)                                                   # every rank has checked the folder before rank 0 writes
+    # every rank has checked the folder before rank 0 writes
+    _barrier(world)
     claim = dict(made=False)
     try: return _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim)
     except BaseException:                                             # a failed start (nothing trained yet) leaves no run behind
@@ -645,21 +654,24 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
         raise
 
 def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim):
-    "`run_experiment` once the config and the folder are checked: its stages in order, and the claim on `out`."
+    "`run_experiment` once the config and the folder are checked: the stages in order, the claim on `out`."
     t_start = time.perf_counter(); set_seed(cfg.seed)
     run = ExperimentRun(cfg, methods, out, experiment_device(cfg, world), rank, world, progress and rank == 0,
                         FeatureCache(cache_root()/'features'))
     t = time.perf_counter()
-    if not run.main: _barrier(world)        # under torchrun rank 0 goes first: it may generate the scenes into the cache
+    # under torchrun rank 0 goes first: it may generate the scenes into the cache
+    if not run.main: _barrier(world)
     load_data(run)
     run.times['data'] = time.perf_counter() - t
     t = time.perf_counter()
     build_encoders(run)
-    if run.main: _claim(out, cfg, resume, overwrite, kind, claim)         # data and encoders are there: the run starts
+    # data and encoders are there: the run starts
+    if run.main: _claim(out, cfg, resume, overwrite, kind, claim)
     if run.ft is None:
         encode_features(run)
         run.times['features'] = time.perf_counter() - t
-    if run.main: _barrier(world)                                      # the scenes and the feature cache are written
+    # the scenes and the feature cache are written
+    if run.main: _barrier(world)
     if run.ft is None: training_pairs(run)
     for name, aligner, over, tcfg in methods:
         t = time.perf_counter()
@@ -874,7 +886,7 @@ def run_sentiment_experiment(exp:MSAExperiment, # from `load_experiment(path, ov
                              resume:bool=False, # reuse the seeds that finished in `out`
                              overwrite:bool=False, # start again in a folder that holds results
                              command:str|None=None): # the command that started it, for the record
-    "`predict.run_msa_experiment` into `out`, then `record.json` (one record per method); returns the run folder."
+    "`predict.run_msa_experiment` into `out`, then `record.json` (a record per method); returns `out`."
     out = Path(out or Path('runs')/exp.name)
     run_msa_experiment(exp, out=out, device=device, progress=progress, resume=resume, overwrite=overwrite)
     write_record(out/'record.json', records_from_msa(out/'metrics.json', exp.name, command=command))

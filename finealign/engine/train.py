@@ -426,17 +426,18 @@ def _check_step(out:Path|None, # the run folder
 
 # %% ../../nbs/engine/train.ipynb #db4feceb
 class FitRun:
-    "What the stages of `fit` share: the model, optimizer, schedule and sampler, and the state a checkpoint saves."
+    "What the stages of `fit` share: model, optimizer, schedule, sampler, and the state a checkpoint saves."
     def __init__(self, model, train, cfg, valid, test, out, device, rank, world):
         self.model, self.train, self.cfg, self.valid, self.test = model, train, cfg, valid, test
         self.out, self.device, self.rank, self.world, self.main = out, device, rank, world, rank == 0
-        self.at_boundary = True                                     # between optimizer steps: safe to checkpoint
+        # between optimizer steps: safe to checkpoint
+        self.at_boundary = True
     def log(self, rec): # a step or epoch record
         "Append `rec` to `log.jsonl` (rank 0, when there is a run folder)."
         if self.out and self.main:
             with open(self.out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
     def checkpoint(self):
-        "Save `last/` (weights, optimizer, sampler and schedule state) and `steps.csv`; each rank's RNG under DDP."
+        "Save `last/` (weights, optimizer, sampler, schedule) and `steps.csv`; each rank's RNG under DDP."
         out, st = self.out, self.st
         if out and self.world > 1: _save_rank_rng(out, self.rank, st)
         if out and self.main:
@@ -445,7 +446,7 @@ class FitRun:
             _write_csv(out/'steps.csv', self.steps) if self.steps else None
 
 def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
-    "Stage setup: checks, device, optimizer and schedule; the state of a fresh run, or the saved one when resuming."
+    "Stage setup: checks, device, optimizer, schedule; a fresh run's state, or the saved one on resume."
     rank, world = init_distributed()
     _check_cfg(cfg, len(train), world)
     if cfg.select_on == SELECT_ON_TEST and test is None: raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
@@ -473,7 +474,8 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
             for t in model.state_dict().values(): dist.broadcast(t, 0)
         st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[], gen=g.get_state())
         r.steps = []
-        if out and main:                                        # a fresh run: a new log, and no stale state to resume from
+        # a fresh run: a new log, and no stale state to resume from
+        if out and main:
             out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
             recover_folder(out/'last'); (out/'last'/'state.pt').unlink(missing_ok=True)
         if out and world > 1: _rank_rng_file(out, rank).unlink(missing_ok=True)
@@ -482,7 +484,8 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
     r.amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
     r.kw = dict(gather=gather) if world > 1 else {}
     r.history = st['history']
-    r.sharded = getattr(train, 'loads_shards', False)          # a split that loads only this rank's part of each batch
+    # a split that loads only this rank's part of each batch
+    r.sharded = getattr(train, 'loads_shards', False)
     return r
 
 # %% ../../nbs/engine/train.ipynb #265bfb88
@@ -491,7 +494,7 @@ def fit_epoch(r:FitRun, # from `fit_setup`
               stop, # the `_StopFlag`: a caught SIGINT or SIGTERM ends the run at the next step
               callback=None, # called with each step record after the optimizer step
               bar=None): # the progress bar of the epochs, or None
-    "Stage epoch: every optimizer step of one epoch (accumulation, DDP averaging, schedule, clipping, checks); returns its record."
+    "Stage epoch: one epoch's optimizer steps (accumulation, DDP, schedule, clipping, checks); its record."
     cfg, st, g, model, device, rank, world = r.cfg, r.st, r.g, r.model, r.device, r.rank, r.world
     if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
     else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
@@ -499,7 +502,8 @@ def fit_epoch(r:FitRun, # from `fit_setup`
     hardest = epoch >= cfg.warmup_epochs
     batches = r.train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if r.sharded else {}))
     if bar is not None: batches = track(batches, f'{r.stage} · batches', total=r.n_micro - st['micro'], parent=bar)
-    acc, bad_loss, n_micro = 0.0, None, r.n_micro      # bad_loss: the step's first non-finite (batch, loss)
+    # bad_loss: the step's first non-finite (batch, loss)
+    acc, bad_loss, n_micro = 0.0, None, r.n_micro
     for i, batch in enumerate(batches, st['micro']):
         r.at_boundary = False
         first = i - i % cfg.accum_steps
@@ -512,7 +516,8 @@ def fit_epoch(r:FitRun, # from `fit_setup`
         if i + 1 < first + size: continue
         if world > 1: _allreduce_mean(r.params, world)
         factor = lr_factor(cfg, epoch, st['step'], r.total); set_lr(r.opt, cfg, factor)
-        grad_norm = torch.nn.utils.clip_grad_norm_(r.params, cfg.grad_clip or math.inf).item()   # the norm before clipping
+        # the norm before clipping
+        grad_norm = torch.nn.utils.clip_grad_norm_(r.params, cfg.grad_clip or math.inf).item()
         _check_step(r.out, epoch, st['step'] + 1, first, i, bad_loss, grad_norm, world)
         r.opt.step(); r.opt.zero_grad(set_to_none=True)
         st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
@@ -528,10 +533,11 @@ def fit_epoch(r:FitRun, # from `fit_setup`
 # %% ../../nbs/engine/train.ipynb #55837508
 def fit_validate(r:FitRun, # after `fit_epoch`
                  rec:dict): # the epoch's record, completed in place
-    "Stage validate: the epoch's validation rSum (and, under LAPS's protocol, test rSum), added to its record."
+    "Stage validate: the epoch's validation rSum (LAPS's protocol: test rSum), added to its record."
     cfg, model, device = r.cfg, r.model, r.device
     if r.valid is not None:
-        vf = r.valid.features(model, device) if hasattr(r.valid, 'features') else r.valid   # raw splits: through the trained backbones
+        # raw splits: through the trained backbones
+        vf = r.valid.features(model, device) if hasattr(r.valid, 'features') else r.valid
         m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
         rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
     if cfg.select_on == SELECT_ON_TEST:
@@ -545,7 +551,7 @@ def fit_select(r:FitRun, # after `fit_validate`
                rec:dict, # the epoch's record
                selects:bool, # whether there is a split to select on (else no best/)
                bar=None): # the progress bar of the epochs, or None
-    "Stage select and checkpoint: record the epoch, keep `best/` when its score beats the best so far, save `last/`."
+    "Stage select and checkpoint: log the epoch, keep `best/` when it beats the best so far, save `last/`."
     cfg, st, out = r.cfg, r.st, r.out
     r.history.append(rec)
     if bar is not None: bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
@@ -568,19 +574,22 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
         progress:bool|str=True, # progress: False, True, or the stage label, e.g. 'train · flickr8k train'
         resume:bool=False, # continue the run saved in `out_dir`
         callback=None, # called with each step record after the optimizer step; may raise to stop (a checkpoint is saved)
-        test:PairFeatures|None=None): # test features, only for `select_on='test_split_laps_official_leaks_test'`
+        # test features, only for `select_on='test_split_laps_official_leaks_test'`
+        test:PairFeatures|None=None):
     "Train `model` on `train`; returns the list of per-epoch records (loss, lr, validation metrics)."
     r = fit_setup(model, train, cfg, valid, out_dir, device, resume, test)
     r.stage = progress if isinstance(progress, str) else 'train'    # e.g. 'train · flickr8k train'
     out, main, stop = r.out, r.main, _StopFlag()
     epochs = range(r.st['epoch'], cfg.epochs)
-    selects = valid is not None or cfg.select_on == SELECT_ON_TEST   # else no best/: it would copy last/
+    # else no best/: it would copy last/
+    selects = valid is not None or cfg.select_on == SELECT_ON_TEST
     if out and main and not selects:
         progress_line(f"{out}: no validation split, so no best/; last/ holds the final epoch")
     mb = track_epochs(epochs, f'{r.stage} · epochs') if progress and main else epochs
     bar = mb if progress and main else None
     try:
-        with global_batch_norms(model):                              # DDP: BatchNorm statistics of the global batch
+        # DDP: BatchNorm statistics of the global batch
+        with global_batch_norms(model):
             for epoch in mb:
                 rec = fit_validate(r, fit_epoch(r, epoch, stop, callback, bar))
                 fit_select(r, rec, selects, bar)
