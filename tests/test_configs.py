@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from finealign.cli import DEMO_CONFIG, ExperimentConfig, load_experiment, _config, _read_mapping
+from finealign.engine.experiment import DEMO_CONFIG, ExperimentConfig, load_experiment, _config, _read_mapping
 from finealign.engine.predict import MSAExperiment, check_msa_experiment
 
 CONFIGS = sorted((ROOT/'configs').glob('*.y*ml')) + sorted((ROOT/'configs').glob('*.json'))

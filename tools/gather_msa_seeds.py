@@ -5,13 +5,14 @@
 reads each run folder's checkpoints/<method>/seed<s>/result.json (and metrics.json for the linear rows) and
 writes one record per method (`finealign.engine.records.records_from_msa`, prefix the 4th argument) to the 3rd.
 """
-import json, sys, time, yaml
+import json, sys, time
 from pathlib import Path
 from dataclasses import asdict
 from finealign.engine.records import records_from_msa, write_record
 from finealign.engine.predict import MSAExperiment, msa_table, _mean_std, run_environment, SELECTION_SPLIT
+from finealign.engine.experiment import load_experiment
 cfg, outs, dest, prefix = sys.argv[1], sys.argv[2].split(','), sys.argv[3], sys.argv[4]
-d = yaml.safe_load(open(cfg)); exp = MSAExperiment(**d)
+exp = load_experiment(cfg, cls=MSAExperiment)      # the checked config, as `finealign msa` reads it
 results, missing = {}, {}
 for m in exp.methods:
     name = m.get('name', m['model'])

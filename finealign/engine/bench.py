@@ -17,13 +17,14 @@ from ..core import Tokens, ConfigError, FinealignError, masked_mean, default_dev
 from ..core import track_if
 from ..blocks.similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, sparse_alignment
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
+from . import records
 
 # %% auto #0
 __all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIANTS', 'register_bench', 'SizedAligner',
            'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs', 'reference_similarity', 'measure', 'bench_one',
-           'run_benchmark', 'benchmark_table', 'machine_info', 'shape_summary', 'write_benchmark', 'msa_step_costs',
-           'msa_cost_table', 'write_msa_costs', 'alignment_scaling', 'scaling_table', 'precomp_benchmark',
-           'precomp_bench_table', 'write_precomp_benchmark']
+           'run_benchmark', 'benchmark_table', 'shape_summary', 'write_benchmark', 'msa_step_costs', 'msa_cost_table',
+           'write_msa_costs', 'alignment_scaling', 'scaling_table', 'precomp_benchmark', 'precomp_bench_table',
+           'write_precomp_benchmark']
 
 # %% ../../nbs/engine/bench.ipynb #720fc1dd
 BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -283,14 +284,6 @@ def benchmark_table(rows:list): # rows from `run_benchmark`
     return '\n'.join(lines)
 
 # %% ../../nbs/engine/bench.ipynb #86aa510f
-def machine_info(device=None): # the device the benchmark ran on
-    "A short description of this machine: OS, Python, torch, CPU cores and threads, and the GPU when `device` is CUDA."
-    info = dict(platform=platform.platform(terse=True), machine=platform.machine(), python=platform.python_version(),
-                torch=torch.__version__, cpu_cores=os.cpu_count(), torch_threads=torch.get_num_threads())
-    dev = torch.device(device) if device is not None else None
-    if dev is not None and dev.type == 'cuda': info['gpu'] = torch.cuda.get_device_name(dev)
-    return info
-
 def shape_summary(row:dict): # one row from `run_benchmark`
     "One sentence saying what a row measured: sizes, token counts, device and the engine's block."
     budget = '' if row['budget_bytes'] is None else f" from a budget of {_mib(row['budget_bytes'])} MiB"
@@ -301,10 +294,10 @@ def shape_summary(row:dict): # one row from `run_benchmark`
 # %% ../../nbs/engine/bench.ipynb #d8096f0d
 def write_benchmark(rows:list, # rows from `run_benchmark`
                     out_dir:str|Path, # folder for bench.json and bench.md (created if missing)
-                    machine:str|dict|None=None): # how to describe the machine; None: `machine_info` of the rows' device
+                    machine:str|dict|None=None): # how to describe the machine; None: `records.machine` of the rows' device
     "Write `bench.json` (machine and rows) and `bench.md` (shapes and the table) atomically; returns their paths."
     if not rows: raise ConfigError("write_benchmark: no rows to write")
-    if machine is None: machine = machine_info(rows[0]['device'])
+    if machine is None: machine = records.machine(rows[0]['device'])
     elif isinstance(machine, str): machine = dict(description=machine)
     out_dir = Path(out_dir)
     js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
@@ -394,10 +387,10 @@ def msa_cost_table(rows:list): # from `msa_step_costs`
 # %% ../../nbs/engine/bench.ipynb #6339ebc1
 def write_msa_costs(rows:list, # from `msa_step_costs`
                     out_dir:str|Path, # folder for bench.json and bench.md
-                    machine:dict|None=None): # default: `machine_info` of the rows' device
+                    machine:dict|None=None): # default: `records.machine` of the rows' device
     "Write `bench.json` and `bench.md` for `msa_step_costs` or `alignment_scaling` rows; returns their paths."
     if not rows: raise ConfigError("write_msa_costs: no rows to write")
-    machine = machine or machine_info(rows[0]['device'])
+    machine = machine or records.machine(rows[0]['device'])
     out_dir = Path(out_dir)
     js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
     head = ['Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '']
@@ -586,7 +579,7 @@ def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
                             out_dir:str|Path='results/precomp'): # for bench.json and bench.md
     "Write the record `bench.json` (metrics, config, commit, machine, threads, versions, times), `bench.md`."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    rec = dict(res, commit=_commit(), machine=machine_info(), threads=res['config']['threads'],
+    rec = dict(res, commit=_commit(), machine=records.machine(), threads=res['config']['threads'],
                versions=dict(numpy=np.__version__, torch=torch.__version__,
                              python=platform.python_version()))
     c, r = res['config'], res['metrics']['ratios']

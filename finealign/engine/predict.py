@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from ..core import ConfigError, DataError, NonFiniteError, set_seed, atomic_write, track_if
 from ..registry import create_aligner, save_pretrained
+from .records import machine, git_state, package_versions
 from ..data.msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
 
 # %% auto #0
@@ -336,15 +337,9 @@ def _first_difference(a, b, path=''):
     return f"{path or 'value'}: {a!r} then, {b!r} now"
 
 def run_environment():
-    "Where and with what a run happened: commit (and whether the tree was dirty), machine, threads, package versions."
-    def git(*a):
-        try: return subprocess.run(['git', *a], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent).stdout.strip()
-        except Exception: return ''
-    import timm, transformers
-    return dict(commit=git('rev-parse', 'HEAD') or None, dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
-                machine=platform.platform(), processor=platform.processor() or platform.machine(), cpus=os.cpu_count(),
-                threads=torch.get_num_threads(), python=platform.python_version(),
-                versions=dict(torch=torch.__version__, numpy=np.__version__, timm=timm.__version__, transformers=transformers.__version__))
+    "Where and with what a run happened: commit (and whether the tree was dirty), `records.machine()`, threads, package versions."
+    commit, dirty = git_state(Path(globals().get('__file__', '.')).parent)   # the library's checkout
+    return dict(commit=commit, dirty=dirty, machine=machine(), threads=torch.get_num_threads(), versions=package_versions())
 
 def _load_splits(exp:MSAExperiment, progress:bool):
     "The experiment's splits; a missing data path is an error that says where relative paths are taken from."

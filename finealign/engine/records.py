@@ -39,9 +39,11 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
-def machine() -> dict:
-    "Where a run happens: CPU model, cores, platform and accelerator."
-    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+def machine(device=None) -> dict: # where the work ran (None: this machine's first GPU, if any)
+    "Where a run happens: CPU model, cores, platform, accelerator (None on CPU); reports and benchmarks say the same."
+    dev = torch.device(device) if device is not None else None
+    gpu = torch.cuda.is_available() and (dev is None or dev.type == 'cuda')
+    dev = torch.cuda.get_device_name(dev if dev is not None and dev.index is not None else 0) if gpu else None
     return dict(cpu=cpu_model(), cores=os.cpu_count(), platform=platform.platform(),
                 accelerator=dev)
 
@@ -222,8 +224,8 @@ def records_from_report(run_dir:str|Path, # a folder with the metrics.json of wr
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
         r = make_record(f'{prefix}/{label}', metrics, config=config, command=command, times=times,
                         label=label, root=root)
-        r['threads'] = mi.get('threads', r['threads'])
-        r['machine'] = {**r['machine'], **{k: mi[k] for k in ('platform', 'device') if k in mi}}
+        r['threads'] = payload.get('threads', mi.get('threads', r['threads']))   # reports before 2026-12 kept it in machine
+        r['machine'] = {**r['machine'], **{k: mi[k] for k in ('platform', 'device', 'accelerator') if k in mi}}
         out.append(r)
     return out
 
@@ -274,10 +276,13 @@ def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experim
         r = make_record(f'{prefix}/{_slug(label)}', m, config=dict(experiment=exp, method=methods.get(label)),
                         command=command, times={'method': res['wall_s']} if _finite(res.get('wall_s')) else None,
                         label=label, **extra)
-        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'),
-                 machine={k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'),
-                                                platform=env.get('machine')).items() if v is not None},
-                 versions={'python': env.get('python'), **(env.get('versions') or {})},
+        mach = env.get('machine')                                  # `machine()`; runs before 2026-12: flat keys
+        if not isinstance(mach, dict):
+            mach = {k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'), platform=mach).items()
+                    if v is not None}
+        versions = env.get('versions') or {}
+        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'), machine=mach,
+                 versions=versions if 'python' in versions else {'python': env.get('python'), **versions},
                  date=metrics.get('date'), stage_times=metrics.get('stage_times'))
         out.append(r)
     return out

@@ -28,7 +28,8 @@ from .evaluate import evaluate_retrieval
 # %% auto #0
 __all__ = ['SELECT_ON_TEST', 'STATE_FORMAT', 'PairFeatures', 'TrainConfig', 'param_groups', 'lr_factor', 'set_lr', 'loss_weight',
            'GatherLayer', 'pad_tokens', 'gather', 'combine_moments', 'global_batch_norm', 'global_batch_norms',
-           'init_distributed', 'resumable', 'plot_curves', 'fit']
+           'init_distributed', 'resumable', 'plot_curves', 'FitRun', 'fit_setup', 'fit_epoch', 'fit_validate',
+           'fit_select', 'fit']
 
 # %% ../../nbs/engine/train.ipynb #2dfee992
 def _trim(text:Tokens):
@@ -423,6 +424,146 @@ def _check_step(out:Path|None, # the run folder
                          f"was not applied and nothing of it was saved{kept}. Check the training "
                          f"features for NaN or inf, or lower the learning rate")
 
+# %% ../../nbs/engine/train.ipynb #db4feceb
+class FitRun:
+    "What the stages of `fit` share: model, optimizer, schedule, sampler, and the state a checkpoint saves."
+    def __init__(self, model, train, cfg, valid, test, out, device, rank, world):
+        self.model, self.train, self.cfg, self.valid, self.test = model, train, cfg, valid, test
+        self.out, self.device, self.rank, self.world, self.main = out, device, rank, world, rank == 0
+        # between optimizer steps: safe to checkpoint
+        self.at_boundary = True
+    def log(self, rec): # a step or epoch record
+        "Append `rec` to `log.jsonl` (rank 0, when there is a run folder)."
+        if self.out and self.main:
+            with open(self.out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    def checkpoint(self):
+        "Save `last/` (weights, optimizer, sampler, schedule) and `steps.csv`; each rank's RNG under DDP."
+        out, st = self.out, self.st
+        if out and self.world > 1: _save_rank_rng(out, self.rank, st)
+        if out and self.main:
+            _check_weights(self.model, out/'last')
+            _save_state(out, self.model, self.opt, st, self.cfg)
+            _write_csv(out/'steps.csv', self.steps) if self.steps else None
+
+def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
+    "Stage setup: checks, device, optimizer, schedule; a fresh run's state, or the saved one on resume."
+    rank, world = init_distributed()
+    _check_cfg(cfg, len(train), world)
+    if cfg.select_on == SELECT_ON_TEST and test is None: raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
+    if resume and out_dir is None: raise ConfigError("resume=True needs out_dir")
+    main, out = rank == 0, Path(out_dir) if out_dir else None
+    if device is None: device = f'cuda:{torch.cuda.current_device()}' if world > 1 and torch.cuda.is_available() else 'cpu'
+    device = torch.device(device); model.to(device)
+    r = FitRun(model, train, cfg, valid, test, out, device, rank, world)
+    groups = param_groups(model, cfg)
+    r.params = [p for g in groups for p in g['params']]
+    r.opt = opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    r.n_micro = len(train) // cfg.batch_size
+    r.total = cfg.epochs * math.ceil(r.n_micro / cfg.accum_steps)
+    r.g = g = torch.Generator()
+    if resume:
+        if main: recover_folder(out/'last')                    # a checkpoint swap a kill cut short
+        if world > 1: dist.barrier()
+        st = _load_state(out, model, opt, cfg); model.to(device)
+        if world > 1: _load_rank_rng(out, rank, st)
+        r.steps = _truncate_log(out, st) if main else []
+        g.set_state(st['gen'])
+    else:
+        set_seed(cfg.seed + rank); g.manual_seed(cfg.seed)
+        if world > 1:
+            for t in model.state_dict().values(): dist.broadcast(t, 0)
+        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[], gen=g.get_state())
+        r.steps = []
+        # a fresh run: a new log, and no stale state to resume from
+        if out and main:
+            out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
+            recover_folder(out/'last'); (out/'last'/'state.pt').unlink(missing_ok=True)
+        if out and world > 1: _rank_rng_file(out, rank).unlink(missing_ok=True)
+    r.st = st
+    use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
+    r.amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
+    r.kw = dict(gather=gather) if world > 1 else {}
+    r.history = st['history']
+    # a split that loads only this rank's part of each batch
+    r.sharded = getattr(train, 'loads_shards', False)
+    return r
+
+# %% ../../nbs/engine/train.ipynb #265bfb88
+def fit_epoch(r:FitRun, # from `fit_setup`
+              epoch:int, # the epoch to run (from its first micro-batch, or where a resumed run stopped)
+              stop, # the `_StopFlag`: a caught SIGINT or SIGTERM ends the run at the next step
+              callback=None, # called with each step record after the optimizer step
+              bar=None): # the progress bar of the epochs, or None
+    "Stage epoch: one epoch's optimizer steps (accumulation, DDP, schedule, clipping, checks); its record."
+    cfg, st, g, model, device, rank, world = r.cfg, r.st, r.g, r.model, r.device, r.rank, r.world
+    if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
+    else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
+    model.train(); t0 = time.perf_counter()
+    hardest = epoch >= cfg.warmup_epochs
+    batches = r.train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if r.sharded else {}))
+    if bar is not None: batches = track(batches, f'{r.stage} · batches', total=r.n_micro - st['micro'], parent=bar)
+    # bad_loss: the step's first non-finite (batch, loss)
+    acc, bad_loss, n_micro = 0.0, None, r.n_micro
+    for i, batch in enumerate(batches, st['micro']):
+        r.at_boundary = False
+        first = i - i % cfg.accum_steps
+        size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
+        batch = {k: v.to(device, non_blocking=True) for k, v in (batch if r.sharded else _shard(batch, rank, world)).items()}
+        with r.amp(): loss = model.loss(batch, max_violation=hardest, **r.kw)['loss'].float()
+        (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
+        lv = loss.item(); acc += lv / size
+        if bad_loss is None and not math.isfinite(lv): bad_loss = (i, lv)
+        if i + 1 < first + size: continue
+        if world > 1: _allreduce_mean(r.params, world)
+        factor = lr_factor(cfg, epoch, st['step'], r.total); set_lr(r.opt, cfg, factor)
+        # the norm before clipping
+        grad_norm = torch.nn.utils.clip_grad_norm_(r.params, cfg.grad_clip or math.inf).item()
+        _check_step(r.out, epoch, st['step'] + 1, first, i, bad_loss, grad_norm, world)
+        r.opt.step(); r.opt.zero_grad(set_to_none=True)
+        st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
+        rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
+        r.steps.append(rec); r.log(rec); acc, bad_loss = 0.0, None; r.at_boundary = True
+        if callback is not None: callback(rec)
+        sig = torch.tensor([stop.sig or 0])
+        if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
+        if int(sig): stop.sig = stop.sig or int(sig); raise _Interrupted
+    return dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), r.total),
+                time_train=time.perf_counter() - t0, hardest=hardest)
+
+# %% ../../nbs/engine/train.ipynb #55837508
+def fit_validate(r:FitRun, # after `fit_epoch`
+                 rec:dict): # the epoch's record, completed in place
+    "Stage validate: the epoch's validation rSum (LAPS's protocol: test rSum), added to its record."
+    cfg, model, device = r.cfg, r.model, r.device
+    if r.valid is not None:
+        # raw splits: through the trained backbones
+        vf = r.valid.features(model, device) if hasattr(r.valid, 'features') else r.valid
+        m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
+        rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
+    if cfg.select_on == SELECT_ON_TEST:
+        tf = r.test.features(model, device) if hasattr(r.test, 'features') else r.test
+        m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
+        rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
+    return rec
+
+# %% ../../nbs/engine/train.ipynb #0f7c63cc
+def fit_select(r:FitRun, # after `fit_validate`
+               rec:dict, # the epoch's record
+               selects:bool, # whether there is a split to select on (else no best/)
+               bar=None): # the progress bar of the epochs, or None
+    "Stage select and checkpoint: log the epoch, keep `best/` when it beats the best so far, save `last/`."
+    cfg, st, out = r.cfg, r.st, r.out
+    r.history.append(rec)
+    if bar is not None: bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
+    score = rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST else rec.get('val_rsum', -rec['loss'])
+    st.update(epoch=rec['epoch'] + 1, micro=0, gen=r.g.get_state())
+    if out and r.main:
+        r.log(rec); _write_csv(out/'epochs.csv', r.history)
+        if selects and score > st['best']:
+            _check_weights(r.model, out/'best'); save_pretrained(r.model, out/'best')
+    st['best'] = max(st['best'], score)
+    r.checkpoint()
+
 # %% ../../nbs/engine/train.ipynb #dcac2d41
 def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`, `similarity`
         train:PairFeatures, # training features (or a split with `batches`, such as `finetune.PairImages`)
@@ -433,119 +574,30 @@ def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`,
         progress:bool|str=True, # progress: False, True, or the stage label, e.g. 'train · flickr8k train'
         resume:bool=False, # continue the run saved in `out_dir`
         callback=None, # called with each step record after the optimizer step; may raise to stop (a checkpoint is saved)
-        test:PairFeatures|None=None): # test features, only for `select_on='test_split_laps_official_leaks_test'`
+        # test features, only for `select_on='test_split_laps_official_leaks_test'`
+        test:PairFeatures|None=None):
     "Train `model` on `train`; returns the list of per-epoch records (loss, lr, validation metrics)."
-    rank, world = init_distributed()
-    _check_cfg(cfg, len(train), world)
-    if cfg.select_on == SELECT_ON_TEST and test is None: raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
-    if resume and out_dir is None: raise ConfigError("resume=True needs out_dir")
-    main, out = rank == 0, Path(out_dir) if out_dir else None
-    if device is None: device = f'cuda:{torch.cuda.current_device()}' if world > 1 and torch.cuda.is_available() else 'cpu'
-    device = torch.device(device); model.to(device)
-    groups = param_groups(model, cfg)
-    params = [p for g in groups for p in g['params']]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n_micro = len(train) // cfg.batch_size
-    total = cfg.epochs * math.ceil(n_micro / cfg.accum_steps)
-    g = torch.Generator()
-    if resume:
-        if main: recover_folder(out/'last')                    # a checkpoint swap a kill cut short
-        if world > 1: dist.barrier()
-        st = _load_state(out, model, opt, cfg); model.to(device)
-        if world > 1: _load_rank_rng(out, rank, st)
-        steps = _truncate_log(out, st) if main else []
-        g.set_state(st['gen'])
-    else:
-        set_seed(cfg.seed + rank); g.manual_seed(cfg.seed)
-        if world > 1:
-            for t in model.state_dict().values(): dist.broadcast(t, 0)
-        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[], gen=g.get_state())
-        steps = []
-        if out and main:                                        # a fresh run: a new log, and no stale state to resume from
-            out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
-            recover_folder(out/'last'); (out/'last'/'state.pt').unlink(missing_ok=True)
-        if out and world > 1: _rank_rng_file(out, rank).unlink(missing_ok=True)
-    use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
-    amp = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if use_amp else nullcontext()
-    kw = dict(gather=gather) if world > 1 else {}
-    history = st['history']
-    sharded = getattr(train, 'loads_shards', False)            # a split that loads only this rank's part of each batch
-    stop, at_boundary = _StopFlag(), True
-
-    def log(rec):
-        if out and main:
-            with open(out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
-
-    def checkpoint():
-        if out and world > 1: _save_rank_rng(out, rank, st)
-        if out and main:
-            _check_weights(model, out/'last')
-            _save_state(out, model, opt, st, cfg)
-            _write_csv(out/'steps.csv', steps) if steps else None
-
-    stage = progress if isinstance(progress, str) else 'train'      # e.g. 'train · flickr8k train'
-    epochs = range(st['epoch'], cfg.epochs)
-    selects = valid is not None or cfg.select_on == SELECT_ON_TEST   # else no best/: it would copy last/
+    r = fit_setup(model, train, cfg, valid, out_dir, device, resume, test)
+    r.stage = progress if isinstance(progress, str) else 'train'    # e.g. 'train · flickr8k train'
+    out, main, stop = r.out, r.main, _StopFlag()
+    epochs = range(r.st['epoch'], cfg.epochs)
+    # else no best/: it would copy last/
+    selects = valid is not None or cfg.select_on == SELECT_ON_TEST
     if out and main and not selects:
         progress_line(f"{out}: no validation split, so no best/; last/ holds the final epoch")
-    mb = track_epochs(epochs, f'{stage} · epochs') if progress and main else epochs
+    mb = track_epochs(epochs, f'{r.stage} · epochs') if progress and main else epochs
+    bar = mb if progress and main else None
     try:
-        with global_batch_norms(model):                              # DDP: BatchNorm statistics of the global batch
+        # DDP: BatchNorm statistics of the global batch
+        with global_batch_norms(model):
             for epoch in mb:
-                if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
-                else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
-                model.train(); t0 = time.perf_counter()
-                hardest = epoch >= cfg.warmup_epochs
-                batches = train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if sharded else {}))
-                if progress and main: batches = track(batches, f'{stage} · batches', total=n_micro - st['micro'], parent=mb)
-                acc, bad_loss = 0.0, None      # bad_loss: the step's first non-finite (batch, loss)
-                for i, batch in enumerate(batches, st['micro']):
-                    at_boundary = False
-                    first = i - i % cfg.accum_steps
-                    size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
-                    batch = {k: v.to(device, non_blocking=True) for k, v in (batch if sharded else _shard(batch, rank, world)).items()}
-                    with amp(): loss = model.loss(batch, max_violation=hardest, **kw)['loss'].float()
-                    (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
-                    lv = loss.item(); acc += lv / size
-                    if bad_loss is None and not math.isfinite(lv): bad_loss = (i, lv)
-                    if i + 1 < first + size: continue
-                    if world > 1: _allreduce_mean(params, world)
-                    factor = lr_factor(cfg, epoch, st['step'], total); set_lr(opt, cfg, factor)
-                    grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip or math.inf).item()   # the norm before clipping
-                    _check_step(out, epoch, st['step'] + 1, first, i, bad_loss, grad_norm, world)
-                    opt.step(); opt.zero_grad(set_to_none=True)
-                    st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
-                    rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
-                    steps.append(rec); log(rec); acc, bad_loss = 0.0, None; at_boundary = True
-                    if callback is not None: callback(rec)
-                    sig = torch.tensor([stop.sig or 0])
-                    if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
-                    if int(sig): stop.sig = stop.sig or int(sig); raise _Interrupted
-                rec = dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), total),
-                           time_train=time.perf_counter() - t0, hardest=hardest)
-                if valid is not None:
-                    vf = valid.features(model, device) if hasattr(valid, 'features') else valid   # raw splits: through the trained backbones
-                    m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
-                    rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
-                if cfg.select_on == SELECT_ON_TEST:
-                    tf = test.features(model, device) if hasattr(test, 'features') else test
-                    m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
-                    rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
-                history.append(rec)
-                if progress and main: mb.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
-                score = rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST else rec.get('val_rsum', -rec['loss'])
-                st.update(epoch=epoch + 1, micro=0, gen=g.get_state())
-                if out and main:
-                    log(rec); _write_csv(out/'epochs.csv', history)
-                    if selects and score > st['best']:
-                        _check_weights(model, out/'best'); save_pretrained(model, out/'best')
-                st['best'] = max(st['best'], score)
-                checkpoint()
-            if out and main: plot_curves(history, steps, out/'curves.png')
+                rec = fit_validate(r, fit_epoch(r, epoch, stop, callback, bar))
+                fit_select(r, rec, selects, bar)
+            if out and main: plot_curves(r.history, r.steps, out/'curves.png')
     except (KeyboardInterrupt, _Interrupted) as e:
-        if at_boundary: checkpoint()
+        if r.at_boundary: r.checkpoint()
         if isinstance(e, _Interrupted): stop.reraise()
         raise
     finally:
         stop.restore()
-    return history
+    return r.history
