@@ -25,8 +25,9 @@ LAYERS = {  # first name after `finealign.` (a folder, or a module at the top) -
     'viz': 3,                          # finealign/viz/: figure and widget helpers on tensors, importing only core;
                                        # below the methods, whose explorers draw with them (nbs/viz/maps.ipynb says why)
     'methods': 4,                      # finealign/methods/<name>/
-    'engine': 5,                       # finealign/engine/
-    'cli': 6, 'report': 6,             # finealign/cli.py, finealign/report.py
+    'engine': 5,                       # finealign/engine/: experiments, training, evaluation, records and the
+                                       # run reports (the engine writes them, so report sits here, not on top)
+    'cli': 6,                          # finealign/cli.py: arguments only
 }
 
 def module_name(path) -> str:
