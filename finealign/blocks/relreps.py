@@ -13,8 +13,7 @@ from ..core import Tokens, ShapeError, ConfigError, check_shape, check_temperatu
 
 # %% auto #0
 __all__ = ['POOLINGS', 'ANCHOR_INITS', 'relative_representation', 'asif_sparsify', 'asif_similarity', 'cap_pool',
-           'anchor_profile', 'token_profiles', 'init_anchors', 'linear_cka', 'cka_matrix', 'plot_cka',
-           'structure_regulariser']
+           'anchor_profile', 'token_profiles', 'init_anchors', 'linear_cka', 'cka_matrix', 'structure_regulariser']
 
 # %% ../../nbs/blocks/relreps.ipynb #62e89b37
 def _check_anchors(anchors:torch.Tensor, d:int, name:str='anchors'):
@@ -150,31 +149,6 @@ def cka_matrix(feats_a:list, # L_a tensors (n, p_l): one per layer of encoder A,
         Xc, nx = _cka_prepare(feats_a[i], f'feats_a[{i}]', n)
         for j, (Yc, ny) in enumerate(prep_b): M[i, j] = _cka_from(Xc, nx, Yc, ny)
     return M
-
-# %% ../../nbs/blocks/relreps.ipynb #d4e85c31
-def plot_cka(M:torch.Tensor, # (L_a, L_b) CKA values, e.g. from `cka_matrix`
-             names_a:list|None=None, # labels of A's layers (rows); default: indices
-             names_b:list|None=None, # labels of B's layers (columns); default: indices
-             ax=None, # a matplotlib Axes to draw on; default: a new figure
-             title:str='linear CKA', # the plot title
-             annotate:bool=True): # write the values in the cells
-    "Heat map of a CKA matrix (rows: encoder A's layers, columns: encoder B's); returns the Axes."
-    import matplotlib.pyplot as plt
-    M = torch.as_tensor(M).detach().cpu().double()
-    if M.ndim != 2: raise ShapeError(f"M has shape {tuple(M.shape)}, expected (L_a, L_b)")
-    names_a = list(range(M.shape[0])) if names_a is None else list(names_a)
-    names_b = list(range(M.shape[1])) if names_b is None else list(names_b)
-    if len(names_a) != M.shape[0] or len(names_b) != M.shape[1]:
-        raise ShapeError(f"names_a/names_b have {len(names_a)}/{len(names_b)} labels for M of shape {tuple(M.shape)}")
-    if ax is None: _, ax = plt.subplots(figsize=(1 + 0.6 * M.shape[1], 0.8 + 0.5 * M.shape[0]), dpi=70)
-    im = ax.imshow(M.numpy(), vmin=0, vmax=1, cmap='viridis')
-    ax.set_xticks(range(M.shape[1]), [str(s) for s in names_b], rotation=45, ha='right')
-    ax.set_yticks(range(M.shape[0]), [str(s) for s in names_a])
-    if annotate:
-        for i in range(M.shape[0]):
-            for j in range(M.shape[1]): ax.text(j, i, f"{M[i, j]:.2f}", ha='center', va='center', fontsize=7, color='w' if M[i, j] < 0.6 else 'k')
-    ax.set_title(title); ax.figure.colorbar(im, ax=ax, fraction=0.05)
-    return ax
 
 # %% ../../nbs/blocks/relreps.ipynb #b33014f3
 def _neighbour_walk(A:torch.Tensor, tau:float):

@@ -9,18 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
 import matplotlib.pyplot as plt
 import torch
-from PIL import Image
 
 from ..core import atomic_write
 from .records import machine
-from .train import plot_curves
+from ..viz.plots import _ZS_NAMES, curve_label, plot_data_curve, plot_retrieval_examples
 
 # %% auto #0
-__all__ = ['recall_table', 'zero_shot_table', 'plot_retrieval_examples', 'write_report', 'curve_label', 'curve_table',
-           'plot_data_curve', 'write_curve']
+__all__ = ['recall_table', 'zero_shot_table', 'write_report', 'curve_table', 'write_curve']
 
 # %% ../../nbs/engine/report.ipynb #b3265a19
 _COLS = ['i2t_r1', 'i2t_r5', 'i2t_r10', 't2i_r1', 't2i_r5', 't2i_r10', 'rsum']
@@ -39,8 +36,6 @@ def recall_table(rows:dict, # {row label: metrics dict with i2t_r1 ... rsum, opt
                              for name, m in rows.items())
 
 # %% ../../nbs/engine/report.ipynb #f5545be1
-_ZS_NAMES = {'top1': 'top-1', 'top5': 'top-5', 'miou': 'mIoU', 'miou_fg': 'mIoU-fg'}
-
 def zero_shot_table(rows:dict): # {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
     "A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per task/templates/metric."
     cols = list(dict.fromkeys(k for m in rows.values() for k in m if k.count('/') == 2))
@@ -52,25 +47,6 @@ def zero_shot_table(rows:dict): # {row label: metrics dict}; keys 'task/template
     return ('| model | ' + ' | '.join(head(k) for k in cols) + ' |\n|' + '---|' * (1 + len(cols)) + '\n'
             + '\n'.join(f"| {name} | " + ' | '.join(cell(m, k) for k in cols) + ' |' for name, m in rows.items()))
 
-# %% ../../nbs/engine/report.ipynb #89ce34ec
-def plot_retrieval_examples(examples:list, # dicts: caption, images (list of paths or PIL images), correct (list of bool)
-                            thumb:int=96): # thumbnail side in pixels
-    "A grid: one row per caption query, its top-k retrieved images, the correct ones framed in green."
-    k = max(len(e['images']) for e in examples)
-    fig, axs = plt.subplots(len(examples), k, figsize=(1.3 * k, 1.45 * len(examples)), dpi=80, squeeze=False)
-    for r, e in enumerate(examples):
-        for c in range(k):
-            ax = axs[r, c]; ax.set_xticks([]); ax.set_yticks([])
-            if c >= len(e['images']): ax.axis('off'); continue
-            im = e['images'][c]
-            im = (Image.open(im) if not isinstance(im, Image.Image) else im).convert('RGB').resize((thumb, thumb))
-            ax.imshow(im)
-            for s in ax.spines.values(): s.set_edgecolor('tab:green' if e['correct'][c] else 'lightgrey'); s.set_linewidth(3 if e['correct'][c] else 1)
-        cap = e['caption'] if len(e['caption']) < 70 else e['caption'][:67] + '...'
-        axs[r, 0].set_title(cap, fontsize=7, loc='left', x=0)
-    fig.tight_layout()
-    return fig
-
 # %% ../../nbs/engine/report.ipynb #6e124991
 def _save_fig(fig, path):
     atomic_write(path, lambda p: fig.savefig(p, format='png', bbox_inches='tight')); plt.close(fig)
@@ -81,7 +57,7 @@ def write_report(out_dir:str|Path, # report folder (created)
                  setup:dict, # what was run: data, encoders, method, config, command
                  extra:dict|None=None, # further metrics shown as a list (e.g. binding accuracy)
                  history:list|None=None, # per-epoch records from `train.fit` (kept in metrics.json)
-                 curves:str|None=None, # a training-curves PNG already drawn by `train.plot_curves`, relative to `out_dir`
+                 curves:str|None=None, # a training-curves PNG already drawn by `viz.plots.plot_curves`, relative to `out_dir`
                  examples:list|None=None, # retrieval examples for `plot_retrieval_examples`
                  notes:str='', # free Markdown appended at the end
                  weights:dict|None=None): # where each encoder's weights came from: {side: dict(source, path)}
@@ -108,15 +84,6 @@ def write_report(out_dir:str|Path, # report folder (created)
     return out/'report.md'
 
 # %% ../../nbs/engine/report.ipynb #cef33636
-_CURVE_NAMES = {'rsum': 'rSum', 'i2t_r1': 'I→T R@1', 't2i_r1': 'T→I R@1'}
-
-def curve_label(key:str): # a metrics key: 'rsum', or a zero-shot 'task/templates/metric'
-    "A readable name for a metric key."
-    if key.count('/') == 2:
-        task, tmpl, met = key.split('/')
-        return f"{task} {_ZS_NAMES.get(met, met)} ({tmpl})"
-    return _CURVE_NAMES.get(key, key)
-
 def curve_table(points:list, # [{'pairs': n, 'results': {method: metrics}}], in order of size
                 key:str): # the metric to tabulate
     "A Markdown table of one metric: a row per method, a column per training-set size; a dash where a point lacks it."
@@ -124,20 +91,6 @@ def curve_table(points:list, # [{'pairs': n, 'results': {method: metrics}}], in 
     cell = lambda p, m: f"{p['results'][m][key]:.1f}" if isinstance(p['results'].get(m, {}).get(key), (int, float)) else '—'
     return (f"| {curve_label(key)} | " + ' | '.join(f"{p['pairs']:,} pairs" for p in points) + ' |\n|' + '---|' * (1 + len(points)) + '\n'
             + '\n'.join(f"| {m} | " + ' | '.join(cell(p, m) for p in points) + ' |' for m in methods))
-
-def plot_data_curve(points:list, # as for `curve_table`
-                    keys:list): # metrics to plot, one panel each
-    "Figure: each metric against the number of training pairs (log axis), one line per method."
-    methods = list(dict.fromkeys(m for p in points for m in p['results']))
-    fig, axs = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3), dpi=80, squeeze=False)
-    for ax, k in zip(axs[0], keys):
-        for j, m in enumerate(methods):
-            xy = [(p['pairs'], p['results'][m][k]) for p in points if isinstance(p['results'].get(m, {}).get(k), (int, float))]
-            if xy: ax.plot(*zip(*xy), 'o-', ms=3, color=f'C{j}', label=m)
-        ax.set_xscale('log'); ax.set_xlabel('training pairs'); ax.set_title(curve_label(k), fontsize=9)
-    axs[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
 
 # %% ../../nbs/engine/report.ipynb #073110ea
 def write_curve(out_dir:str|Path, # curve folder (created)

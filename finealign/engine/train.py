@@ -24,12 +24,12 @@ from ..core import track, track_epochs, progress_line
 from .evaluate import _few
 from ..registry import save_pretrained
 from .evaluate import evaluate_retrieval
+from ..viz.plots import plot_curves
 
 # %% auto #0
 __all__ = ['SELECT_ON_TEST', 'STATE_FORMAT', 'PairFeatures', 'TrainConfig', 'param_groups', 'lr_factor', 'set_lr', 'loss_weight',
            'GatherLayer', 'pad_tokens', 'gather', 'combine_moments', 'global_batch_norm', 'global_batch_norms',
-           'init_distributed', 'resumable', 'plot_curves', 'FitRun', 'fit_setup', 'fit_epoch', 'fit_validate',
-           'fit_select', 'fit']
+           'init_distributed', 'resumable', 'FitRun', 'fit_setup', 'fit_epoch', 'fit_validate', 'fit_select', 'fit']
 
 # %% ../../nbs/engine/train.ipynb #2dfee992
 def _trim(text:Tokens):
@@ -365,27 +365,6 @@ class _StopFlag:
         if self.sig == signal.SIGINT: raise KeyboardInterrupt
         if callable(old): old(self.sig, None)
         raise SystemExit(128 + self.sig)
-
-# %% ../../nbs/engine/train.ipynb #cf92aa1c
-def plot_curves(history:list, # per-epoch records from `fit`
-                steps:list, # per-step records (`step`, `loss`)
-                path:str|Path): # PNG file to write
-    "Loss per step (and per epoch) and validation/test rSum per epoch, as a small PNG."
-    from matplotlib.figure import Figure
-    keys = [k for k in ('val_rsum', 'test_rsum') if any(k in r for r in history)]
-    fig = Figure(figsize=(4 + 3 * bool(keys), 2.6), dpi=80, layout='constrained')
-    axs = fig.subplots(1, 1 + bool(keys), squeeze=False)[0]
-    if steps: axs[0].plot([s['step'] for s in steps], [s['loss'] for s in steps], lw=0.6, alpha=0.6, label='step')
-    if steps and history:
-        per = max(s['step'] for s in steps) / max(len(history), 1)
-        axs[0].plot([(r['epoch'] + 1) * per for r in history], [r['loss'] for r in history], 'o-', label='epoch mean')
-    axs[0].set(xlabel='optimizer step', ylabel='training loss', title='loss'); axs[0].legend(fontsize=7)
-    for k in keys:
-        rs = [r for r in history if k in r]
-        axs[1].plot([r['epoch'] for r in rs], [r[k] for r in rs], 'o-', label=k)
-    if keys: axs[1].set(xlabel='epoch', ylabel='rSum', title='recall'); axs[1].legend(fontsize=7)
-    atomic_write(path, lambda p: fig.savefig(p, format='png'))
-    return Path(path)
 
 # %% ../../nbs/engine/train.ipynb #b8ec4bea
 def _nonfinite_weights(model:nn.Module): # the model about to be saved
