@@ -14,7 +14,7 @@ import torch
 
 from ..core import atomic_write
 from .records import machine
-from ..viz.plots import _ZS_NAMES, curve_label, plot_data_curve, plot_retrieval_examples
+from ..viz.plots import curve_label, plot_data_curve, plot_retrieval_examples
 
 # %% auto #0
 __all__ = ['recall_table', 'zero_shot_table', 'write_report', 'curve_table', 'write_curve']
@@ -40,11 +40,8 @@ def zero_shot_table(rows:dict): # {row label: metrics dict}; keys 'task/template
     "A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per task/templates/metric."
     cols = list(dict.fromkeys(k for m in rows.values() for k in m if k.count('/') == 2))
     if not cols: return ''
-    def head(k):
-        task, tmpl, met = k.split('/')
-        return f"{task} {_ZS_NAMES.get(met, met)} ({tmpl})"
     cell = lambda m, k: f"{m[k]:.1f}" if isinstance(m.get(k), (int, float)) else '—'
-    return ('| model | ' + ' | '.join(head(k) for k in cols) + ' |\n|' + '---|' * (1 + len(cols)) + '\n'
+    return ('| model | ' + ' | '.join(curve_label(k) for k in cols) + ' |\n|' + '---|' * (1 + len(cols)) + '\n'
             + '\n'.join(f"| {name} | " + ' | '.join(cell(m, k) for k in cols) + ' |' for name, m in rows.items()))
 
 # %% ../../nbs/engine/report.ipynb #6e124991
