@@ -7,7 +7,7 @@
 2. makes a fresh virtual environment under /tmp and installs the `--pre` packages there first: the
    researcher's environment;
 3. `pip install`s the wheel into it, its dependencies resolved by pip against pyproject's ranges;
-4. in that environment: imports every finealign module, builds `create_aligner('chan_tiny')` and
+4. in that environment: imports every finealign module, builds `fa.create_aligner('chan_tiny')` and
    scores a random batch and takes one gradient of its loss;
 5. writes a JSON record: what was there before and after, what pip changed, the check's results and
    the timings. nbs/install.ipynb reads it.
