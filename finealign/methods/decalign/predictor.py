@@ -7,6 +7,7 @@ Docs: https://finealign.github.io/finealign/methods/decalign/predictor.html.md""
 # %% ../../../nbs/methods/decalign/predictor.ipynb #7d9d4abd
 from __future__ import annotations
 import math
+import warnings
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -390,6 +391,15 @@ class DecAlign(nn.Module):
         return {**batch, 'text': tok.x, 'text_mask': tok.mask}
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #56c11c0a
+def _warn_one_step(model, mask, name):
+    "Warn once per model when self-attention fusion meets a modality whose items have one real step."
+    if getattr(model, '_warned_one_step', False) or int(mask.sum(1).max()) > 1: return
+    model._warned_one_step = True
+    warnings.warn(
+        f"DecAlign fusion='self' on one-step {name} sequences: self-attention over one key is a "
+        f"per-modality MLP, so nothing crosses modalities before the head (on CMU-MOSI's utterance "
+        f"features it keeps epoch 0); pass fusion='cross'", stacklevel=3)
+
 @patch
 def forward(self:DecAlign, batch:dict): # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
     "dict(pred=(B,) or (B, C), final_rep (B, 6D), unique, common, masks (lists of M), pooled_unique, pooled_common (M, B, D))."
@@ -408,7 +418,9 @@ def forward(self:DecAlign, batch:dict): # msa_collate's: text, audio, vision (B,
             ctx = torch.cat([unique[n] for n in others], 1)                      # (B, S, D)
             ctx_mask = torch.cat([masks[n] for n in others], 1)                  # (B, S)
             out = enc(unique[m], masks[m], ctx, ctx_mask)
-        else: out = enc(unique[m], masks[m])                                    # (B, T_m, D)
+        else:
+            _warn_one_step(self, masks[m], cfg.modalities[m])
+            out = enc(unique[m], masks[m])                                     # (B, T_m, D)
         fused.append(masked_mean(out, masks[m]))                               # (B, D)
     pooled_u = torch.stack([masked_mean(u, m) for u, m in zip(unique, masks)])  # (M, B, D)
     pooled_c = torch.stack([masked_mean(c, m) for c, m in zip(common, masks)])  # (M, B, D)
