@@ -35,3 +35,24 @@ def test_the_rule_catches_a_mixed_cell(tmp_path):
                      dict(cell_type='code', source='import os\nfrom pathlib import Path')])
     (tmp_path/'t.ipynb').write_text(json.dumps(nb))
     assert mixed_import_cells(tmp_path/'t.ipynb') == [(0, 'import os')]
+
+MAX_LINE = 100  # the project's limit; the docs' code blocks fit it at 1440 pixels (nbs/styles.css)
+
+def long_code_lines(path, limit=MAX_LINE):
+    "(cell number, length, start) of code-cell lines over `limit` characters."
+    return [(i, len(l), l.strip()[:50]) for i, c in enumerate(json.loads(path.read_text())['cells'])
+            if c['cell_type'] == 'code'
+            for l in (''.join(c['source']) if isinstance(c['source'], list) else c['source']).splitlines()
+            if len(l) > limit]
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
+def test_code_lines_fit_the_page(nb):
+    bad = long_code_lines(nb)
+    assert not bad, (f"{nb.name}: {len(bad)} code lines over {MAX_LINE} characters (cell, length, start): "
+                     f"{bad[:5]}")
+
+def test_the_line_rule_catches_a_long_line(tmp_path):
+    nb = dict(cells=[dict(cell_type='code', source='x = 1\n' + 'y = ' + '1 + ' * 30 + '1'),
+                     dict(cell_type='markdown', source='z' * 200)])
+    (tmp_path/'t.ipynb').write_text(json.dumps(nb))
+    assert [(i, n) for i, n, _ in long_code_lines(tmp_path/'t.ipynb')] == [(0, 125)]
