@@ -16,8 +16,8 @@ from .registry import list_aligners
 from .engine.train import TrainConfig
 from .engine.predict import MSAExperiment
 from .engine.experiment import ExperimentConfig, load_experiment, run_experiment, demo
-from .engine.experiment import (evaluate_checkpoint, zero_shot_checkpoint, run_curve,
-                                         run_sentiment_experiment)
+from .engine.experiment import (evaluate_checkpoint, zero_shot_checkpoint,
+                                         run_curve, run_sentiment_experiment)
 
 # %% auto #0
 __all__ = ['settings_help', 'parse_overrides', 'main']
@@ -101,8 +101,7 @@ def _parser():
                         "(default: the training data)")
     e.add_argument('--split', default=None,
                    help="split to score (default: 'test' for the scenes and precomp; for a "
-                        "Karpathy folder 'val', "
-                        "else 'test', else its one split)")
+                        "Karpathy folder 'val', else 'test', else its one split)")
     e.add_argument('--folds', type=int, default=1, help='>1: also the n-fold protocol (COCO 1K: 5)')
     e.add_argument('--out', default=None,
                    help='report folder (default: runs/eval/<method>-<data>-<split>)')
@@ -118,12 +117,10 @@ def _parser():
                         'runs/flickr8k-pal/checkpoints/relative_anchors/last')
     z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid',
                    help="comma-separated tasks, each 'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' "
-                        "(a folder of a known kind under "
-                        "any name), with an optional '@split' (COCO, CamVid: default train; "
-                        "scenes: test), e.g. "
+                        "(a folder of a known kind under any name), with an optional '@split' "
+                        "(COCO, CamVid: default train; scenes: test), e.g. "
                         "'camvid=/data/camvid@test,imagenet=imagenet-sample:/data/imagenet'. "
-                        "Kinds: imagenet-sample, "
-                        "coco-mini, camvid, scenes-cls, scenes-seg")
+                        "Kinds: imagenet-sample, coco-mini, camvid, scenes-cls, scenes-seg")
     z.add_argument('--templates', default='single,ensemble',
                    help='comma-separated prompt sets (single, clip7, ensemble), each scored')
     z.add_argument('--out', default=None, help='report folder (default: runs/zeroshot/<method>)')
@@ -218,34 +215,33 @@ def _main(argv):
         p.error(f"unrecognized arguments: {' '.join(extra)}")
     if a.command == 'list': print('\n'.join(list_aligners())); return 0
     if a.command == 'demo':
-        res = demo(a.out, not a.no_progress, data=a.data, split=a.split, epochs=a.epochs,
-                   batch_size=a.batch_size, lr=a.lr, d=a.d,
-                   head=a.head, image_level=a.image_level, max_images=a.max_images, seed=a.seed,
-                   device=a.device,
-                   methods=tuple(m.strip() for m in a.methods.split(',') if m.strip()) if a.methods
-                   else None)
+        res = demo(a.out, not a.no_progress, data=a.data, split=a.split,
+                   epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, d=a.d,
+                   head=a.head, image_level=a.image_level,
+                   max_images=a.max_images, seed=a.seed, device=a.device,
+                   methods=tuple(m.strip() for m in a.methods.split(',') if m.strip())
+                   if a.methods else None)
     elif a.command == 'train':
         cfg = load_experiment(a.config, parse_overrides(extra))
-        res = run_experiment(cfg, a.out, resume=a.resume, overwrite=a.overwrite,
-                             progress=not a.no_progress)
-        # a rank > 0 under torchrun: rank 0 prints the report
-        if res['metrics'] is None: return 0
+        res = run_experiment(cfg, a.out, resume=a.resume,
+                             overwrite=a.overwrite, progress=not a.no_progress)
+        if res['metrics'] is None: return 0  # a rank > 0 under torchrun: rank 0 prints the report
     elif a.command == 'eval':
-        res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out, a.image_encoder,
-                                  a.image_level, a.text_encoder,
+        res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out,
+                                  a.image_encoder, a.image_level, a.text_encoder,
                                   a.max_images, a.device, progress=not a.no_progress)
     elif a.command == 'zeroshot':
         words = lambda v: tuple(w.strip() for w in v.split(',') if w.strip())
-        res = zero_shot_checkpoint(a.checkpoint, words(a.tasks), words(a.templates), a.out,
-                                   a.image_encoder, a.image_level, a.text_encoder,
+        res = zero_shot_checkpoint(a.checkpoint, words(a.tasks), words(a.templates),
+                                   a.out, a.image_encoder, a.image_level, a.text_encoder,
                                    a.max_images, a.device, progress=not a.no_progress)
     elif a.command == 'curve':
         cfg = load_experiment(a.config, parse_overrides(extra))
         sizes = tuple(None if w.strip() == 'all' else _pairs_count(w.strip())
                       for w in a.pairs.split(',') if w.strip())
         out = Path(a.out or Path('runs')/f'{cfg.name}-curve')
-        run_curve(cfg, sizes, a.min_steps, out, resume=a.resume, overwrite=a.overwrite,
-                  progress=not a.no_progress)
+        run_curve(cfg, sizes, a.min_steps, out, resume=a.resume,
+                  overwrite=a.overwrite, progress=not a.no_progress)
         print((out/'curve.md').read_text()); return 0
     elif a.command == 'msa':
         cmd = 'finealign ' + ' '.join(sys.argv[1:] if argv is None else map(str, argv))

@@ -96,13 +96,13 @@ class Tokens:
     pooled: torch.Tensor  # (B, d) global feature
 
     def __post_init__(self):
-        if self.x.ndim != 3: raise ShapeError(f"Tokens.x has shape {tuple(self.x.shape)}, expected "
-                                              "(B, N, d)")
+        if self.x.ndim != 3:
+            raise ShapeError(f"Tokens.x has shape {tuple(self.x.shape)}, expected (B, N, d)")
         B, N, d = self.x.shape
         check_shape(self.mask, (B, N), 'Tokens.mask')
         check_shape(self.pooled, (B, None), 'Tokens.pooled')
-        if self.mask.dtype != torch.bool: raise ShapeError("Tokens.mask has dtype "
-                                                           f"{self.mask.dtype}, expected torch.bool")
+        if self.mask.dtype != torch.bool:
+            raise ShapeError(f"Tokens.mask has dtype {self.mask.dtype}, expected torch.bool")
 
     def __len__(self): return self.x.shape[0]
     def __getitem__(self, idx):
@@ -116,9 +116,9 @@ class Tokens:
     def lengths(self): return self.mask.sum(1)  # (B,) number of real tokens per item
     @property
     def shape(self): return tuple(self.x.shape)
-    def __repr__(
-            self): return (f"Tokens(x={tuple(self.x.shape)}, mask={tuple(self.mask.shape)}, "
-                           f"pooled={tuple(self.pooled.shape)}, dtype={self.x.dtype})")
+    def __repr__(self):
+        return (f"Tokens(x={tuple(self.x.shape)}, mask={tuple(self.mask.shape)}, "
+                f"pooled={tuple(self.pooled.shape)}, dtype={self.x.dtype})")
 
     @classmethod
     def from_list(cls, xs:list, pooled:torch.Tensor|None=None):
@@ -395,8 +395,8 @@ def read_text(path:str|Path, # the file
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path}: not found (expected {what})")
     try: return path.read_bytes().decode('utf-8')
-    except UnicodeDecodeError as e: raise DataError(f"{path}: not UTF-8 text (byte {e.start}); "
-                                                    f"expected {what}") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text (byte {e.start}); expected {what}") from None
     except OSError as e:
         raise DataError(f"{path}: cannot be read ({e.strerror}); expected {what}") from None
 
@@ -409,8 +409,8 @@ def read_json(path:str|Path, # the file
     text = read_text(path, what)
     try: obj = json.loads(text)
     except json.JSONDecodeError as e:
-        cut = (' (the file looks truncated)' if e.pos >= len(text.rstrip())
-               or e.msg.startswith('Unterminated') else '')
+        cut = (' (the file looks truncated)'
+               if e.pos >= len(text.rstrip()) or e.msg.startswith('Unterminated') else '')
         raise DataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: "
                         f"{e.msg}{cut}; expected {what}") from None
     if expect is not None and not isinstance(obj, expect):
@@ -429,5 +429,5 @@ def read_safetensors(path:str|Path, # a .safetensors file
     try: return load_file(str(path), device=device)
     except Exception as e:   # SafetensorError, or OSError/ValueError on a damaged header
         raise DataError(f"{path}: not a readable safetensors file ({type(e).__name__}: "
-                        f"{str(e)[:200]}); "
-                        f"expected {what}; the file may be truncated: write it again") from None
+                        f"{str(e)[:200]}); expected {what}; the file may be truncated: write it "
+                        "again") from None

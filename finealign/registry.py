@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
 
-from .core import (ConfigError, ShapeError, Tokens, atomic_write, read_json,
-                            read_safetensors)
+from .core import (ConfigError, ShapeError, Tokens,
+                            atomic_write, read_json, read_safetensors)
 
 # %% auto #0
 __all__ = ['POSITIVE_FIELDS', 'config_to_dict', 'config_from_dict', 'check_fields', 'check_config', 'register_aligner',
@@ -25,8 +25,8 @@ __all__ = ['POSITIVE_FIELDS', 'config_to_dict', 'config_from_dict', 'check_field
 # %% ../nbs/registry.ipynb #d334d09e
 def config_to_dict(cfg) -> dict: # a config dataclass instance
     "A JSON-safe dict of the config's fields."
-    if not dataclasses.is_dataclass(cfg): raise ConfigError("expected a config dataclass, got "
-                                                            f"{type(cfg).__name__}")
+    if not dataclasses.is_dataclass(cfg):
+        raise ConfigError(f"expected a config dataclass, got {type(cfg).__name__}")
     return json.loads(json.dumps(asdict(cfg)))
 
 def config_from_dict(cls, # the config dataclass
@@ -34,36 +34,33 @@ def config_from_dict(cls, # the config dataclass
                      where:str='config'): # named in error messages (a file name or 'overrides')
     ("Build `cls` from `d`, rejecting unknown keys, wrong types and out-of-range values, and "
      "restoring tuples.")
-    if not isinstance(d, dict): raise ConfigError(f"{where}: expected a mapping of {cls.__name__} "
-                                                  f"fields, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where}: expected a mapping of {cls.__name__} fields, got "
+                          f"{type(d).__name__}")
     names = {f.name: f for f in fields(cls)}
     bad = [k for k in d if k not in names]
     if bad:
         hints = {k: difflib.get_close_matches(k, names, n=1) for k in bad}
-        msg = ', '.join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else '') for k,
-                        h in hints.items())
+        msg = ', '.join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else '')
+                        for k, h in hints.items())
         raise ConfigError(f"{where}: unknown {cls.__name__} field(s) {msg}; valid fields: "
                           f"{', '.join(names)}")
     return replace(cls(), **check_fields(cls, d, where))
 
 # %% ../nbs/registry.ipynb #a19c0102
 POSITIVE_FIELDS = frozenset({
-    'epochs', 'max_epochs', 'batch_size', 'lr', 'text_lr', 'accum_steps', 'eval_block',
-    'eval_batch', 'max_images',
-    # engine, data
-    'train_pairs', 'text_max_len', 'size', 'captions_per_image',
-    'd', 'img_dim', 'txt_dim', 'd_model', 'n_heads', 'n_layers', 'hidden', 'pde_dim', 'common_len',
-    'K', 'k',
-    # widths and counts
-    'n_anchors', 'n_prototypes', 'n_patches', 'gmm_iters', 'ot_iters',
+    'epochs', 'max_epochs', 'batch_size', 'lr', 'text_lr',
+    'accum_steps', 'eval_block', 'eval_batch', 'max_images',
+    'train_pairs', 'text_max_len', 'size', 'captions_per_image',  # engine, data
+    'd', 'img_dim', 'txt_dim', 'd_model', 'n_heads',
+    'n_layers', 'hidden', 'pde_dim', 'common_len', 'K', 'k',
+    'n_anchors', 'n_prototypes', 'n_patches', 'gmm_iters', 'ot_iters',  # widths and counts
     'tau', 'tau_p', 'temperature', 'ct_temperature', 'ot_eps', 'mmd_bandwidth', 'p',
-    # temperatures, scales
-    'lambda_softmax', 'lambda_lse'})
-# tuple fields whose items are whole numbers
-_WHOLE_ITEMS = frozenset({'lr_steps', 'eval_block'})
+    'lambda_softmax', 'lambda_lse'})  # temperatures, scales
+_WHOLE_ITEMS = frozenset({'lr_steps', 'eval_block'})  # tuple fields whose items are whole numbers
 
-_TYPES = {'int': int, 'float': float, 'str': str, 'bool': bool, 'tuple': tuple, 'list': list,
-          'dict': dict,
+_TYPES = {'int': int, 'float': float, 'str': str, 'bool': bool,
+          'tuple': tuple, 'list': list, 'dict': dict,
           'None': type(None), 'NoneType': type(None)}
 
 def _field_types(f, default):
@@ -108,8 +105,7 @@ def _check_value(cls, f, v, default, where):
         ref = ([x for x in (default or ()) if _is_num(x)] if isinstance(default, (list, tuple))
                else [])
         whole = f.name in _WHOLE_ITEMS or (ref and all(isinstance(x, int) for x in ref))
-        # a tuple of numbers
-        if f.name in _WHOLE_ITEMS or (ref and len(ref) == len(default)):
+        if f.name in _WHOLE_ITEMS or (ref and len(ref) == len(default)):  # a tuple of numbers
             for i, x in enumerate(v):
                 if not _is_num(x) or (whole and isinstance(x, float) and not x.is_integer()):
                     raise ConfigError(f"{at}[{i}] = {x!r}, expected a "
@@ -120,8 +116,8 @@ def _check_value(cls, f, v, default, where):
     if any(t not in (int, float, bool, tuple, list, type(None)) and isinstance(v, t) for t in ts):
         return v
     want = '/'.join(sorted(t.__name__ for t in ts if t is not type(None)))
-    hint = (" (YAML reads 1e-3 as text: write 1.0e-3 or 0.001)" if ts & {int, float}
-            and isinstance(v, str) else '')
+    hint = (" (YAML reads 1e-3 as text: write 1.0e-3 or 0.001)"
+            if ts & {int, float} and isinstance(v, str) else '')
     raise ConfigError(f"{at} = {v!r} is {_a(type(v).__name__)}, expected {_a(want)}{hint}")
 
 def check_fields(cls, # a config dataclass
@@ -132,15 +128,16 @@ def check_fields(cls, # a config dataclass
     ("The values of `d` checked against `cls`'s fields (type, finiteness, range) and converted "
      "(lists to tuples, 2.0 to 2).")
     default, fs = cls(), {f.name: f for f in fields(cls)}
-    return {k: _check_value(cls, fs[k], v, getattr(default, k), where) if k in fs else v for k,
-            v in d.items()}
+    return {k: _check_value(cls, fs[k], v, getattr(default, k), where)
+            if k in fs else v for k, v in d.items()}
 
 def check_config(cfg, # a config dataclass instance
                  where:str='config'): # names the source in messages
     ("`cfg` when every field passes `check_fields`; ConfigError naming `where` and the field "
      "otherwise.")
     if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
-        raise ConfigError(f"{where}: expected a config dataclass instance, got {type(cfg).__name__}")
+        raise ConfigError(f"{where}: expected a config dataclass instance, got "
+                          f"{type(cfg).__name__}")
     check_fields(type(cfg), {f.name: getattr(cfg, f.name) for f in fields(cfg)}, where)
     return cfg
 
@@ -167,9 +164,8 @@ def _check_inputs_of(cls, side):
     fn = getattr(cls, f'encode_{side}s', None)
     if fn is None or getattr(fn, '_checks_tokens', False): return
     @functools.wraps(fn)
-    def encode(
-            self, t, *args, **kwargs): return fn(self, _checked_tokens(self, t, side), *args,
-                                                 **kwargs)
+    def encode(self, t, *args, **kwargs):
+        return fn(self, _checked_tokens(self, t, side), *args, **kwargs)
     encode._checks_tokens = True
     setattr(cls, f'encode_{side}s', encode)
 
@@ -178,8 +174,8 @@ def _checked_tokens(model, t, side):
      "float, wrong width).")
     at = f"{type(model).__name__}.encode_{side}s"
     if not isinstance(t, Tokens): raise ShapeError(f"{at}: expected Tokens, got {type(t).__name__}")
-    if not t.x.is_floating_point(): raise ShapeError(f"{at}: Tokens.x has dtype {t.x.dtype}, "
-                                                     "expected floating-point features")
+    if not t.x.is_floating_point():
+        raise ShapeError(f"{at}: Tokens.x has dtype {t.x.dtype}, expected floating-point features")
     key = 'img_dim' if side == 'image' else 'txt_dim'
     want = getattr(getattr(model, 'config', None), key, None)
     if isinstance(want, int) and t.x.shape[-1] != want:
@@ -261,8 +257,7 @@ def _hub_snapshot(repo_id:str, revision, cache_dir):
                                       allow_patterns=['config.json', 'model.safetensors']))
     except Exception as e:
         raise ConfigError(f"from_pretrained: {repo_id!r} is neither a local folder nor a Hub repo "
-                          "in reach "
-                          "(offline, only repos already in the Hugging Face cache load): "
+                          "in reach (offline, only repos already in the Hugging Face cache load): "
                           f"{type(e).__name__}: {e}") from e
 
 def from_pretrained(
@@ -277,8 +272,9 @@ def from_pretrained(
     if not path.exists() and str(path).count('/') == 1 and not str(path).startswith(('.', '/')):
         path = _hub_snapshot(str(path), revision, cache_dir)
     for f in ('config.json', 'model.safetensors'):
-        if not (path/f).exists(): raise ConfigError(f"from_pretrained: {path/f} not found "
-                                                    "(expected a folder written by save_pretrained)")
+        if not (path/f).exists():
+            raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by "
+                              "save_pretrained)")
     meta = read_json(path/'config.json', 'a checkpoint config written by save_pretrained')
     for k in ('aligner', 'config'):
         if k not in meta: raise ConfigError(f"{path/'config.json'}: missing key '{k}'")
@@ -289,8 +285,9 @@ def from_pretrained(
     state = read_safetensors(path/'model.safetensors', map_location,
                              'the weights written by save_pretrained')
     try: missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as e: raise ConfigError(f"{path/'model.safetensors'} does not fit "
-                                                f"{path/'config.json'}: {str(e)[:300]}") from None
+    except RuntimeError as e:
+        raise ConfigError(f"{path/'model.safetensors'} does not fit {path/'config.json'}: "
+                          f"{str(e)[:300]}") from None
     if missing or unexpected:
         raise ConfigError(f"{path/'model.safetensors'}: missing keys {missing[:5]}, unexpected "
                           f"keys {unexpected[:5]}")

@@ -13,11 +13,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..core import (Tokens, ConfigError, FinealignError, masked_mean, default_device,
-                            atomic_write)
+from ..core import (Tokens, ConfigError, FinealignError,
+                            masked_mean, default_device, atomic_write)
 from ..core import track_if
-from ..blocks.similarity import (global_cosine, scan_t2i, scan_i2t, hard_assignment,
-                                         sparse_alignment)
+from ..blocks.similarity import (global_cosine, scan_t2i, scan_i2t,
+                                         hard_assignment, sparse_alignment)
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 from . import records
 
@@ -74,8 +74,8 @@ class SizedAligner:
                  # inside each call (per-item work in the score)
                  encode:bool=False,
                  **config): # further config overrides
-        self.name, self.sizes, self.seed, self.encode, self.config, self.models = (name, sizes,
-                                                                                   seed, encode, config, {})
+        (self.name, self.sizes, self.seed, self.encode, self.config,
+         self.models) = name, sizes, seed, encode, config, {}
     def model(self, img:Tokens):
         "The aligner for tokens shaped like `img`."
         key = (tuple(img.x.shape[1:]), str(img.x.device))
@@ -102,8 +102,9 @@ def _grm_sizes(n_tokens:int, d:int):
     return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)
 
 register_bench('grm', SizedAligner('grm', _grm_sizes));
-register_bench('pal', SizedAligner('relative_anchors', lambda n_tokens,
-                                   d: dict(img_dim=d, txt_dim=d, K=512), encode=True))
+register_bench('pal', SizedAligner('relative_anchors',
+                                   lambda n_tokens, d: dict(img_dim=d, txt_dim=d, K=512),
+                                   encode=True))
 
 
 # %% ../../nbs/engine/bench.ipynb #aa20341b
@@ -131,8 +132,8 @@ def bench_scores(
      "known ones.")
     if methods is None: methods = list(BENCH_SCORES)
     if isinstance(methods, str): methods = [methods]
-    if not methods: raise ConfigError("no methods to benchmark: pass names, {name: score} or None "
-                                      "for all")
+    if not methods:
+        raise ConfigError("no methods to benchmark: pass names, {name: score} or None for all")
     if isinstance(methods, dict): return {n: _as_aligner(s) for n, s in methods.items()}
     unknown = [m for m in methods if m not in BENCH_SCORES]
     if unknown: raise ConfigError(f"unknown benchmark method(s) {unknown}; known: "
@@ -149,14 +150,15 @@ BENCH_SHAPES = {
 def bench_shape(shape:str|dict): # a name in `BENCH_SHAPES` or a dict with the same keys
     "The shape dict for `shape`; a `ConfigError` names an unknown shape or missing/unknown keys."
     if isinstance(shape, str):
-        if shape not in BENCH_SHAPES: raise ConfigError(f"unknown benchmark shape {shape!r}; "
-                                                        f"known: {sorted(BENCH_SHAPES)} (or pass a "
-                                                        "dict)")
+        if shape not in BENCH_SHAPES:
+            raise ConfigError(f"unknown benchmark shape {shape!r}; known: {sorted(BENCH_SHAPES)} "
+                              "(or pass a dict)")
         return dict(BENCH_SHAPES[shape])
     keys = set(BENCH_SHAPES['tiny'])
     missing, extra = sorted(keys - set(shape)), sorted(set(shape) - keys)
-    if missing or extra: raise ConfigError(f"benchmark shape: missing keys {missing}, unknown keys "
-                                           f"{extra}; expected {sorted(keys)}")
+    if missing or extra:
+        raise ConfigError(f"benchmark shape: missing keys {missing}, unknown keys {extra}; "
+                          f"expected {sorted(keys)}")
     bad = [k for k in sorted(keys) if not (isinstance(shape[k], int) and shape[k] > 0)]
     if bad: raise ConfigError(f"benchmark shape: {bad} must be positive ints")
     return dict(shape)
@@ -171,8 +173,7 @@ def bench_inputs(shape:str|dict, # see `bench_shape`
     g = torch.Generator().manual_seed(seed)
     n_i, n_t, N, L, d = s['n_images'], s['n_captions'], s['n_img_tokens'], s['n_words'], s['d']
     x = torch.randn(n_i, N, d, generator=g)                                          # (n_i, N, d)
-    # pooled: the CLS token
-    img = Tokens(x, torch.ones(n_i, N, dtype=torch.bool), x[:, 0].clone())
+    img = Tokens(x, torch.ones(n_i, N, dtype=torch.bool), x[:, 0].clone())  # pooled: the CLS token
     # (n_t,)
     lens = (L + L / 4 * torch.randn(n_t, generator=g)).round().clamp(max(1, L // 3), 2 * L).long()
     mask = torch.arange(int(lens.max()))[None] < lens[:, None]                        # (n_t, L_max)
@@ -201,8 +202,7 @@ def reference_similarity(
     for j in track_if(progress, range(n_t), f'score · {n_i} images · captions one by one'):
         # (1, n_j, d)
         cap = Tokens(txt.x[j:j + 1, :ends[j]], txt.mask[j:j + 1, :ends[j]], txt.pooled[j:j + 1])
-        # (n_i,)
-        res[:, j] = sim(img, cap)[:, 0]
+        res[:, j] = sim(img, cap)[:, 0]  # (n_i,)
     if out is None: return res.float().cpu()
     if res is not out: out.copy_(res)
     return out
@@ -289,19 +289,20 @@ def bench_one(name:str, # the name in the table
     # touched now, so not counted as peak
     e_out, r_out = torch.zeros(n_i, n_t), torch.zeros(n_i, n_t)
     aligner.similarity(img[:2], txt[:2]); _sync(device)                   # warm-up
-    e_s, e_peak, kind = _best_of(lambda: similarity_matrix(aligner, img, txt, block=tuple(blk), out=e_out), device, repeats)
-    r_s, r_peak, _ = _best_of(lambda: reference_similarity(aligner, img, txt, out=r_out), device,
-                              repeats)
-    return dict(method=name, device=str(device), threads=torch.get_num_threads(), n_images=n_i,
-                n_captions=n_t,
-                n_img_tokens=img.x.shape[1], mean_words=round(txt.lengths.float().mean().item(), 2),
-                max_words=txt.x.shape[1],
-                d=img.x.shape[2], dtype=str(img.x.dtype).replace('torch.', ''), block=blk,
-                budget_bytes=budget,
+    e_s, e_peak, kind = _best_of(lambda: similarity_matrix(aligner, img, txt, block=tuple(blk),
+                                                           out=e_out), device, repeats)
+    r_s, r_peak, _ = _best_of(lambda: reference_similarity(aligner, img, txt, out=r_out),
+                              device, repeats)
+    return dict(method=name, device=str(device),
+                threads=torch.get_num_threads(), n_images=n_i, n_captions=n_t,
+                n_img_tokens=img.x.shape[1],
+                mean_words=round(txt.lengths.float().mean().item(), 2), max_words=txt.x.shape[1],
+                d=img.x.shape[2], dtype=str(img.x.dtype).replace('torch.', ''),
+                block=blk, budget_bytes=budget,
                 engine_s=e_s, reference_s=r_s, engine_pairs_per_s=n_i * n_t / e_s,
                 reference_pairs_per_s=n_i * n_t / r_s,
-                speedup=r_s / e_s, engine_peak_bytes=e_peak, reference_peak_bytes=r_peak,
-                memory=kind,
+                speedup=r_s / e_s, engine_peak_bytes=e_peak,
+                reference_peak_bytes=r_peak, memory=kind,
                 max_abs_diff=(e_out - r_out).abs().max().item(),
                 equal=torch.allclose(e_out, r_out, rtol=rtol, atol=atol),
                 atol=atol, rtol=rtol)
@@ -329,10 +330,10 @@ def run_benchmark(shape:str|dict='cpu', # a name in `BENCH_SHAPES` or a dict wit
     img, txt = bench_inputs(s, seed, device)
     rows = []
     for name in track_if(progress, list(scores), f'bench · {len(img)} images · methods'):
-        row = bench_one(name, scores[name], img, txt, device, block, budget_bytes, atol,
-                        repeats=repeats)
-        rows.append(dict(shape=shape if isinstance(shape, str) else 'custom', n_words=s['n_words'],
-                         seed=seed, repeats=repeats, **row))
+        row = bench_one(name, scores[name], img, txt, device,
+                        block, budget_bytes, atol, repeats=repeats)
+        rows.append(dict(shape=shape if isinstance(shape, str) else 'custom',
+                         n_words=s['n_words'], seed=seed, repeats=repeats, **row))
     return rows
 
 # %% ../../nbs/engine/bench.ipynb #b042c832
@@ -347,8 +348,8 @@ def benchmark_table(rows:list): # rows from `run_benchmark`
              '|---|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         lines.append(f"| {r['method']} | {r['engine_pairs_per_s']:,.0f} | "
-                     f"{r['reference_pairs_per_s']:,.0f} | {r['speedup']:.1f}× "
-                     f"| {_mib(r['engine_peak_bytes'])} | {_mib(r['reference_peak_bytes'])} | "
+                     f"{r['reference_pairs_per_s']:,.0f} | {r['speedup']:.1f}× | "
+                     f"{_mib(r['engine_peak_bytes'])} | {_mib(r['reference_peak_bytes'])} | "
                      f"{r['max_abs_diff']:.1e} |")
     return '\n'.join(lines)
 
@@ -358,11 +359,9 @@ def shape_summary(row:dict): # one row from `run_benchmark`
     budget = ('' if row['budget_bytes'] is None
               else f" from a budget of {_mib(row['budget_bytes'])} MiB")
     return (f"{row['n_images']:,} images × {row['n_captions']:,} captions, {row['n_img_tokens']} "
-            "image tokens, "
-            f"{row['mean_words']:g} words on average (padded to {row['max_words']}), d={row['d']}, "
-            f"{row['dtype']}, "
-            f"on {row['device']} ({row['threads']} threads); engine blocks of {row['block'][0]} × "
-            f"{row['block'][1]}{budget}")
+            f"image tokens, {row['mean_words']:g} words on average (padded to {row['max_words']}), "
+            f"d={row['d']}, {row['dtype']}, on {row['device']} ({row['threads']} threads); engine "
+            f"blocks of {row['block'][0]} × {row['block'][1]}{budget}")
 
 # %% ../../nbs/engine/bench.ipynb #d8096f0d
 def write_benchmark(rows:list, # rows from `run_benchmark`
@@ -381,8 +380,8 @@ def write_benchmark(rows:list, # rows from `run_benchmark`
                                                         indent=1)))
     shapes = list(dict.fromkeys(f"{r['method']}: {shape_summary(r)}" for r in rows))
     desc = machine.get('description') or ', '.join(f'{k} {v}' for k, v in machine.items())
-    md = '\n'.join(['# Similarity benchmark: block engine vs per-caption reference', '',
-                    f'Machine: {desc}.', '',
+    md = '\n'.join(['# Similarity benchmark: block engine vs per-caption reference',
+                    '', f'Machine: {desc}.', '',
                     *[f'- {s}' for s in shapes], '', benchmark_table(rows),
                     '', 'Speed-up = reference seconds / engine seconds; peaks are above the inputs '
                     '(CPU: resident set, an upper bound; CUDA: allocated tensors). Max abs diff: '
@@ -431,10 +430,10 @@ def msa_step_costs(
     variants = variants or MSA_BENCH_VARIANTS
     device = torch.device(device or 'cpu')
     B = sh['batch_size']
-    split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']), tuple(sh['feature_dims']),
-                          seed=seed)['train']
-    batch = {k: v.to(device) if torch.is_tensor(v) else v for k,
-             v in msa_collate([MSADataset(split)[i] for i in range(B)]).items()}
+    split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']),
+                          tuple(sh['feature_dims']), seed=seed)['train']
+    batch = {k: v.to(device) if torch.is_tensor(v) else v
+             for k, v in msa_collate([MSADataset(split)[i] for i in range(B)]).items()}
     def stepper(model):
         def step():
             model.zero_grad(set_to_none=True)
@@ -447,7 +446,8 @@ def msa_step_costs(
                                **{'feature_dims': tuple(sh['feature_dims']),
                                   'common_len': max(sh['seq_lens']), **over}).to(device).train()
         steps[name] = stepper(model); steps[name]()                            # warm-up
-    # rounds over the variants, so that a change of load on a shared machine hits every variant alike
+    # rounds over the variants, so that a change of load on a shared machine hits every variant
+    # alike
     runs = {name: [] for name in steps}
     for _ in track_if(progress, range(repeats), f'bench · decalign variants · rounds'):
         for name, step in steps.items(): runs[name].append(measure(step, device))
@@ -456,21 +456,20 @@ def msa_step_costs(
         secs = max(min(r[1] for r in rs), 1e-9)
         ref = ref or secs
         peaks = [r[2] for r in rs]
-        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=secs / ref, peak_bytes=None
-                         if None in peaks else max(peaks), memory=rs[0][3]))
+        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=secs / ref,
+                         peak_bytes=None if None in peaks else max(peaks), memory=rs[0][3]))
     cfg = create_aligner('decalign', feature_dims=tuple(sh['feature_dims'])).config
-    # (M, B, D) pooled unique features
-    x = torch.randn(3, B, cfg.d_model, device=device)
+    x = torch.randn(3, B, cfg.d_model, device=device)  # (M, B, D) pooled unique features
     em, _, _ = _best_of(lambda: fit_prototypes(x, cfg.n_prototypes, cfg.gmm_iters,
                                                cfg.gmm_var_floor), device, repeats)
     C = torch.rand((cfg.n_prototypes,) * 3, device=device)                    # (K, K, K) joint cost
     marg = [torch.full((cfg.n_prototypes,), 1 / cfg.n_prototypes, device=device)] * 3
-    sk, _, _ = _best_of(lambda: multi_marginal_sinkhorn(C, marg, cfg.ot_eps, cfg.ot_iters), device,
-                        repeats)
+    sk, _, _ = _best_of(lambda: multi_marginal_sinkhorn(C, marg, cfg.ot_eps, cfg.ot_iters),
+                        device, repeats)
     full = next((r['ms_per_step'] for r in rows if r['variant'] == 'DecAlign, paper mode'),
                 rows[-1]['ms_per_step'])
-    for name, secs in ((f'EM fit alone ({cfg.gmm_iters} rounds, K={cfg.n_prototypes}, forward)',
-                        em),
+    for name, secs in ((f'EM fit alone ({cfg.gmm_iters} rounds, K={cfg.n_prototypes}, '
+                        'forward)', em),
                        (f'multi-marginal Sinkhorn alone ({cfg.ot_iters} rounds, '
                         f'{cfg.n_prototypes}³ plan, forward)', sk)):
         rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=1e3 * secs / full,
@@ -499,17 +498,15 @@ def write_msa_costs(rows:list, # from `msa_step_costs`
                       lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows),
                                                         indent=1)))
     head = ['Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '']
-    # `alignment_scaling` rows
-    if 'part' in rows[0]:
-        md = '\n'.join(['# DecAlign: how the EM fit and the multi-marginal Sinkhorn scale', '',
-                        *head, scaling_table(rows), ''])
+    if 'part' in rows[0]:  # `alignment_scaling` rows
+        md = '\n'.join(['# DecAlign: how the EM fit and the multi-marginal Sinkhorn scale',
+                        '', *head, scaling_table(rows), ''])
     else:
         sh = rows[0]['shape']
         md = '\n'.join(['# DecAlign: the cost of its alignment machinery', '', *head,
                         "One training step (forward + backward, fastest of the repeats) on a "
-                        f"batch of {sh['batch_size']}, "
-                        f"sequence lengths {tuple(sh['seq_lens'])}, feature widths "
-                        f"{tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
+                        f"batch of {sh['batch_size']}, sequence lengths {tuple(sh['seq_lens'])}, "
+                        f"feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
                         msa_cost_table(rows), ''])
     mdp = atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
     return js, mdp
@@ -529,9 +526,9 @@ def alignment_scaling(batches:tuple=(32, 128, 512), # B: samples per EM fit
     device = torch.device(device or 'cpu')
     g = torch.Generator(device=device).manual_seed(0)
     def em(B, K, M):
-        # (M, B, D)
-        x = torch.randn(M, B, D, generator=g, device=device, requires_grad=True)
-        return lambda: (lambda m: (m.mu.square().sum() + m.var.sum()).backward())(fit_gmm(x, K, iters[0]))
+        x = torch.randn(M, B, D, generator=g, device=device, requires_grad=True)  # (M, B, D)
+        return lambda: (lambda m: (m.mu.square().sum() + m.var.sum()).backward())(
+            fit_gmm(x, K, iters[0]))
     def sk(B, K, M):
         # (K, ..., K) joint cost
         C = torch.rand((K,) * M, generator=g, device=device).requires_grad_(True)
@@ -548,8 +545,8 @@ def alignment_scaling(batches:tuple=(32, 128, 512), # B: samples per EM fit
                 fn = make(kw['B'], kw['K'], kw['M']); fn()                              # warm-up
                 secs = max(min(measure(fn, device)[1] for _ in range(repeats)), 1e-9)
                 first = first or secs
-                rows.append(dict(part=part, axis=axis, value=v, setting=kw, ms=1e3 * secs,
-                                 ratio=secs / first, device=str(device)))
+                rows.append(dict(part=part, axis=axis, value=v, setting=kw,
+                                 ms=1e3 * secs, ratio=secs / first, device=str(device)))
     return rows
 
 def scaling_table(rows:list): # from `alignment_scaling`
@@ -606,8 +603,8 @@ def _precomp_child(mode, folder, path, batch_size, n_batches, seed, threads):
     here = str(Path(finealign.__file__).resolve().parents[1])
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')])}
     args = [mode, str(folder), str(path), str(batch_size), str(n_batches), str(seed), str(threads)]
-    r = subprocess.run([sys.executable, '-c', _PRECOMP_CHILD, *args], capture_output=True,
-                       text=True,
+    r = subprocess.run([sys.executable, '-c', _PRECOMP_CHILD, *args],
+                       capture_output=True, text=True,
                        env=env)
     if r.returncode:
         raise FinealignError(f"precomp benchmark child '{mode}' failed: {r.stderr.strip()[-500:]}")
@@ -656,8 +653,8 @@ def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
             if cold: _evict(path)
             rows[name] = run(mode)
             r = rows[name]
-            if progress: print(f"{name}: load {r['load_s']:.2f} s, peak "
-                               f"{r['peak_bytes'] / 2**20:,.0f} MiB, "
+            if progress:
+                print(f"{name}: load {r['load_s']:.2f} s, peak {r['peak_bytes'] / 2**20:,.0f} MiB, "
                                f"{r['images_per_s']:,.0f} images/s", flush=True)
     finally:
         if tmp: shutil.rmtree(folder, ignore_errors=True)
@@ -697,8 +694,7 @@ def precomp_bench_table(res:dict): # from `precomp_benchmark`
     for name, r in res['metrics']['rows'].items():
         mib = lambda b: f"{b / 2**20:,.0f}"
         lines.append(f"| {name} | {r['load_s']:.2f} | {mib(r['load_peak_bytes'])} | "
-                     f"{mib(r['peak_bytes'])} "
-                     f"| {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | "
+                     f"{mib(r['peak_bytes'])} | {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | "
                      f"{r['images_per_s']:,.0f} |")
     return '\n'.join(lines)
 
@@ -713,15 +709,13 @@ def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
     c, r = res['config'], res['metrics']['ratios']
     md = [f"# Precomputed regions: memory map against np.load\n",
           f"A {c['file_bytes'] / 2**30:.2f} GiB `train_ims.npy` ({c['images']:,} images × 36 × "
-          "2048 "
-          f"float32); {c['n_batches']} random batches of {c['batch_size']} images; {c['threads']} "
-          "torch "
-          f"thread(s); commit `{rec['commit']}`.\n",
+          f"2048 float32); {c['n_batches']} random batches of {c['batch_size']} images; "
+          f"{c['threads']} torch thread(s); commit `{rec['commit']}`.\n",
           precomp_bench_table(res), '',
           f"- peak memory at load, np.load / mmap: {r['load_peak_memory_over_mmap']:,.0f}×",
           "- peak memory over the run, np.load / mmap warm: "
-          f"{r['peak_memory_over_mmap_warm']:,.1f}× "
-          "(the mapped run's peak counts the file pages its batches touched: page cache)",
+          f"{r['peak_memory_over_mmap_warm']:,.1f}× (the mapped run's peak counts the file pages "
+          "its batches touched: page cache)",
           "- private memory at the end, np.load / mmap warm: "
           f"{r['private_memory_over_mmap_warm']:,.0f}×",
           f"- batch throughput, mmap warm / memory: {r['throughput_mmap_warm_over_memory']:.2f}; "

@@ -13,8 +13,8 @@ import torch
 import torch.distributed as dist
 from PIL import Image
 
-from ..core import (Tokens, ConfigError, DataError, ShapeError, NonFiniteError, check_shape,
-                            l2norm)
+from ..core import (Tokens, ConfigError, DataError, ShapeError,
+                            NonFiniteError, check_shape, l2norm)
 from ..core import nonfinite_rows, _kinds
 from ..core import track_if
 from ..data.scenes import load_scene_annotations
@@ -59,16 +59,11 @@ def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
     if n_cap and (caption_image.min() < 0 or caption_image.max() >= n_img):
         raise ShapeError(f"caption_image holds image indices outside [0, {n_img})")
     sims = _nonfinite_scores(sims, nonfinite)
-    # (n_img, n_cap) ground-truth pairs
-    gt = caption_image[None, :] == torch.arange(n_img)[:, None]
-    # (n_img,) best gt caption score
-    best = sims.masked_fill(~gt, float('-inf')).amax(1)
-    # (n_img,) wrong captions at or above it
-    r_i2t = ((sims >= best[:, None]) & ~gt).sum(1)
-    # (n_cap,) score of the true image
-    pos = sims[caption_image, torch.arange(n_cap)]
-    # (n_cap,) other images at or above it
-    r_t2i = (sims >= pos[None, :]).sum(0) - 1
+    gt = caption_image[None, :] == torch.arange(n_img)[:, None]  # (n_img, n_cap) ground-truth pairs
+    best = sims.masked_fill(~gt, float('-inf')).amax(1)  # (n_img,) best gt caption score
+    r_i2t = ((sims >= best[:, None]) & ~gt).sum(1)  # (n_img,) wrong captions at or above it
+    pos = sims[caption_image, torch.arange(n_cap)]  # (n_cap,) score of the true image
+    r_t2i = (sims >= pos[None, :]).sum(0) - 1  # (n_cap,) other images at or above it
     return r_i2t, r_t2i
 
 # %% ../../nbs/engine/evaluate.ipynb #e0f9b595
@@ -95,8 +90,8 @@ def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
      "5-fold 1K).")
     sims = torch.as_tensor(sims); caption_image = torch.as_tensor(caption_image)
     n_img = sims.shape[0]
-    if n_img % n_folds: raise ShapeError(f"{n_img} images cannot be split into {n_folds} equal "
-                                         "folds")
+    if n_img % n_folds:
+        raise ShapeError(f"{n_img} images cannot be split into {n_folds} equal folds")
     size, folds = n_img // n_folds, []
     for f in range(n_folds):
         cols = ((caption_image >= f * size) & (caption_image < (f + 1) * size)).nonzero().squeeze(1)
@@ -159,8 +154,8 @@ def pair_bytes(aligner, # the aligner; its own `pair_bytes(img, txt)` wins
 def _resolve_block(block, aligner, img, txt, budget_bytes, device):
     if isinstance(block, str):
         if block != 'auto': raise ConfigError(f"block={block!r}: pass 'auto' or (images, captions)")
-        return block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt), budget_bytes, device
-                           or img.x.device)
+        return block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt),
+                           budget_bytes, device or img.x.device)
     if len(block) != 2 or not all(isinstance(b, int) and b > 0 for b in block):
         raise ConfigError(f"block={block!r}: pass 'auto' or two positive ints (images, captions)")
     return tuple(block)
@@ -217,8 +212,8 @@ def similarity_shard(aligner, # see `similarity_matrix`
                      **kwargs): # passed to `similarity_matrix`
     ("This rank's block of the matrix: all images × its captions (`axis='text'`) or its images × "
      "all captions.")
-    if axis not in ('text', 'image'): raise ConfigError(f"axis={axis!r}: shard 'text' (captions) "
-                                                        "or 'image'")
+    if axis not in ('text', 'image'):
+        raise ConfigError(f"axis={axis!r}: shard 'text' (captions) or 'image'")
     a, b = shard_range(len(txt) if axis == 'text' else len(img), rank, world)
     if axis == 'text': return similarity_matrix(aligner, img, txt[a:b], **kwargs)
     return similarity_matrix(aligner, img[a:b], txt, **kwargs)
@@ -248,8 +243,9 @@ def distributed_similarity_matrix(aligner, # see `similarity_matrix`
     if dst is None: dist.all_gather(parts, pad, group=group)
     else: dist.gather(pad, parts, dst=dst, group=group)
     if parts is None: return None
-    return torch.cat([p.narrow(dim, 0, b - a).cpu() for p,
-                      (a, b) in zip(parts, (shard_range(n, r, world) for r in range(world)))], dim)
+    return torch.cat([p.narrow(dim, 0, b - a).cpu()
+                      for p, (a, b) in zip(parts, (shard_range(n, r, world)
+                                                   for r in range(world)))], dim)
 
 # %% ../../nbs/engine/evaluate.ipynb #08dfb2fa
 @torch.no_grad()
@@ -323,8 +319,7 @@ def object_cells(mask:np.ndarray, # (H, W) instance mask: 0 background, k + 1 = 
     on = mask == obj + 1                                                     # (H, W)
     if not on.any(): raise DataError(f"object {obj} has no pixels in its mask (values "
                                      f"{sorted(np.unique(mask).tolist())})")
-    # cell starts, in pixels
-    ys, xs = np.arange(h) * H // h, np.arange(w) * W // w
+    ys, xs = np.arange(h) * H // h, np.arange(w) * W // w  # cell starts, in pixels
     # (h, w) object pixels per cell
     cover = np.add.reduceat(np.add.reduceat(on.astype(np.int64), ys, 0), xs, 1)
     if rule == 'any': cells = cover > 0
@@ -391,8 +386,8 @@ def pointing_chance(grid:tuple, # (h, w) patch grid
     objects = np.asarray(objects).reshape(-1)
     if isinstance(masks, np.ndarray) and masks.ndim == 2: masks = [masks] * len(objects)
     cache = {}
-    return 100.0 * float(np.mean([_cells_of(m, o, grid, rule, tolerance, cache).mean() for m,
-                                  o in zip(masks, objects)]))
+    return 100.0 * float(np.mean([_cells_of(m, o, grid, rule, tolerance, cache).mean()
+                                  for m, o in zip(masks, objects)]))
 
 # %% ../../nbs/engine/evaluate.ipynb #8cae9d9c
 _NOT_ALNUM = re.compile(r'[^a-z0-9]')
@@ -435,8 +430,7 @@ def word_token_positions(raw:str, # the caption as the text encoder sees it
                 None)
     if lead is None: raise DataError(f"caption {raw!r}: its word pieces are not a contiguous run "
                                      "of its token ids")
-    # first position truncated away
-    end = lead + len(enc['input_ids']) - (len(full) - len(bare))
+    end = lead + len(enc['input_ids']) - (len(full) - len(bare))  # first position truncated away
     pos = lead
     for a, b in ((m.start(), m.end()) for m in re.finditer(r'\S+', raw)):
         k = next((k for k, s in enumerate(spans) if s == (a, b)), None)
@@ -465,8 +459,8 @@ def grounded_words(
             raise DataError(f"{where} lacks raw, tokens or grounding")
         spans = word_token_positions(rec['raw'], rec['tokens'], tokenizer, max_len)
         for t, o in rec['grounding']:
-            if not 0 <= t < len(spans): raise DataError(f"{where}: grounding token {t} is outside "
-                                                        f"its {len(spans)} tokens")
+            if not 0 <= t < len(spans):
+                raise DataError(f"{where}: grounding token {t} is outside its {len(spans)} tokens")
             if not spans[t]: lost += 1; continue
             cap.append(c); pos.append(spans[t][0]); obj.append(o)
     as_int = lambda v: np.asarray(v, dtype=np.int64)
@@ -485,8 +479,9 @@ def load_scene_grounding(
     masks = []
     for im in ims:
         try: masks.append(np.asarray(Image.open(Path(root)/im['mask'])))
-        except OSError as e: raise DataError(f"{Path(root)/im['mask']} (mask of image "
-                                             f"{im['imgid']}) is unreadable: {e}") from e
+        except OSError as e:
+            raise DataError(f"{Path(root)/im['mask']} (mask of image {im['imgid']}) is unreadable: "
+                            f"{e}") from e
     records = [c for im in ims for c in im['captions']]
     return records, masks, torch.tensor([i for i, im in enumerate(ims) for _ in im['captions']])
 
@@ -515,8 +510,8 @@ def evaluate_pointing(
         warnings.warn(msg); return dict(pointing_skipped=msg)
     t0, caption_image = time.perf_counter(), torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
-    if len(records) != len(txt): raise ShapeError(f"{len(records)} caption records for {len(txt)} "
-                                                  "encoded captions")
+    if len(records) != len(txt):
+        raise ShapeError(f"{len(records)} caption records for {len(txt)} encoded captions")
     if len(masks) != len(img): raise ShapeError(f"{len(masks)} masks for {len(img)} images")
     if img.x.shape[1] != n_prefix + grid[0] * grid[1]:
         raise ShapeError(f"image tokens {tuple(img.x.shape)} are not {n_prefix} prefix + "
@@ -540,8 +535,7 @@ def evaluate_pointing(
         check_shape(wp, (min(block, len(img) - i), len(cs), et.x.shape[1]),
                     f'{type(aligner).__name__}.word_to_patch output')
         pred[cs] = wp[caption_image[cs] - i, torch.arange(len(cs))].long().cpu()
-    # (n_words,) < 0: a prefix token
-    word_patch = pred[cap, pos].numpy() - n_prefix
+    word_patch = pred[cap, pos].numpy() - n_prefix  # (n_words,) < 0: a prefix token
     ms = [masks[caption_image[c]] for c in cap]
     return dict(pointing_acc=pointing_game(word_patch, grid, ms, obj, rule, tolerance),
                 pointing_chance=pointing_chance(grid, ms, obj, rule, tolerance),

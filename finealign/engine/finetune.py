@@ -34,8 +34,7 @@ def augment_word_pieces(
     for pieces in words:
         r = rng.random()
         if r >= p: out += pieces; continue
-        # uniform on [0, 1) again, given "altered"
-        r /= p
+        r /= p  # uniform on [0, 1) again, given "altered"
         if r < 0.5: out += [mask_id] * len(pieces)
         elif r < 0.6: out += [rng.randrange(vocab_size) for _ in pieces]
         # else: deleted
@@ -56,15 +55,15 @@ def tokenize_captions(
     if isinstance(captions, str) or not len(captions):
         raise DataError(f"tokenize_captions expects a non-empty list of captions, got {captions!r}")
     if not augment:
-        b = tokenizer(list(captions), padding=True, truncation=True, max_length=max_len,
-                      return_tensors='pt')
+        b = tokenizer(list(captions), padding=True, truncation=True,
+                      max_length=max_len, return_tensors='pt')
         return dict(input_ids=b['input_ids'], attention_mask=b['attention_mask'])
     if not getattr(tokenizer, 'is_fast', False):
         raise ConfigError("caption augmentation needs a fast tokenizer (it groups pieces into "
                           "words with word_ids())")
-    if tokenizer.mask_token_id is None: raise ConfigError("caption augmentation needs a [MASK] "
-                                                          f"token; {type(tokenizer).__name__} has "
-                                                          "none")
+    if tokenizer.mask_token_id is None:
+        raise ConfigError(f"caption augmentation needs a [MASK] token; {type(tokenizer).__name__} "
+                          "has none")
     if seeds is None or len(seeds) != len(captions):
         raise ConfigError(f"tokenize_captions: pass one seed per caption ({len(captions)}) with "
                           "augment > 0")
@@ -81,8 +80,8 @@ def tokenize_captions(
             if words and w is not None and w == last: words[-1].append(t)
             else: words.append([t])
             last = w
-        kept = augment_word_pieces(words, tokenizer.mask_token_id, tokenizer.vocab_size,
-                                   random.Random(seed), augment)
+        kept = augment_word_pieces(words, tokenizer.mask_token_id,
+                                   tokenizer.vocab_size, random.Random(seed), augment)
         rows.append(prefix + kept[:max_len - len(prefix) - len(suffix)] + suffix)
     L = max(map(len, rows))
     input_ids = torch.full((len(rows), L), tokenizer.pad_token_id, dtype=torch.long)   # (B, L)
@@ -103,14 +102,13 @@ class _Items(Dataset):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed * 1_000_003 + j)
             image = s.transform(load_image(s.data.images[i]))
-        return dict(image=image, caption=s.data.captions[j], image_index=i,
-                    seed=seed * 1_000_003 + j)
+        return dict(image=image, caption=s.data.captions[j],
+                    image_index=i, seed=seed * 1_000_003 + j)
 
 class PairImages:
     ("A caption split as pixels and token ids for `fit`: augmented, loaded by workers, sharded per "
      "rank, and encodable for validation.")
-    # `fit` passes rank and world to `batches`
-    loads_shards = True
+    loads_shards = True  # `fit` passes rank and world to `batches`
     def __init__(self, data:CaptionData, # the split's images and captions
                  tokenizer, # the text encoder's (fast) tokenizer
                  image_size:int=224, # side of the square input
@@ -128,9 +126,10 @@ class PairImages:
         if not isinstance(data, CaptionData):
             raise DataError("PairImages needs a CaptionData (read_karpathy), got "
                             f"{type(data).__name__}")
-        if not 0 <= text_augment < 1: raise ConfigError(f"text_augment={text_augment} must be in "
-                                                        "[0, 1)")
-        self.data, self.tokenizer, self.max_len, self.text_augment, self.workers, self.eval_batch = data, tokenizer, max_len, text_augment, workers, eval_batch
+        if not 0 <= text_augment < 1:
+            raise ConfigError(f"text_augment={text_augment} must be in [0, 1)")
+        (self.data, self.tokenizer, self.max_len, self.text_augment, self.workers,
+         self.eval_batch) = data, tokenizer, max_len, text_augment, workers, eval_batch
         self.transform = (train_transform(image_size, mean, std) if augment
                           else eval_transform(image_size, mean, std))
         self.eval_tfm = eval_transform(image_size, mean, std)
@@ -146,18 +145,17 @@ class PairImages:
         return cls(data, te.tokenizer, ie.input_size[-1], ie.mean, ie.std, te.max_len, **kwargs)
 
     def __len__(self): return self.data.n_captions
-    def __repr__(
-            self): return (f"PairImages({self.data.n_images} images, {len(self)} captions, "
-                           f"{self.transform!r:.60}…, text_augment={self.text_augment}, "
-                           f"workers={self.workers})")
+    def __repr__(self):
+        return (f"PairImages({self.data.n_images} images, {len(self)} captions, "
+                f"{self.transform!r:.60}…, text_augment={self.text_augment}, "
+                f"workers={self.workers})")
 
     def _collate(self, items):
         caps, seeds = [it['caption'] for it in items], [it['seed'] for it in items]
-        # (B, 3, H, W)
-        return dict(images=torch.stack([it['image'] for it in items]),
+        return dict(images=torch.stack([it['image'] for it in items]),  # (B, 3, H, W)
                     # (B, L), (B, L)
-                    **tokenize_captions(self.tokenizer, caps, self.max_len, self.text_augment,
-                                        seeds),
+                    **tokenize_captions(self.tokenizer, caps, self.max_len,
+                                        self.text_augment, seeds),
                     # (B,)
                     image_ids=torch.tensor([it['image_index'] for it in items], dtype=torch.long))
 
@@ -170,8 +168,8 @@ class PairImages:
                 # // world` captions of every batch
                 world:int=1):
         "Iterate over batches of `dict(images, input_ids, attention_mask, image_ids)`."
-        if batch_size % world: raise ConfigError(f"batch_size {batch_size} is not divisible by the "
-                                                 f"{world} ranks")
+        if batch_size % world:
+            raise ConfigError(f"batch_size {batch_size} is not divisible by the {world} ranks")
         n = len(self)
         order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
         n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
@@ -181,8 +179,8 @@ class PairImages:
         plan = [[(int(j), int(seeds[k]))
                  for j in order[k * batch_size:(k + 1) * batch_size][rank * b:(rank + 1) * b]]
                 for k in range(start, n_batches)]
-        yield from DataLoader(_Items(self), batch_sampler=plan, num_workers=self.workers,
-                              collate_fn=self._collate,
+        yield from DataLoader(_Items(self), batch_sampler=plan,
+                              num_workers=self.workers, collate_fn=self._collate,
                               pin_memory=torch.cuda.is_available(), persistent_workers=False,
                               # workers' base seed: not from the
                               # training RNG (items seed themselves)
@@ -199,8 +197,9 @@ def caption_tokens(model, # an `EndToEnd` aligner
     te, parts = model.txt_backbone, []
     for i in range(0, len(captions), batch):
         t = tokenize_captions(te.tokenizer, captions[i:i + batch], te.max_len)
-        parts.append(model.backbone_tokens(input_ids=t['input_ids'].to(device),
-                                           attention_mask=t['attention_mask'].to(device))[1].to('cpu'))
+        parts.append(model.backbone_tokens(
+            input_ids=t['input_ids'].to(device),
+            attention_mask=t['attention_mask'].to(device))[1].to('cpu'))
     return cat_tokens(parts)
 
 class _LoadImages:
@@ -217,12 +216,12 @@ def features(self:PairImages, model, # an `EndToEnd` aligner
     "`PairFeatures` of this split's backbone tokens under `model`'s current backbones."
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
-    loader = DataLoader(range(self.data.n_images), batch_size=self.eval_batch,
-                        num_workers=self.workers,
+    loader = DataLoader(range(self.data.n_images),
+                        batch_size=self.eval_batch, num_workers=self.workers,
                         collate_fn=_LoadImages(self.data.images, self.eval_tfm))
     imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu')
-            for x in track_if(progress, loader, f"encode · {getattr(self.data, 'split', '?')} · "
-                                                "image batches")]
+            for x in track_if(progress, loader,
+                              f"encode · {getattr(self.data, 'split', '?')} · image batches")]
     txts = caption_tokens(model, list(self.data.captions), device, 4 * self.eval_batch)
     model.train(was)
     return PairFeatures(cat_tokens(imgs), txts, self.data.caption_image)
@@ -258,8 +257,8 @@ def end_to_end_config(ft:FinetuneConfig, # the experiment's finetune section
                       head_config:dict, # the method's config overrides
                       seed:int=0):
     "The `create_aligner('end_to_end', ...)` fields for one method of an end-to-end experiment."
-    return dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder,
-                head=head,
+    return dict(image_encoder=image_encoder, image_level=image_level,
+                text_encoder=text_encoder, head=head,
                 head_config=dict(head_config), seed=seed,
                 **{k: getattr(ft, k) for k in _MODEL_FIELDS})
 
@@ -289,9 +288,9 @@ def train_throughput(model, # an aligner whose `loss` takes the split's batches
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
     need = (steps + warmup) * cfg.batch_size
-    if len(split) < need: raise ConfigError(f"train_throughput: {steps + warmup} steps of "
-                                            f"{cfg.batch_size} need {need} captions, the split has "
-                                            f"{len(split)}")
+    if len(split) < need:
+        raise ConfigError(f"train_throughput: {steps + warmup} steps of {cfg.batch_size} need "
+                          f"{need} captions, the split has {len(split)}")
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
     for k, batch in enumerate(split.batches(cfg.batch_size,

@@ -48,10 +48,9 @@ class PairFeatures:
                              f"are {len(images)} images")
         self.images, self.texts, self.caption_image = images, texts, caption_image.long()
     def __len__(self): return len(self.texts)
-    def __repr__(
-            self): return (f"PairFeatures({len(self.images)} images "
-                           f"{tuple(self.images.x.shape[1:])}, {len(self.texts)} captions "
-                           f"{tuple(self.texts.x.shape[1:])})")
+    def __repr__(self):
+        return (f"PairFeatures({len(self.images)} images {tuple(self.images.x.shape[1:])}, "
+                f"{len(self.texts)} captions {tuple(self.texts.x.shape[1:])})")
 
     def batch(self, cap_idx:torch.Tensor): # (B,) caption indices
         "The training batch for these captions: dict(image=Tokens, text=Tokens, image_ids=(B,))."
@@ -97,11 +96,11 @@ class TrainConfig:
     loss_warmup: bool = True
     warmup_epochs: int = 1         # epochs summing all violations before hardest negatives
     grad_clip: float = 2.0         # max global gradient norm (0: off)
-    # 'auto' (bf16 autocast on CUDA, off on CPU), 'bf16' (on any device) or 'off'
-    amp: str = 'auto'
+    amp: str = 'auto'  # 'auto' (bf16 autocast on CUDA, off on CPU), 'bf16' (on any device) or 'off'
     accum_steps: int = 1           # micro-batches whose gradients are averaged per optimizer step
     select_on: str = 'val'         # model selection: 'val' (rSum on the validation split) or
-                                   # 'test_split_laps_official_leaks_test' (LAPS's protocol: rSum on the test split)
+                                   # 'test_split_laps_official_leaks_test' (LAPS's protocol:
+                                   # rSum on the test split)
     seed: int = 0                  # seeds shuffling and initialisation
     eval_block: tuple = (1024, 4096)  # block size of validation similarity matrices
 
@@ -109,16 +108,16 @@ SELECT_ON_TEST = 'test_split_laps_official_leaks_test'
 
 def _check_cfg(cfg:TrainConfig, n_train:int, world:int=1):
     "Raise ConfigError on settings the loop cannot run."
-    if cfg.batch_size > n_train: raise ConfigError(f"batch_size {cfg.batch_size} exceeds the "
-                                                   f"{n_train} training captions")
+    if cfg.batch_size > n_train:
+        raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training captions")
     for k, ok in dict(schedule=('step', 'cosine'), amp=('auto', 'bf16', 'off'),
                       select_on=('val', SELECT_ON_TEST)).items():
-        if getattr(cfg, k) not in ok: raise ConfigError(f"TrainConfig.{k} must be one of {ok}, got "
-                                                        f"{getattr(cfg, k)!r}")
-    if cfg.accum_steps < 1: raise ConfigError("TrainConfig.accum_steps must be >= 1, got "
-                                              f"{cfg.accum_steps}")
-    if cfg.batch_size % world: raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by "
-                                                 f"the {world} ranks")
+        if getattr(cfg, k) not in ok:
+            raise ConfigError(f"TrainConfig.{k} must be one of {ok}, got {getattr(cfg, k)!r}")
+    if cfg.accum_steps < 1:
+        raise ConfigError(f"TrainConfig.accum_steps must be >= 1, got {cfg.accum_steps}")
+    if cfg.batch_size % world:
+        raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the {world} ranks")
 
 # %% ../../nbs/engine/train.ipynb #3e60c6ac
 def param_groups(model:torch.nn.Module, # the model to train
@@ -225,8 +224,7 @@ def global_batch_norm(
                        ((x - mean_r.view(shape)) ** 2).sum(dims)])
     every = torch.stack(GatherLayer.apply(stats))                         # (W, 1 + 2C)
     mean, var = combine_moments(every[:, 0], every[:, 1:C + 1], every[:, C + 1:])
-    # as one process would update them
-    if bn.track_running_stats:
+    if bn.track_running_stats:  # as one process would update them
         with torch.no_grad():
             bn.num_batches_tracked += 1
             m = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
@@ -247,15 +245,13 @@ def global_batch_norms(model:nn.Module): # the model being trained
             continue
         if type(m).forward is nn.modules.batchnorm._BatchNorm.forward:
             m.forward = partial(global_batch_norm, m); swapped.append(m)
-        # e.g. timm's BatchNormAct2d: its own forward
-        elif m.training: other.append(name)
+        elif m.training: other.append(name)  # e.g. timm's BatchNormAct2d: its own forward
     if other: warnings.warn("under DDP these BatchNorm layers keep per-rank statistics (their "
                             f"class has its own forward): {other[:5]}"
                             + (f" and {len(other) - 5} more" if len(other) > 5 else ''))
     try: yield
     finally:
-        # back to the class's forward
-        for m in swapped: del m.forward
+        for m in swapped: del m.forward  # back to the class's forward
 
 # %% ../../nbs/engine/train.ipynb #3f415698
 def init_distributed():
@@ -367,8 +363,8 @@ def resumable(out:str|Path): # a run folder
 def _load_state(out:Path, model, opt, cfg:TrainConfig):
     "Reload weights, optimizer and loop state from `out/last`; check the config matches."
     f = out/'last'/'state.pt'
-    if not f.exists(): raise ConfigError(f"resume: {f} not found (no interrupted or finished run "
-                                         f"in {out})")
+    if not f.exists():
+        raise ConfigError(f"resume: {f} not found (no interrupted or finished run in {out})")
     state = load_torch_state(f, 'training state')
     if not isinstance(state, dict) or state.get('format') != STATE_FORMAT:
         found = state.get('format') if isinstance(state, dict) else type(state).__name__
@@ -488,8 +484,8 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
         raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
     if resume and out_dir is None: raise ConfigError("resume=True needs out_dir")
     main, out = rank == 0, Path(out_dir) if out_dir else None
-    if device is None: device = (f'cuda:{torch.cuda.current_device()}' if world > 1
-                                 and torch.cuda.is_available() else 'cpu')
+    if device is None: device = (f'cuda:{torch.cuda.current_device()}'
+                                 if world > 1 and torch.cuda.is_available() else 'cpu')
     device = torch.device(device); model.to(device)
     r = FitRun(model, train, cfg, valid, test, out, device, rank, world)
     groups = param_groups(model, cfg)
@@ -509,8 +505,8 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
         set_seed(cfg.seed + rank); g.manual_seed(cfg.seed)
         if world > 1:
             for t in model.state_dict().values(): dist.broadcast(t, 0)
-        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[],
-                  gen=g.get_state())
+        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0,
+                  best=-math.inf, history=[], gen=g.get_state())
         r.steps = []
         # a fresh run: a new log, and no stale state to resume from
         if out and main:
@@ -551,8 +547,8 @@ def fit_epoch(r:FitRun, # from `fit_setup`
         r.at_boundary = False
         first = i - i % cfg.accum_steps
         size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
-        batch = {k: v.to(device, non_blocking=True) for k,
-                 v in (batch if r.sharded else _shard(batch, rank, world)).items()}
+        batch = {k: v.to(device, non_blocking=True)
+                 for k, v in (batch if r.sharded else _shard(batch, rank, world)).items()}
         with r.amp(): loss = model.loss(batch, max_violation=hardest, **r.kw)['loss'].float()
         (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
         lv = loss.item(); acc += lv / size
@@ -604,8 +600,8 @@ def fit_select(r:FitRun, # after `fit_validate`
     cfg, st, out = r.cfg, r.st, r.out
     r.history.append(rec)
     if bar is not None:
-        bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k,
-                           v in rec.items()
+        bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in rec.items()
                            if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
     score = (rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST
              else rec.get('val_rsum', -rec['loss']))
