@@ -457,8 +457,8 @@ class FitRun:
      "checkpoint saves.")
     def __init__(self, model, train, cfg, valid, test, out, device, rank, world):
         self.model, self.train, self.cfg, self.valid, self.test = model, train, cfg, valid, test
-        self.out, self.device, self.rank, self.world, self.main = (out, device, rank, world,
-                                                                   rank == 0)
+        (self.out, self.device, self.rank, self.world,
+         self.main) = out, device, rank, world, rank == 0
         # between optimizer steps: safe to checkpoint
         self.at_boundary = True
     def log(self, rec): # a step or epoch record
