@@ -16,7 +16,8 @@ from .registry import list_aligners
 from .engine.train import TrainConfig
 from .engine.predict import MSAExperiment
 from .engine.experiment import ExperimentConfig, load_experiment, run_experiment, demo
-from .engine.experiment import evaluate_checkpoint, zero_shot_checkpoint, run_curve, run_sentiment_experiment
+from .engine.experiment import (evaluate_checkpoint, zero_shot_checkpoint,
+                                         run_curve, run_sentiment_experiment)
 
 # %% auto #0
 __all__ = ['settings_help', 'parse_overrides', 'main']
@@ -26,10 +27,12 @@ def _field_names(cls) -> str: return ', '.join(f.name for f in fields(cls))
 
 def settings_help(example:str, # the subcommand's example line
                   cfg=None): # the config dataclass (default: `ExperimentConfig`)
-    "The epilog of a config-file subcommand: every overridable setting, the method options, an example."
+    ("The epilog of a config-file subcommand: every overridable setting, the method options, an "
+     "example.")
     cfg = cfg or ExperimentConfig
     nested = {f.name: f.type for f in fields(cfg)}
-    lines = ["settings: any field of the config file, changed with --dotted.key value (or --key=value):",
+    lines = ["settings: any field of the config file, changed with --dotted.key value (or "
+             "--key=value):",
              f"  {cfg.__name__}: {_field_names(cfg)}"]
     if cfg is ExperimentConfig:
         lines += [f"  train.<field> (TrainConfig, every method): {_field_names(TrainConfig)}",
@@ -37,90 +40,137 @@ def settings_help(example:str, # the subcommand's example line
                   "methods:",
                   "  --methods vse,chan              run these methods (by name or aligner;"
                   " new ones take registry defaults)",
-                  "  --methods.chan.config.d 128     one method's aligner setting (--methods.0.config.d: by index)",
+                  "  --methods.chan.config.d 128     one method's aligner setting "
+                  "(--methods.0.config.d: by index)",
                   "  --methods.chan.train.lr 1e-4    one method's training setting"]
-    docs = f"{cfg.__name__} ({cfg.__module__})" + (", TrainConfig (finealign.engine.train)" if cfg is ExperimentConfig else '')
+    docs = f"{cfg.__name__} ({cfg.__module__})" + (", TrainConfig (finealign.engine.train)"
+                                                   if cfg is ExperimentConfig else '')
     return '\n'.join(lines + [f"field meanings: the documentation of {docs}", example])
 
 # %% ../nbs/cli.ipynb #a1ec157e
 def _parser():
-    p = argparse.ArgumentParser(prog='finealign', description='Fine-grained image-text alignment: derive, train, evaluate.')
+    p = argparse.ArgumentParser(prog='finealign',
+                                description='Fine-grained image-text alignment: derive, train, '
+                                            'evaluate.')
     sub = p.add_subparsers(dest='command', required=True)
-    d = sub.add_parser('demo', help='VSE++, SCAN, CHAN and PAL on the synthetic scenes (or --data): features, training, evaluation, report')
-    d.add_argument('--data', default=None, help='Karpathy-layout dataset folder (default: the synthetic scenes)')
-    d.add_argument('--split', default=None, help="evaluation split (default: 'test' for the scenes, 'val' for --data)")
+    d = sub.add_parser('demo', help='VSE++, SCAN, CHAN and PAL on the synthetic scenes (or '
+                                    '--data): features, training, evaluation, report')
+    d.add_argument('--data', default=None,
+                   help='Karpathy-layout dataset folder (default: the synthetic scenes)')
+    d.add_argument('--split', default=None,
+                   help="evaluation split (default: 'test' for the scenes, 'val' for --data)")
     d.add_argument('--out', default='runs/demo', help='report folder (replaced on every run)')
-    d.add_argument('--epochs', type=int, default=None, help="training epochs of every method (default: the demo config's)")
-    d.add_argument('--batch-size', type=int, default=None, help="captions per batch of every method (default: the demo config's)")
-    d.add_argument('--lr', type=float, default=None, help="AdamW learning rate of every method (default: the demo config's)")
-    d.add_argument('--head', choices=['linear', 'mlp'], default=None, help='VSE++ projection head (default: mlp)')
+    d.add_argument('--epochs', type=int, default=None,
+                   help="training epochs of every method (default: the demo config's)")
+    d.add_argument('--batch-size', type=int, default=None,
+                   help="captions per batch of every method (default: the demo config's)")
+    d.add_argument('--lr', type=float, default=None,
+                   help="AdamW learning rate of every method (default: the demo config's)")
+    d.add_argument('--head', choices=['linear', 'mlp'], default=None,
+                   help='VSE++ projection head (default: mlp)')
     d.add_argument('--image-level', choices=['stride16', 'stride32', 'head'], default='head')
-    d.add_argument('--max-images', type=int, default=None, help='cap on images per split (quick runs)')
+    d.add_argument('--max-images', type=int, default=None,
+                   help='cap on images per split (quick runs)')
     d.add_argument('--seed', type=int, default=0)
     d.add_argument('--device', default=None)
-    d.add_argument('--methods', default=None, help="comma-separated registered aligners to compare (default: vse,scan_t2i,chan,relative_anchors)")
-    d.add_argument('--d', type=int, default=None, help="embedding width of every method (default: the demo config's)")
+    d.add_argument('--methods', default=None,
+                   help="comma-separated registered aligners to compare (default: "
+                        "vse,scan_t2i,chan,relative_anchors)")
+    d.add_argument('--d', type=int, default=None,
+                   help="embedding width of every method (default: the demo config's)")
     d.add_argument('--no-progress', action='store_true')
-    t = sub.add_parser('train', help='run an experiment config (YAML or JSON); any setting can be changed with --dotted.key value',
-                       epilog=settings_help('example: finealign train configs/scenes-baselines.yaml --train.epochs 3 --methods.chan.config.d 128'),
+    t = sub.add_parser('train', help='run an experiment config (YAML or JSON); any setting can be '
+                                     'changed with --dotted.key value',
+                       epilog=settings_help('example: finealign train '
+                                            'configs/scenes-baselines.yaml --train.epochs 3 '
+                                            '--methods.chan.config.d 128'),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument('config', help='experiment config file (configs/*.yaml)')
     t.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
     g = t.add_mutually_exclusive_group()
     g.add_argument('--resume', action='store_true', help='continue the run in the run folder')
-    g.add_argument('--overwrite', action='store_true', help='replace a run already in the run folder')
+    g.add_argument('--overwrite', action='store_true',
+                   help='replace a run already in the run folder')
     t.add_argument('--no-progress', action='store_true')
-    e = sub.add_parser('eval', help='score a saved checkpoint on a split (recall; binding and pointing on the scenes)')
-    e.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/demo/checkpoints/chan/best')
+    e = sub.add_parser('eval', help='score a saved checkpoint on a split (recall; binding and '
+                                    'pointing on the scenes)')
+    e.add_argument('checkpoint',
+                   help='folder written by save_pretrained, e.g. runs/demo/checkpoints/chan/best')
     e.add_argument('--data', default=None,
-                   help="'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout) (default: the training data)")
+                   help="'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout) "
+                        "(default: the training data)")
     e.add_argument('--split', default=None,
-                   help="split to score (default: 'test' for the scenes and precomp; for a Karpathy folder 'val', "
-                        "else 'test', else its one split)")
+                   help="split to score (default: 'test' for the scenes and precomp; for a "
+                        "Karpathy folder 'val', else 'test', else its one split)")
     e.add_argument('--folds', type=int, default=1, help='>1: also the n-fold protocol (COCO 1K: 5)')
-    e.add_argument('--out', default=None, help='report folder (default: runs/eval/<method>-<data>-<split>)')
-    e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None); e.add_argument('--text-encoder', default=None)
+    e.add_argument('--out', default=None,
+                   help='report folder (default: runs/eval/<method>-<data>-<split>)')
+    e.add_argument('--image-encoder', default=None); e.add_argument('--image-level', default=None)
+    e.add_argument('--text-encoder', default=None)
     e.add_argument('--max-images', type=int, default=None); e.add_argument('--device', default=None)
     e.add_argument('--no-progress', action='store_true')
-    z = sub.add_parser('zeroshot', help='zero-shot classification and segmentation of a saved checkpoint (ImageNet-sample, COCO-mini, CamVid, the scenes)')
-    z.add_argument('checkpoint', help='folder written by save_pretrained, e.g. runs/flickr8k-pal/checkpoints/relative_anchors/last')
+    z = sub.add_parser('zeroshot',
+                       help='zero-shot classification and segmentation of a saved checkpoint '
+                            '(ImageNet-sample, COCO-mini, CamVid, the scenes)')
+    z.add_argument('checkpoint',
+                   help='folder written by save_pretrained, e.g. '
+                        'runs/flickr8k-pal/checkpoints/relative_anchors/last')
     z.add_argument('--tasks', default='imagenet-sample,coco-mini,camvid',
-                   help="comma-separated tasks, each 'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under "
-                        "any name), with an optional '@split' (COCO, CamVid: default train; scenes: test), e.g. "
-                        "'camvid=/data/camvid@test,imagenet=imagenet-sample:/data/imagenet'. Kinds: imagenet-sample, "
-                        "coco-mini, camvid, scenes-cls, scenes-seg")
-    z.add_argument('--templates', default='single,ensemble', help='comma-separated prompt sets (single, clip7, ensemble), each scored')
+                   help="comma-separated tasks, each 'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' "
+                        "(a folder of a known kind under any name), with an optional '@split' "
+                        "(COCO, CamVid: default train; scenes: test), e.g. "
+                        "'camvid=/data/camvid@test,imagenet=imagenet-sample:/data/imagenet'. "
+                        "Kinds: imagenet-sample, coco-mini, camvid, scenes-cls, scenes-seg")
+    z.add_argument('--templates', default='single,ensemble',
+                   help='comma-separated prompt sets (single, clip7, ensemble), each scored')
     z.add_argument('--out', default=None, help='report folder (default: runs/zeroshot/<method>)')
-    z.add_argument('--image-encoder', default=None); z.add_argument('--image-level', default=None); z.add_argument('--text-encoder', default=None)
+    z.add_argument('--image-encoder', default=None); z.add_argument('--image-level', default=None)
+    z.add_argument('--text-encoder', default=None)
     z.add_argument('--max-images', type=int, default=None); z.add_argument('--device', default=None)
     z.add_argument('--no-progress', action='store_true')
-    c = sub.add_parser('curve', help='a data-size curve: train and evaluate an experiment config at several numbers of training pairs',
-                       epilog=settings_help('example: finealign curve configs/flickr8k-pal.yaml --pairs 100,300,1000,3000,all'),
+    c = sub.add_parser('curve', help='a data-size curve: train and evaluate an experiment config '
+                                     'at several numbers of training pairs',
+                       epilog=settings_help('example: finealign curve configs/flickr8k-pal.yaml '
+                                            '--pairs 100,300,1000,3000,all'),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument('config', help='experiment config file (configs/*.yaml)')
-    c.add_argument('--pairs', default='100,300,1000,3000,all', help="comma-separated training-set sizes; 'all' = the whole training split")
-    c.add_argument('--min-steps', type=int, default=300, help='each point trains at least this many steps (more epochs for small sizes)')
+    c.add_argument('--pairs', default='100,300,1000,3000,all',
+                   help="comma-separated training-set sizes; 'all' = the whole training split")
+    c.add_argument('--min-steps', type=int, default=300,
+                   help='each point trains at least this many steps (more epochs for small sizes)')
     c.add_argument('--out', default=None, help='curve folder (default: runs/<name>-curve)')
     g = c.add_mutually_exclusive_group()
-    g.add_argument('--resume', action='store_true', help='keep finished points, continue an unfinished one')
+    g.add_argument('--resume', action='store_true',
+                   help='keep finished points, continue an unfinished one')
     g.add_argument('--overwrite', action='store_true', help='start every point again')
     c.add_argument('--no-progress', action='store_true')
-    b = sub.add_parser('bench', help='time the block evaluation engine against the per-caption loop, per similarity method')
-    b.add_argument('--shape', default='cpu', help="input shape preset: 'tiny', 'cpu' or 'flickr' (1,000 × 5,000, 197 tokens, d=512; for a GPU)")
+    b = sub.add_parser('bench', help='time the block evaluation engine against the per-caption '
+                                     'loop, per similarity method')
+    b.add_argument('--shape', default='cpu',
+                   help="input shape preset: 'tiny', 'cpu' or 'flickr' (1,000 × 5,000, 197 tokens, "
+                        "d=512; for a GPU)")
     b.add_argument('--methods', default=None, help='comma-separated methods (default: all)')
-    b.add_argument('--msa', default=None, help="instead: DecAlign's training-step costs on an MSA shape ('utterance', 'aligned', 'tiny'), or 'scaling': EM and Sinkhorn against B, K, M")
+    b.add_argument('--msa', default=None,
+                   help="instead: DecAlign's training-step costs on an MSA shape ('utterance', "
+                        "'aligned', 'tiny'), or 'scaling': EM and Sinkhorn against B, K, M")
     b.add_argument('--precomp', type=float, default=None, metavar='GIB',
-                   help="instead: precomputed regions memory-mapped against np.load, on a GIB GiB file (results/precomp)")
+                   help="instead: precomputed regions memory-mapped against np.load, on a GIB GiB "
+                        "file (results/precomp)")
     b.add_argument('--device', default=None)
-    b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa-<shape> with --msa)')
+    b.add_argument('--out', default=None,
+                   help='folder for bench.json and bench.md (default: runs/bench, or '
+                        'runs/bench-msa-<shape> with --msa)')
     b.add_argument('--no-progress', action='store_true')
-    s = sub.add_parser('msa', help='train and evaluate predictors (DecAlign, baselines) over seeds on a sentiment dataset; mean ± std table',
-                       epilog=settings_help('example: finealign msa configs/mosi-decalign.yaml --train.max_epochs 5', MSAExperiment),
+    s = sub.add_parser('msa', help='train and evaluate predictors (DecAlign, baselines) over seeds '
+                                   'on a sentiment dataset; mean ± std table',
+                       epilog=settings_help('example: finealign msa configs/mosi-decalign.yaml '
+                                            '--train.max_epochs 5', MSAExperiment),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument('config', help='MSA experiment config file (configs/mosi-*.yaml)')
     s.add_argument('--out', default=None, help='run folder (default: runs/<name>)')
     s.add_argument('--resume', action='store_true', help='reuse the seeds that finished in --out')
-    s.add_argument('--overwrite', action='store_true', help='start again in a folder that holds results')
+    s.add_argument('--overwrite', action='store_true',
+                   help='start again in a folder that holds results')
     s.add_argument('--device', default=None)
     s.add_argument('--no-progress', action='store_true')
     sub.add_parser('list', help='list the registered aligners and predictors')
@@ -129,16 +179,20 @@ def _parser():
 def _pairs_count(w:str):
     "A --pairs entry as a positive int, or ConfigError naming it."
     try: n = int(w.replace('_', ''))
-    except ValueError: raise ConfigError(f"--pairs: {w!r} is neither a number of pairs nor 'all'") from None
+    except ValueError:
+        raise ConfigError(f"--pairs: {w!r} is neither a number of pairs nor 'all'") from None
     if n < 1: raise ConfigError(f"--pairs: {n} is not a positive number of pairs")
     return n
 
 def parse_overrides(extra:list): # the command line's words after the known arguments
-    "[(dotted key, value)] from `--key value` and `--key=value` words; ConfigError on anything else."
+    ("[(dotted key, value)] from `--key value` and `--key=value` words; ConfigError on anything "
+     "else.")
     pairs, i = [], 0
     while i < len(extra):
         w = extra[i]
-        if not w.startswith('--') or len(w) < 3: raise ConfigError(f"unexpected argument {w!r}; settings are changed with --dotted.key value")
+        if not w.startswith('--') or len(w) < 3:
+            raise ConfigError(f"unexpected argument {w!r}; settings are changed with --dotted.key "
+                              "value")
         if '=' in w: k, v = w[2:].split('=', 1); i += 1
         elif i + 1 < len(extra): k, v = w[2:], extra[i + 1]; i += 2
         else: raise ConfigError(f"{w} has no value")
@@ -147,7 +201,8 @@ def parse_overrides(extra:list): # the command line's words after the known argu
 
 # %% ../nbs/cli.ipynb #360c1a9d
 def main(argv:list|None=None): # arguments (default: sys.argv[1:])
-    "Entry point of the `finealign` console script; bad input ends with its message and exit code 1, not a traceback."
+    ("Entry point of the `finealign` console script; bad input ends with its message and exit code "
+     "1, not a traceback.")
     try: return _main(argv)
     except FinealignError as e:
         print(f"finealign: error: {e}", file=sys.stderr)
@@ -156,32 +211,42 @@ def main(argv:list|None=None): # arguments (default: sys.argv[1:])
 def _main(argv):
     p = _parser()
     a, extra = p.parse_known_args(argv)
-    if extra and a.command not in ('train', 'msa', 'curve'): p.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra and a.command not in ('train', 'msa', 'curve'):
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
     if a.command == 'list': print('\n'.join(list_aligners())); return 0
     if a.command == 'demo':
-        res = demo(a.out, not a.no_progress, data=a.data, split=a.split, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, d=a.d,
-                   head=a.head, image_level=a.image_level, max_images=a.max_images, seed=a.seed, device=a.device,
-                   methods=tuple(m.strip() for m in a.methods.split(',') if m.strip()) if a.methods else None)
+        res = demo(a.out, not a.no_progress, data=a.data, split=a.split,
+                   epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, d=a.d,
+                   head=a.head, image_level=a.image_level,
+                   max_images=a.max_images, seed=a.seed, device=a.device,
+                   methods=tuple(m.strip() for m in a.methods.split(',') if m.strip())
+                   if a.methods else None)
     elif a.command == 'train':
         cfg = load_experiment(a.config, parse_overrides(extra))
-        res = run_experiment(cfg, a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.no_progress)
-        if res['metrics'] is None: return 0                          # a rank > 0 under torchrun: rank 0 prints the report
+        res = run_experiment(cfg, a.out, resume=a.resume,
+                             overwrite=a.overwrite, progress=not a.no_progress)
+        if res['metrics'] is None: return 0  # a rank > 0 under torchrun: rank 0 prints the report
     elif a.command == 'eval':
-        res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out, a.image_encoder, a.image_level, a.text_encoder,
+        res = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.folds, a.out,
+                                  a.image_encoder, a.image_level, a.text_encoder,
                                   a.max_images, a.device, progress=not a.no_progress)
     elif a.command == 'zeroshot':
         words = lambda v: tuple(w.strip() for w in v.split(',') if w.strip())
-        res = zero_shot_checkpoint(a.checkpoint, words(a.tasks), words(a.templates), a.out, a.image_encoder, a.image_level, a.text_encoder,
+        res = zero_shot_checkpoint(a.checkpoint, words(a.tasks), words(a.templates),
+                                   a.out, a.image_encoder, a.image_level, a.text_encoder,
                                    a.max_images, a.device, progress=not a.no_progress)
     elif a.command == 'curve':
         cfg = load_experiment(a.config, parse_overrides(extra))
-        sizes = tuple(None if w.strip() == 'all' else _pairs_count(w.strip()) for w in a.pairs.split(',') if w.strip())
+        sizes = tuple(None if w.strip() == 'all' else _pairs_count(w.strip())
+                      for w in a.pairs.split(',') if w.strip())
         out = Path(a.out or Path('runs')/f'{cfg.name}-curve')
-        run_curve(cfg, sizes, a.min_steps, out, resume=a.resume, overwrite=a.overwrite, progress=not a.no_progress)
+        run_curve(cfg, sizes, a.min_steps, out, resume=a.resume,
+                  overwrite=a.overwrite, progress=not a.no_progress)
         print((out/'curve.md').read_text()); return 0
     elif a.command == 'msa':
         cmd = 'finealign ' + ' '.join(sys.argv[1:] if argv is None else map(str, argv))
-        out = run_sentiment_experiment(load_experiment(a.config, parse_overrides(extra), MSAExperiment), a.out, a.device,
+        out = run_sentiment_experiment(load_experiment(a.config, parse_overrides(extra),
+                                                       MSAExperiment), a.out, a.device,
                                        not a.no_progress, a.resume, a.overwrite, command=cmd)
         print((out/'report.md').read_text()); return 0
     elif a.command == 'bench' and a.precomp is not None:
@@ -192,13 +257,15 @@ def _main(argv):
     elif a.command == 'bench' and a.msa:
         from finealign.engine.bench import msa_step_costs, alignment_scaling, write_msa_costs
         out = a.out or f"runs/bench-msa-{a.msa}"
-        rows = alignment_scaling(device=a.device) if a.msa == 'scaling' else msa_step_costs(a.msa, device=a.device, progress=not a.no_progress)
+        rows = (alignment_scaling(device=a.device) if a.msa == 'scaling'
+                else msa_step_costs(a.msa, device=a.device, progress=not a.no_progress))
         write_msa_costs(rows, out)
         print((Path(out)/'bench.md').read_text()); return 0
     elif a.command == 'bench':
         from finealign.engine.bench import run_benchmark, write_benchmark
         out = a.out or 'runs/bench'
-        rows = run_benchmark(a.shape, [m.strip() for m in a.methods.split(',')] if a.methods else None, device=a.device, progress=not a.no_progress)
+        rows = run_benchmark(a.shape, [m.strip() for m in a.methods.split(',')] if a.methods
+                             else None, device=a.device, progress=not a.no_progress)
         write_benchmark(rows, out)
         print((Path(out)/'bench.md').read_text()); return 0
     print((Path(res['out'])/'report.md').read_text())

@@ -96,11 +96,13 @@ class Tokens:
     pooled: torch.Tensor  # (B, d) global feature
 
     def __post_init__(self):
-        if self.x.ndim != 3: raise ShapeError(f"Tokens.x has shape {tuple(self.x.shape)}, expected (B, N, d)")
+        if self.x.ndim != 3:
+            raise ShapeError(f"Tokens.x has shape {tuple(self.x.shape)}, expected (B, N, d)")
         B, N, d = self.x.shape
         check_shape(self.mask, (B, N), 'Tokens.mask')
         check_shape(self.pooled, (B, None), 'Tokens.pooled')
-        if self.mask.dtype != torch.bool: raise ShapeError(f"Tokens.mask has dtype {self.mask.dtype}, expected torch.bool")
+        if self.mask.dtype != torch.bool:
+            raise ShapeError(f"Tokens.mask has dtype {self.mask.dtype}, expected torch.bool")
 
     def __len__(self): return self.x.shape[0]
     def __getitem__(self, idx):
@@ -114,7 +116,9 @@ class Tokens:
     def lengths(self): return self.mask.sum(1)  # (B,) number of real tokens per item
     @property
     def shape(self): return tuple(self.x.shape)
-    def __repr__(self): return f"Tokens(x={tuple(self.x.shape)}, mask={tuple(self.mask.shape)}, pooled={tuple(self.pooled.shape)}, dtype={self.x.dtype})"
+    def __repr__(self):
+        return (f"Tokens(x={tuple(self.x.shape)}, mask={tuple(self.mask.shape)}, "
+                f"pooled={tuple(self.pooled.shape)}, dtype={self.x.dtype})")
 
     @classmethod
     def from_list(cls, xs:list, pooled:torch.Tensor|None=None):
@@ -163,16 +167,22 @@ def l2norm(x:torch.Tensor, # features
 
 # %% ../nbs/core.ipynb #cat00002
 def cat_tokens(parts:list): # `Tokens` of one width, possibly different token counts
-    "Concatenate `Tokens` along the batch, padding the token axis to the longest (padding is masked out)."
+    ("Concatenate `Tokens` along the batch, padding the token axis to the longest (padding is "
+     "masked out).")
     if len(parts) == 1: return parts[0]
     N = max(p.x.shape[1] for p in parts)
-    x = torch.cat([torch.cat([p.x, p.x.new_zeros(len(p), N - p.x.shape[1], p.x.shape[2])], 1) for p in parts])  # (B, N, d)
-    mask = torch.cat([torch.cat([p.mask, p.mask.new_zeros(len(p), N - p.mask.shape[1])], 1) for p in parts])     # (B, N)
+    # (B, N, d)
+    x = torch.cat([torch.cat([p.x, p.x.new_zeros(len(p), N - p.x.shape[1], p.x.shape[2])], 1)
+                   for p in parts])
+    # (B, N)
+    mask = torch.cat([torch.cat([p.mask, p.mask.new_zeros(len(p), N - p.mask.shape[1])], 1)
+                      for p in parts])
     return Tokens(x, mask, torch.cat([p.pooled for p in parts]))
 
 # %% ../nbs/core.ipynb #77c48399
 def set_seed(seed:int): # the seed for `random`, NumPy and torch
-    "Seed Python, NumPy and torch (all devices); return a CPU `torch.Generator` seeded the same way."
+    ("Seed Python, NumPy and torch (all devices); return a CPU `torch.Generator` seeded the same "
+     "way.")
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
@@ -191,7 +201,9 @@ def _umask():
     return old
 
 def atomic_write(path:str|Path, # destination file
-                 write:Callable[[Path], None]): # function that writes the content to the path it is given
+                 # function that writes the
+                 # content to the path it is given
+                 write:Callable[[Path], None]):
     "Call `write(tmp)` on a temporary file next to `path`, then atomically rename it to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
@@ -206,10 +218,15 @@ def atomic_write(path:str|Path, # destination file
 
 # %% ../nbs/core.ipynb #c3bdb3a5
 def shared_data_dir(sub:str='', # a dataset folder inside the data root, e.g. 'flickr8k'
-                    start:str|Path|None=None): # where to start looking upwards (default: the current directory)
-    "The development data folder (`$FINEALIGN_DATA` or the first `shared/data` found walking up), or `None`."
+                    # where to start looking upwards
+                    # (default: the current directory)
+                    start:str|Path|None=None):
+    ("The development data folder (`$FINEALIGN_DATA` or the first `shared/data` found walking up), "
+     "or `None`.")
     env = os.environ.get('FINEALIGN_DATA')
-    cands = [Path(env)] if env else [p/'shared'/'data' for p in [Path(start or Path.cwd()).resolve(), *Path(start or Path.cwd()).resolve().parents]]
+    cands = ([Path(env)] if env
+             else [p/'shared'/'data' for p in [Path(start or Path.cwd()).resolve(),
+                                               *Path(start or Path.cwd()).resolve().parents]])
     for root in cands:
         if (root/sub).exists(): return root/sub
     return None
@@ -249,7 +266,9 @@ class _EpochLines:
 
 # %% ../nbs/core.ipynb #45579970
 def track(items, # what to iterate over
-          label:str, # 'stage · split · what it counts', e.g. 'encode · flickr8k train · image chunks'
+          # 'stage · split · what it counts', e.g.
+          # 'encode · flickr8k train · image chunks'
+          label:str,
           total:int|None=None, # the count, when `items` has no length
           parent=None, # the epoch loop from `track_epochs` this bar runs inside
           leave:bool=False): # keep a live bar on screen once done
@@ -371,35 +390,44 @@ def path_inside(root:str|Path, # the dataset folder
 # %% ../nbs/core.ipynb #a19c0002
 def read_text(path:str|Path, # the file
               what:str='a text file'): # what the file should be, named in errors
-    "The UTF-8 text of `path`; `DataError` naming the file when it is missing, unreadable or not UTF-8."
+    ("The UTF-8 text of `path`; `DataError` naming the file when it is missing, unreadable or not "
+     "UTF-8.")
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path}: not found (expected {what})")
     try: return path.read_bytes().decode('utf-8')
-    except UnicodeDecodeError as e: raise DataError(f"{path}: not UTF-8 text (byte {e.start}); expected {what}") from None
-    except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror}); expected {what}") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text (byte {e.start}); expected {what}") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror}); expected {what}") from None
 
 def read_json(path:str|Path, # the file
               what:str='a JSON file', # what the file should be, named in errors
               expect:type|None=dict): # the top-level type required (None: any)
-    "The parsed JSON of `path`; `DataError` naming the file when it is missing, truncated, malformed or of the wrong kind."
+    ("The parsed JSON of `path`; `DataError` naming the file when it is missing, truncated, "
+     "malformed or of the wrong kind.")
     import json
     text = read_text(path, what)
     try: obj = json.loads(text)
     except json.JSONDecodeError as e:
-        cut = ' (the file looks truncated)' if e.pos >= len(text.rstrip()) or e.msg.startswith('Unterminated') else ''
-        raise DataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}{cut}; expected {what}") from None
+        cut = (' (the file looks truncated)'
+               if e.pos >= len(text.rstrip()) or e.msg.startswith('Unterminated') else '')
+        raise DataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: "
+                        f"{e.msg}{cut}; expected {what}") from None
     if expect is not None and not isinstance(obj, expect):
-        raise DataError(f"{path}: holds a JSON {type(obj).__name__}, expected {what} (a JSON {expect.__name__})")
+        raise DataError(f"{path}: holds a JSON {type(obj).__name__}, expected {what} (a JSON "
+                        f"{expect.__name__})")
     return obj
 
 def read_safetensors(path:str|Path, # a .safetensors file
                      device:str='cpu', # where the tensors go
                      what:str='a safetensors weights file'): # named in errors
-    "The tensors of `path` (a dict); `DataError` naming the file when it is missing, truncated or corrupt."
+    ("The tensors of `path` (a dict); `DataError` naming the file when it is missing, truncated or "
+     "corrupt.")
     from safetensors.torch import load_file
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path}: not found (expected {what})")
     try: return load_file(str(path), device=device)
     except Exception as e:   # SafetensorError, or OSError/ValueError on a damaged header
-        raise DataError(f"{path}: not a readable safetensors file ({type(e).__name__}: {str(e)[:200]}); "
-                        f"expected {what}; the file may be truncated: write it again") from None
+        raise DataError(f"{path}: not a readable safetensors file ({type(e).__name__}: "
+                        f"{str(e)[:200]}); expected {what}; the file may be truncated: write it "
+                        "again") from None

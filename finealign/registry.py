@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from safetensors.torch import save_file, load_file
 
-from .core import ConfigError, ShapeError, Tokens, atomic_write, read_json, read_safetensors
+from .core import (ConfigError, ShapeError, Tokens,
+                            atomic_write, read_json, read_safetensors)
 
 # %% auto #0
 __all__ = ['POSITIVE_FIELDS', 'config_to_dict', 'config_from_dict', 'check_fields', 'check_config', 'register_aligner',
@@ -24,33 +25,42 @@ __all__ = ['POSITIVE_FIELDS', 'config_to_dict', 'config_from_dict', 'check_field
 # %% ../nbs/registry.ipynb #d334d09e
 def config_to_dict(cfg) -> dict: # a config dataclass instance
     "A JSON-safe dict of the config's fields."
-    if not dataclasses.is_dataclass(cfg): raise ConfigError(f"expected a config dataclass, got {type(cfg).__name__}")
+    if not dataclasses.is_dataclass(cfg):
+        raise ConfigError(f"expected a config dataclass, got {type(cfg).__name__}")
     return json.loads(json.dumps(asdict(cfg)))
 
 def config_from_dict(cls, # the config dataclass
                      d:dict, # field values, e.g. read from `config.json`
                      where:str='config'): # named in error messages (a file name or 'overrides')
-    "Build `cls` from `d`, rejecting unknown keys, wrong types and out-of-range values, and restoring tuples."
-    if not isinstance(d, dict): raise ConfigError(f"{where}: expected a mapping of {cls.__name__} fields, got {type(d).__name__}")
+    ("Build `cls` from `d`, rejecting unknown keys, wrong types and out-of-range values, and "
+     "restoring tuples.")
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where}: expected a mapping of {cls.__name__} fields, got "
+                          f"{type(d).__name__}")
     names = {f.name: f for f in fields(cls)}
     bad = [k for k in d if k not in names]
     if bad:
         hints = {k: difflib.get_close_matches(k, names, n=1) for k in bad}
-        msg = ', '.join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else '') for k, h in hints.items())
-        raise ConfigError(f"{where}: unknown {cls.__name__} field(s) {msg}; valid fields: {', '.join(names)}")
+        msg = ', '.join(f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else '')
+                        for k, h in hints.items())
+        raise ConfigError(f"{where}: unknown {cls.__name__} field(s) {msg}; valid fields: "
+                          f"{', '.join(names)}")
     return replace(cls(), **check_fields(cls, d, where))
 
 # %% ../nbs/registry.ipynb #a19c0102
 POSITIVE_FIELDS = frozenset({
-    'epochs', 'max_epochs', 'batch_size', 'lr', 'text_lr', 'accum_steps', 'eval_block', 'eval_batch', 'max_images',
-    'train_pairs', 'text_max_len', 'size', 'captions_per_image',                            # engine, data
-    'd', 'img_dim', 'txt_dim', 'd_model', 'n_heads', 'n_layers', 'hidden', 'pde_dim', 'common_len', 'K', 'k',
-    'n_anchors', 'n_prototypes', 'n_patches', 'gmm_iters', 'ot_iters',                      # widths and counts
+    'epochs', 'max_epochs', 'batch_size', 'lr', 'text_lr',
+    'accum_steps', 'eval_block', 'eval_batch', 'max_images',
+    'train_pairs', 'text_max_len', 'size', 'captions_per_image',  # engine, data
+    'd', 'img_dim', 'txt_dim', 'd_model', 'n_heads',
+    'n_layers', 'hidden', 'pde_dim', 'common_len', 'K', 'k',
+    'n_anchors', 'n_prototypes', 'n_patches', 'gmm_iters', 'ot_iters',  # widths and counts
     'tau', 'tau_p', 'temperature', 'ct_temperature', 'ot_eps', 'mmd_bandwidth', 'p',
-    'lambda_softmax', 'lambda_lse'})                                                        # temperatures, scales
-_WHOLE_ITEMS = frozenset({'lr_steps', 'eval_block'})                # tuple fields whose items are whole numbers
+    'lambda_softmax', 'lambda_lse'})  # temperatures, scales
+_WHOLE_ITEMS = frozenset({'lr_steps', 'eval_block'})  # tuple fields whose items are whole numbers
 
-_TYPES = {'int': int, 'float': float, 'str': str, 'bool': bool, 'tuple': tuple, 'list': list, 'dict': dict,
+_TYPES = {'int': int, 'float': float, 'str': str, 'bool': bool,
+          'tuple': tuple, 'list': list, 'dict': dict,
           'None': type(None), 'NoneType': type(None)}
 
 def _field_types(f, default):
@@ -58,7 +68,8 @@ def _field_types(f, default):
     ann = f.type if isinstance(f.type, str) else getattr(f.type, '__name__', None) or str(f.type)
     names = [a.strip() for a in ann.split('|')]
     ts = {_TYPES.get(n.split('[')[0]) for n in names}
-    if None in ts: ts = {type(default)} if default is not None else set()          # an annotation we cannot read
+    # an annotation we cannot read
+    if None in ts: ts = {type(default)} if default is not None else set()
     if default is None: ts.add(type(None))
     return ts
 
@@ -70,12 +81,14 @@ def _check_number(v, name, default, at):
     "Raise ConfigError unless `v` is finite and in the field's range."
     if not math.isfinite(v) and (not _is_num(default) or math.isfinite(default)):
         raise ConfigError(f"{at} = {v!r} is not a finite number")
-    if name in POSITIVE_FIELDS and not v > 0: raise ConfigError(f"{at} = {v!r} must be positive (> 0)")
+    if name in POSITIVE_FIELDS and not v > 0:
+        raise ConfigError(f"{at} = {v!r} must be positive (> 0)")
     if (default is None or _is_num(default) and default >= 0) and v < 0:
         raise ConfigError(f"{at} = {v!r} must be >= 0")
 
 def _check_value(cls, f, v, default, where):
-    "`v` converted to field `f`'s type, or ConfigError naming `where`, the field and what was expected."
+    ("`v` converted to field `f`'s type, or ConfigError naming `where`, the field and what was "
+     "expected.")
     ts, at = _field_types(f, default), f"{where}: {f.name}"
     if v is None:
         if type(None) in ts or not ts: return v
@@ -84,35 +97,47 @@ def _check_value(cls, f, v, default, where):
     if bool in ts and isinstance(v, bool): return v
     if int in ts and float not in ts and _is_num(v):
         if isinstance(v, float) and not v.is_integer():
-            raise ConfigError(f"{at} = {v!r} must be a whole number" if math.isfinite(v) else f"{at} = {v!r} is not a finite number")
+            raise ConfigError(f"{at} = {v!r} must be a whole number" if math.isfinite(v)
+                              else f"{at} = {v!r} is not a finite number")
         _check_number(v, f.name, default, at); return int(v)
     if float in ts and _is_num(v): _check_number(v, f.name, default, at); return v
     if ts & {tuple, list} and isinstance(v, (list, tuple)):
-        ref = [x for x in (default or ()) if _is_num(x)] if isinstance(default, (list, tuple)) else []
+        ref = ([x for x in (default or ()) if _is_num(x)] if isinstance(default, (list, tuple))
+               else [])
         whole = f.name in _WHOLE_ITEMS or (ref and all(isinstance(x, int) for x in ref))
-        if f.name in _WHOLE_ITEMS or (ref and len(ref) == len(default)):                 # a tuple of numbers
+        if f.name in _WHOLE_ITEMS or (ref and len(ref) == len(default)):  # a tuple of numbers
             for i, x in enumerate(v):
                 if not _is_num(x) or (whole and isinstance(x, float) and not x.is_integer()):
-                    raise ConfigError(f"{at}[{i}] = {x!r}, expected a {'whole number' if whole else 'number'}")
+                    raise ConfigError(f"{at}[{i}] = {x!r}, expected a "
+                                      f"{'whole number' if whole else 'number'}")
                 _check_number(x, f.name, 0, f"{at}[{i}]")
             if whole: v = [int(x) for x in v]
         return tuple(v) if tuple in ts else list(v)
-    if any(t not in (int, float, bool, tuple, list, type(None)) and isinstance(v, t) for t in ts): return v
+    if any(t not in (int, float, bool, tuple, list, type(None)) and isinstance(v, t) for t in ts):
+        return v
     want = '/'.join(sorted(t.__name__ for t in ts if t is not type(None)))
-    hint = " (YAML reads 1e-3 as text: write 1.0e-3 or 0.001)" if ts & {int, float} and isinstance(v, str) else ''
+    hint = (" (YAML reads 1e-3 as text: write 1.0e-3 or 0.001)"
+            if ts & {int, float} and isinstance(v, str) else '')
     raise ConfigError(f"{at} = {v!r} is {_a(type(v).__name__)}, expected {_a(want)}{hint}")
 
 def check_fields(cls, # a config dataclass
-                 d:dict, # values for some of its fields (unknown keys are `config_from_dict`'s to report)
+                 # values for some of its fields (unknown
+                 # keys are `config_from_dict`'s to report)
+                 d:dict,
                  where:str='config'): # names the source in messages (a file name, 'overrides', ...)
-    "The values of `d` checked against `cls`'s fields (type, finiteness, range) and converted (lists to tuples, 2.0 to 2)."
+    ("The values of `d` checked against `cls`'s fields (type, finiteness, range) and converted "
+     "(lists to tuples, 2.0 to 2).")
     default, fs = cls(), {f.name: f for f in fields(cls)}
-    return {k: _check_value(cls, fs[k], v, getattr(default, k), where) if k in fs else v for k, v in d.items()}
+    return {k: _check_value(cls, fs[k], v, getattr(default, k), where)
+            if k in fs else v for k, v in d.items()}
 
 def check_config(cfg, # a config dataclass instance
                  where:str='config'): # names the source in messages
-    "`cfg` when every field passes `check_fields`; ConfigError naming `where` and the field otherwise."
-    if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type): raise ConfigError(f"{where}: expected a config dataclass instance, got {type(cfg).__name__}")
+    ("`cfg` when every field passes `check_fields`; ConfigError naming `where` and the field "
+     "otherwise.")
+    if not dataclasses.is_dataclass(cfg) or isinstance(cfg, type):
+        raise ConfigError(f"{where}: expected a config dataclass instance, got "
+                          f"{type(cfg).__name__}")
     check_fields(type(cfg), {f.name: getattr(cfg, f.name) for f in fields(cfg)}, where)
     return cfg
 
@@ -122,35 +147,43 @@ _ALIGNERS: dict[str, tuple[type, object]] = {}
 def register_aligner(name:str, # registry name, e.g. 'vse' or 'vse_tiny'
                      config): # the config dataclass instance this name stands for
     "Class decorator registering `cls(config)` under `name`."
-    if not dataclasses.is_dataclass(config): raise ConfigError(f"register_aligner('{name}'): config must be a dataclass instance")
+    if not dataclasses.is_dataclass(config):
+        raise ConfigError(f"register_aligner('{name}'): config must be a dataclass instance")
     def _register(cls):
         if name in _ALIGNERS and _ALIGNERS[name][0].__qualname__ != cls.__qualname__:
-            raise ConfigError(f"aligner name '{name}' is already registered by {_ALIGNERS[name][0].__qualname__}")
+            raise ConfigError(f"aligner name '{name}' is already registered by "
+                              f"{_ALIGNERS[name][0].__qualname__}")
         _ALIGNERS[name] = (cls, config)
         for side in ('image', 'text'): _check_inputs_of(cls, side)
         return cls
     return _register
 
 def _check_inputs_of(cls, side):
-    "Wrap `cls.encode_images`/`encode_texts` (once) so that every aligner checks its input tokens the same way."
+    ("Wrap `cls.encode_images`/`encode_texts` (once) so that every aligner checks its input tokens "
+     "the same way.")
     fn = getattr(cls, f'encode_{side}s', None)
     if fn is None or getattr(fn, '_checks_tokens', False): return
     @functools.wraps(fn)
-    def encode(self, t, *args, **kwargs): return fn(self, _checked_tokens(self, t, side), *args, **kwargs)
+    def encode(self, t, *args, **kwargs):
+        return fn(self, _checked_tokens(self, t, side), *args, **kwargs)
     encode._checks_tokens = True
     setattr(cls, f'encode_{side}s', encode)
 
 def _checked_tokens(model, t, side):
-    "`t` cast to the aligner's weight dtype, or ShapeError naming what is wrong (not Tokens, not float, wrong width)."
+    ("`t` cast to the aligner's weight dtype, or ShapeError naming what is wrong (not Tokens, not "
+     "float, wrong width).")
     at = f"{type(model).__name__}.encode_{side}s"
     if not isinstance(t, Tokens): raise ShapeError(f"{at}: expected Tokens, got {type(t).__name__}")
-    if not t.x.is_floating_point(): raise ShapeError(f"{at}: Tokens.x has dtype {t.x.dtype}, expected floating-point features")
+    if not t.x.is_floating_point():
+        raise ShapeError(f"{at}: Tokens.x has dtype {t.x.dtype}, expected floating-point features")
     key = 'img_dim' if side == 'image' else 'txt_dim'
     want = getattr(getattr(model, 'config', None), key, None)
     if isinstance(want, int) and t.x.shape[-1] != want:
-        raise ShapeError(f"{at}: Tokens.x has shape {tuple(t.x.shape)}, expected (B, N, {want}) ({key} of the config)")
+        raise ShapeError(f"{at}: Tokens.x has shape {tuple(t.x.shape)}, expected (B, N, {want}) "
+                         f"({key} of the config)")
     p = next(model.parameters(), None)
-    return t.to(p.dtype) if p is not None and p.is_floating_point() and t.x.dtype != p.dtype else t   # float64 in: float32 weights
+    # float64 in: float32 weights
+    return t.to(p.dtype) if p is not None and p.is_floating_point() and t.x.dtype != p.dtype else t
 
 # %% ../nbs/registry.ipynb #5e1c0a02
 _DISCOVERY: list = []   # pending hooks: each imports modules whose aligners register themselves
@@ -193,7 +226,8 @@ def create_aligner(name:str, # a registered name
                    **overrides): # config fields to change
     "Build the aligner registered as `name`, with `overrides` applied to its config."
     cls, cfg = _lookup(name)
-    cfg = config_from_dict(type(cfg), {**config_to_dict(cfg), **overrides}, where=f"create_aligner('{name}')")
+    cfg = config_from_dict(type(cfg), {**config_to_dict(cfg), **overrides},
+                           where=f"create_aligner('{name}')")
     model = cls(cfg)
     model.aligner_name = name
     return model
@@ -203,32 +237,44 @@ def save_pretrained(model:nn.Module, # a model built by `create_aligner`
                     path:str|Path): # output folder
     "Write `config.json` and `model.safetensors` for `model` into `path`."
     name = getattr(model, 'aligner_name', None)
-    if name is None: raise ConfigError("save_pretrained: model has no `aligner_name`; build it with create_aligner()")
+    if name is None: raise ConfigError("save_pretrained: model has no `aligner_name`; build it "
+                                       "with create_aligner()")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    meta = dict(aligner=name, config_class=type(model.config).__name__, config=config_to_dict(model.config))
+    meta = dict(aligner=name, config_class=type(model.config).__name__,
+                config=config_to_dict(model.config))
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     atomic_write(path/'model.safetensors', lambda p: save_file(state, str(p)))
     atomic_write(path/'config.json', lambda p: p.write_text(json.dumps(meta, indent=2)))
     return path
 
 def _hub_snapshot(repo_id:str, revision, cache_dir):
-    "The local folder of a Hub repo's snapshot: downloaded when online, from the local cache when offline."
-    from huggingface_hub import snapshot_download   # only for hub names: local folders need no hub library
-    try: return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=['config.json', 'model.safetensors']))
+    ("The local folder of a Hub repo's snapshot: downloaded when online, from the local cache when "
+     "offline.")
+    # only for hub names: local folders need no hub library
+    from huggingface_hub import snapshot_download
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir,
+                                      allow_patterns=['config.json', 'model.safetensors']))
     except Exception as e:
-        raise ConfigError(f"from_pretrained: {repo_id!r} is neither a local folder nor a Hub repo in reach "
-                          f"(offline, only repos already in the Hugging Face cache load): {type(e).__name__}: {e}") from e
+        raise ConfigError(f"from_pretrained: {repo_id!r} is neither a local folder nor a Hub repo "
+                          "in reach (offline, only repos already in the Hugging Face cache load): "
+                          f"{type(e).__name__}: {e}") from e
 
-def from_pretrained(path:str|Path, # folder written by `save_pretrained`, or a Hub repo id ('owner/name') holding one
-                    map_location:str='cpu', # device for the weights
-                    revision:str|None=None, # Hub repos: branch, tag or commit
-                    cache_dir:str|Path|None=None): # Hub repos: the Hugging Face cache (default: HF's own)
+def from_pretrained(
+        # folder written by `save_pretrained`, or
+        # a Hub repo id ('owner/name') holding one
+        path:str|Path,
+        map_location:str='cpu', # device for the weights
+        revision:str|None=None, # Hub repos: branch, tag or commit
+        cache_dir:str|Path|None=None): # Hub repos: the Hugging Face cache (default: HF's own)
     "Rebuild a model from `config.json` + `model.safetensors` in a folder or a Hub repo."
     path = Path(path)
     if not path.exists() and str(path).count('/') == 1 and not str(path).startswith(('.', '/')):
         path = _hub_snapshot(str(path), revision, cache_dir)
     for f in ('config.json', 'model.safetensors'):
-        if not (path/f).exists(): raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by save_pretrained)")
+        if not (path/f).exists():
+            raise ConfigError(f"from_pretrained: {path/f} not found (expected a folder written by "
+                              "save_pretrained)")
     meta = read_json(path/'config.json', 'a checkpoint config written by save_pretrained')
     for k in ('aligner', 'config'):
         if k not in meta: raise ConfigError(f"{path/'config.json'}: missing key '{k}'")
@@ -236,9 +282,13 @@ def from_pretrained(path:str|Path, # folder written by `save_pretrained`, or a H
     except ConfigError as e: raise ConfigError(f"{path/'config.json'}: {e}") from None
     model = cls(config_from_dict(type(cfg), meta['config'], where=str(path/'config.json')))
     model.aligner_name = meta['aligner']
-    state = read_safetensors(path/'model.safetensors', map_location, 'the weights written by save_pretrained')
+    state = read_safetensors(path/'model.safetensors', map_location,
+                             'the weights written by save_pretrained')
     try: missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as e: raise ConfigError(f"{path/'model.safetensors'} does not fit {path/'config.json'}: {str(e)[:300]}") from None
+    except RuntimeError as e:
+        raise ConfigError(f"{path/'model.safetensors'} does not fit {path/'config.json'}: "
+                          f"{str(e)[:300]}") from None
     if missing or unexpected:
-        raise ConfigError(f"{path/'model.safetensors'}: missing keys {missing[:5]}, unexpected keys {unexpected[:5]}")
+        raise ConfigError(f"{path/'model.safetensors'}: missing keys {missing[:5]}, unexpected "
+                          f"keys {unexpected[:5]}")
     return model

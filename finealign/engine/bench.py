@@ -13,9 +13,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..core import Tokens, ConfigError, FinealignError, masked_mean, default_device, atomic_write
+from ..core import (Tokens, ConfigError, FinealignError,
+                            masked_mean, default_device, atomic_write)
 from ..core import track_if
-from ..blocks.similarity import global_cosine, scan_t2i, scan_i2t, hard_assignment, sparse_alignment
+from ..blocks.similarity import (global_cosine, scan_t2i, scan_i2t,
+                                         hard_assignment, sparse_alignment)
 from .evaluate import similarity_matrix, pair_bytes, block_sizes, available_memory
 from . import records
 
@@ -27,17 +29,24 @@ __all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIAN
            'write_precomp_benchmark']
 
 # %% ../../nbs/engine/bench.ipynb #720fc1dd
-BENCH_SCORES = {}  # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
+# name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
+BENCH_SCORES = {}
 
 def register_bench(name:str, # the name shown in the table, e.g. 'laps'
-                   score, # a function (img: Tokens, txt: Tokens) -> (n_img, n_txt), or an object with `.similarity`
-                   pair_bytes:Callable|None=None, # (img, txt) -> bytes one pair takes while scored; None: the engine's estimate
+                   # a function (img: Tokens, txt: Tokens) ->
+                   # (n_img, n_txt), or an object with `.similarity`
+                   score,
+                   # (img, txt) -> bytes one pair takes while
+                   # scored; None: the engine's estimate
+                   pair_bytes:Callable|None=None,
                    overwrite:bool=False): # replace a score already registered under `name`
     "Register a score under `name` for `run_benchmark`; returns the score."
     if not (callable(score) or hasattr(score, 'similarity')):
-        raise ConfigError(f"register_bench('{name}'): score must be a function (img, txt) -> matrix or have .similarity, got {type(score).__name__}")
+        raise ConfigError(f"register_bench('{name}'): score must be a function (img, txt) -> "
+                          f"matrix or have .similarity, got {type(score).__name__}")
     if name in BENCH_SCORES and not overwrite:
-        raise ConfigError(f"register_bench('{name}'): a score is already registered under this name; pass overwrite=True to replace it")
+        raise ConfigError(f"register_bench('{name}'): a score is already registered under this "
+                          "name; pass overwrite=True to replace it")
     BENCH_SCORES[name] = (score, pair_bytes)
     return score
 
@@ -56,13 +65,17 @@ def _laps_sizes(n_tokens:int, d:int):
     return dict(img_dim=d, txt_dim=d, d=d, n_patches=N, rho=rho, lam=lam)
 
 class SizedAligner:
-    "A registered aligner built on first use for the inputs' token count and width (seeded, eval mode, no gradient)."
+    ("A registered aligner built on first use for the inputs' token count and width (seeded, eval "
+     "mode, no gradient).")
     def __init__(self, name:str, # a registered aligner name
                  sizes:Callable, # (n_image_tokens, d) -> config overrides
                  seed:int=0, # seed of the random weights
-                 encode:bool=False, # score through `encode_images` / `encode_texts` inside each call (per-item work in the score)
+                 # score through `encode_images` / `encode_texts`
+                 # inside each call (per-item work in the score)
+                 encode:bool=False,
                  **config): # further config overrides
-        self.name, self.sizes, self.seed, self.encode, self.config, self.models = name, sizes, seed, encode, config, {}
+        (self.name, self.sizes, self.seed, self.encode, self.config,
+         self.models) = name, sizes, seed, encode, config, {}
     def model(self, img:Tokens):
         "The aligner for tokens shaped like `img`."
         key = (tuple(img.x.shape[1:]), str(img.x.device))
@@ -75,7 +88,8 @@ class SizedAligner:
         return self.models[key]
     def similarity(self, img:Tokens, txt:Tokens):
         m = self.model(img)
-        return m.similarity(m.encode_images(img), m.encode_texts(txt)) if self.encode else m.similarity(img, txt)
+        return (m.similarity(m.encode_images(img), m.encode_texts(txt)) if self.encode
+                else m.similarity(img, txt))
     def pair_bytes(self, img:Tokens, txt:Tokens): return self.model(img).pair_bytes(img, txt)
     def __repr__(self): return f"SizedAligner({self.name!r})"
 
@@ -84,16 +98,23 @@ register_bench('laps', SizedAligner('laps', _laps_sizes));
 def _grm_sizes(n_tokens:int, d:int):
     from finealign.blocks.similarity import infer_n_prefix
     N = n_tokens - infer_n_prefix(n_tokens)
-    return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)   # the paper's K: 5 for ViT grids, 50 for Swin's
+    # the paper's K: 5 for ViT grids, 50 for Swin's
+    return dict(img_dim=d, txt_dim=d, d=d, K=5 if N > 64 else 50)
 
 register_bench('grm', SizedAligner('grm', _grm_sizes));
-register_bench('pal', SizedAligner('relative_anchors', lambda n_tokens, d: dict(img_dim=d, txt_dim=d, K=512), encode=True));
+register_bench('pal', SizedAligner('relative_anchors',
+                                   lambda n_tokens, d: dict(img_dim=d, txt_dim=d, K=512),
+                                   encode=True))
+
 
 # %% ../../nbs/engine/bench.ipynb #aa20341b
 class BenchScore:
-    "A score function seen as an aligner: `.similarity(img, txt)`, and `.pair_bytes(img, txt)` when known."
+    ("A score function seen as an aligner: `.similarity(img, txt)`, and `.pair_bytes(img, txt)` "
+     "when known.")
     def __init__(self, fn:Callable, # (img, txt) -> (n_img, n_txt)
-                 pair_bytes:Callable|None=None): # (img, txt) -> bytes per pair; None: the engine's estimate
+                 # (img, txt) -> bytes per pair;
+                 # None: the engine's estimate
+                 pair_bytes:Callable|None=None):
         self.fn = fn
         if pair_bytes is not None: self.pair_bytes = pair_bytes
     def similarity(self, img:Tokens, txt:Tokens): return self.fn(img, txt)
@@ -102,16 +123,21 @@ class BenchScore:
 def _as_aligner(score, pair_bytes=None):
     if hasattr(score, 'similarity'): return score
     if callable(score): return BenchScore(score, pair_bytes)
-    raise ConfigError(f"a benchmarked score must be a function (img, txt) -> matrix or have .similarity, got {type(score).__name__}")
+    raise ConfigError("a benchmarked score must be a function (img, txt) -> matrix or have "
+                      f".similarity, got {type(score).__name__}")
 
-def bench_scores(methods=None): # None: all registered; names (a str or a list); or a dict {name: score}
-    "`{name: aligner}` for the requested scores; an unknown name is a `ConfigError` listing the known ones."
+def bench_scores(
+        methods=None): # None: all registered; names (a str or a list); or a dict {name: score}
+    ("`{name: aligner}` for the requested scores; an unknown name is a `ConfigError` listing the "
+     "known ones.")
     if methods is None: methods = list(BENCH_SCORES)
     if isinstance(methods, str): methods = [methods]
-    if not methods: raise ConfigError("no methods to benchmark: pass names, {name: score} or None for all")
+    if not methods:
+        raise ConfigError("no methods to benchmark: pass names, {name: score} or None for all")
     if isinstance(methods, dict): return {n: _as_aligner(s) for n, s in methods.items()}
     unknown = [m for m in methods if m not in BENCH_SCORES]
-    if unknown: raise ConfigError(f"unknown benchmark method(s) {unknown}; known: {sorted(BENCH_SCORES)} (or pass {{name: score}})")
+    if unknown: raise ConfigError(f"unknown benchmark method(s) {unknown}; known: "
+                                  f"{sorted(BENCH_SCORES)} (or pass {{name: score}})")
     return {m: _as_aligner(*BENCH_SCORES[m]) for m in methods}
 
 # %% ../../nbs/engine/bench.ipynb #40a38470
@@ -124,11 +150,15 @@ BENCH_SHAPES = {
 def bench_shape(shape:str|dict): # a name in `BENCH_SHAPES` or a dict with the same keys
     "The shape dict for `shape`; a `ConfigError` names an unknown shape or missing/unknown keys."
     if isinstance(shape, str):
-        if shape not in BENCH_SHAPES: raise ConfigError(f"unknown benchmark shape {shape!r}; known: {sorted(BENCH_SHAPES)} (or pass a dict)")
+        if shape not in BENCH_SHAPES:
+            raise ConfigError(f"unknown benchmark shape {shape!r}; known: {sorted(BENCH_SHAPES)} "
+                              "(or pass a dict)")
         return dict(BENCH_SHAPES[shape])
     keys = set(BENCH_SHAPES['tiny'])
     missing, extra = sorted(keys - set(shape)), sorted(set(shape) - keys)
-    if missing or extra: raise ConfigError(f"benchmark shape: missing keys {missing}, unknown keys {extra}; expected {sorted(keys)}")
+    if missing or extra:
+        raise ConfigError(f"benchmark shape: missing keys {missing}, unknown keys {extra}; "
+                          f"expected {sorted(keys)}")
     bad = [k for k in sorted(keys) if not (isinstance(shape[k], int) and shape[k] > 0)]
     if bad: raise ConfigError(f"benchmark shape: {bad} must be positive ints")
     return dict(shape)
@@ -137,33 +167,42 @@ def bench_shape(shape:str|dict): # a name in `BENCH_SHAPES` or a dict with the s
 def bench_inputs(shape:str|dict, # see `bench_shape`
                  seed:int=0, # inputs are a function of the shape and this seed
                  device=None): # where to put them (default: the CPU)
-    "Random image and caption `Tokens` of the given shape: all image tokens real, caption lengths around `n_words`."
+    ("Random image and caption `Tokens` of the given shape: all image tokens real, caption lengths "
+     "around `n_words`.")
     s = bench_shape(shape)
     g = torch.Generator().manual_seed(seed)
     n_i, n_t, N, L, d = s['n_images'], s['n_captions'], s['n_img_tokens'], s['n_words'], s['d']
     x = torch.randn(n_i, N, d, generator=g)                                          # (n_i, N, d)
-    img = Tokens(x, torch.ones(n_i, N, dtype=torch.bool), x[:, 0].clone())            # pooled: the CLS token
-    lens = (L + L / 4 * torch.randn(n_t, generator=g)).round().clamp(max(1, L // 3), 2 * L).long()   # (n_t,)
+    img = Tokens(x, torch.ones(n_i, N, dtype=torch.bool), x[:, 0].clone())  # pooled: the CLS token
+    # (n_t,)
+    lens = (L + L / 4 * torch.randn(n_t, generator=g)).round().clamp(max(1, L // 3), 2 * L).long()
     mask = torch.arange(int(lens.max()))[None] < lens[:, None]                        # (n_t, L_max)
-    w = torch.randn(n_t, mask.shape[1], s['d'], generator=g) * mask[..., None]       # (n_t, L_max, d), zero padding
+    # (n_t, L_max, d), zero padding
+    w = torch.randn(n_t, mask.shape[1], s['d'], generator=g) * mask[..., None]
     txt = Tokens(w, mask, masked_mean(w, mask))
     return (img, txt) if device is None else (img.to(device), txt.to(device))
 
 # %% ../../nbs/engine/bench.ipynb #6113bbfa
 @torch.no_grad()
-def reference_similarity(score, # a function (img, txt) -> (n_img, n_txt), or an aligner with `.similarity`
-                         img:Tokens, # all images
-                         txt:Tokens, # all captions
-                         out:torch.Tensor|None=None, # (n_img, n_txt) float32 CPU tensor to fill (default: a new one)
-                         progress:bool=False): # a progress bar over the captions
-    "(n_img, n_txt) matrix the official way: for each caption, its real words scored against all images at once."
+def reference_similarity(
+        score, # a function (img, txt) -> (n_img, n_txt), or an aligner with `.similarity`
+        img:Tokens, # all images
+        txt:Tokens, # all captions
+        out:torch.Tensor|None=None, # (n_img, n_txt) float32 CPU tensor to fill (default: a new one)
+        progress:bool=False): # a progress bar over the captions
+    ("(n_img, n_txt) matrix the official way: for each caption, its real words scored against all "
+     "images at once.")
     sim = _as_aligner(score).similarity
     n_i, n_t = len(img), len(txt)
-    ends = (txt.mask * torch.arange(1, txt.mask.shape[1] + 1, device=txt.mask.device)).amax(1).tolist()  # last real word + 1
-    res = out if out is not None and out.device == img.x.device else torch.empty(n_i, n_t, device=img.x.device)
+    # last real word + 1
+    ends = (txt.mask * torch.arange(1, txt.mask.shape[1] + 1,
+                                    device=txt.mask.device)).amax(1).tolist()
+    res = (out if out is not None and out.device == img.x.device
+           else torch.empty(n_i, n_t, device=img.x.device))
     for j in track_if(progress, range(n_t), f'score · {n_i} images · captions one by one'):
-        cap = Tokens(txt.x[j:j + 1, :ends[j]], txt.mask[j:j + 1, :ends[j]], txt.pooled[j:j + 1])   # (1, n_j, d)
-        res[:, j] = sim(img, cap)[:, 0]                                                            # (n_i,)
+        # (1, n_j, d)
+        cap = Tokens(txt.x[j:j + 1, :ends[j]], txt.mask[j:j + 1, :ends[j]], txt.pooled[j:j + 1])
+        res[:, j] = sim(img, cap)[:, 0]  # (n_i,)
     if out is None: return res.float().cpu()
     if res is not out: out.copy_(res)
     return out
@@ -178,7 +217,8 @@ def _proc_status(key:str):
     return None
 
 def _reset_rss_peak():
-    "Trim glibc's free memory and reset VmHWM to VmRSS; returns the resident bytes, or None where unsupported."
+    ("Trim glibc's free memory and reset VmHWM to VmRSS; returns the resident bytes, or None where "
+     "unsupported.")
     try: ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError): pass
     try:
@@ -188,13 +228,17 @@ def _reset_rss_peak():
 
 # %% ../../nbs/engine/bench.ipynb #82eae7bc
 def measure(fn:Callable, # the work to time, called once with no argument
-            device=None): # where it runs: a CUDA device gets synchronised and its allocator's peak read
-    "`(result, seconds, peak_bytes, memory_kind)`: the peak above the memory before the call; kind 'cuda', 'rss' or None."
+            # where it runs: a CUDA device gets
+            # synchronised and its allocator's peak read
+            device=None):
+    ("`(result, seconds, peak_bytes, memory_kind)`: the peak above the memory before the call; "
+     "kind 'cuda', 'rss' or None.")
     dev = torch.device(device) if device is not None else torch.device('cpu')
     if dev.type == 'cuda':
         torch.cuda.synchronize(dev); torch.cuda.reset_peak_memory_stats(dev)
         base = torch.cuda.memory_allocated(dev)
-        t0 = time.perf_counter(); res = fn(); torch.cuda.synchronize(dev); secs = time.perf_counter() - t0
+        t0 = time.perf_counter(); res = fn(); torch.cuda.synchronize(dev)
+        secs = time.perf_counter() - t0
         return res, secs, torch.cuda.max_memory_allocated(dev) - base, 'cuda'
     base = _reset_rss_peak()
     t0 = time.perf_counter(); res = fn(); secs = time.perf_counter() - t0
@@ -204,16 +248,19 @@ def measure(fn:Callable, # the work to time, called once with no argument
 
 # %% ../../nbs/engine/bench.ipynb #d6219379
 def _block_for(aligner, img, txt, block, budget_bytes, device):
-    "The engine's (images, captions) per block and the budget it came from (None when `block` is given)."
+    ("The engine's (images, captions) per block and the budget it came from (None when `block` is "
+     "given).")
     if block != 'auto': return [int(b) for b in block], None
     budget = int(budget_bytes) if budget_bytes is not None else int(0.25 * available_memory(device))
-    return list(block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt), budget, device)), budget
+    return (list(block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt), budget, device)),
+            budget)
 
 def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
 
 def _best_of(fn, device, repeats):
-    "The fastest of `repeats` measured calls (at least 1 ns), the largest peak (None if any is unknown) and the memory kind."
+    ("The fastest of `repeats` measured calls (at least 1 ns), the largest peak (None if any is "
+     "unknown) and the memory kind.")
     if repeats < 1: raise ConfigError(f"repeats={repeats} must be at least 1")
     runs = [measure(fn, device) for _ in range(repeats)]
     peaks = [r[2] for r in runs]
@@ -230,35 +277,52 @@ def bench_one(name:str, # the name in the table
               budget_bytes:int|None=None, # the engine's memory budget per block for 'auto'
               atol:float=1e-5, # absolute tolerance of the equality check
               rtol:float=1e-5, # relative tolerance of the equality check
-              repeats:int=1): # time each side this many times and keep the fastest (and the largest peak)
-    "One row: engine and reference timed on the same inputs, their peak memory and how far apart their matrices are."
+              # time each side this many times and keep
+              # the fastest (and the largest peak)
+              repeats:int=1):
+    ("One row: engine and reference timed on the same inputs, their peak memory and how far apart "
+     "their matrices are.")
     device = torch.device(device)
     if isinstance(aligner, torch.nn.Module): aligner.to(device).eval()
     blk, budget = _block_for(aligner, img, txt, block, budget_bytes, device)
     n_i, n_t = len(img), len(txt)
-    e_out, r_out = torch.zeros(n_i, n_t), torch.zeros(n_i, n_t)           # touched now, so not counted as peak
+    # touched now, so not counted as peak
+    e_out, r_out = torch.zeros(n_i, n_t), torch.zeros(n_i, n_t)
     aligner.similarity(img[:2], txt[:2]); _sync(device)                   # warm-up
-    e_s, e_peak, kind = _best_of(lambda: similarity_matrix(aligner, img, txt, block=tuple(blk), out=e_out), device, repeats)
-    r_s, r_peak, _ = _best_of(lambda: reference_similarity(aligner, img, txt, out=r_out), device, repeats)
-    return dict(method=name, device=str(device), threads=torch.get_num_threads(), n_images=n_i, n_captions=n_t,
-                n_img_tokens=img.x.shape[1], mean_words=round(txt.lengths.float().mean().item(), 2), max_words=txt.x.shape[1],
-                d=img.x.shape[2], dtype=str(img.x.dtype).replace('torch.', ''), block=blk, budget_bytes=budget,
-                engine_s=e_s, reference_s=r_s, engine_pairs_per_s=n_i * n_t / e_s, reference_pairs_per_s=n_i * n_t / r_s,
-                speedup=r_s / e_s, engine_peak_bytes=e_peak, reference_peak_bytes=r_peak, memory=kind,
-                max_abs_diff=(e_out - r_out).abs().max().item(), equal=torch.allclose(e_out, r_out, rtol=rtol, atol=atol),
+    e_s, e_peak, kind = _best_of(lambda: similarity_matrix(aligner, img, txt, block=tuple(blk),
+                                                           out=e_out), device, repeats)
+    r_s, r_peak, _ = _best_of(lambda: reference_similarity(aligner, img, txt, out=r_out),
+                              device, repeats)
+    return dict(method=name, device=str(device),
+                threads=torch.get_num_threads(), n_images=n_i, n_captions=n_t,
+                n_img_tokens=img.x.shape[1],
+                mean_words=round(txt.lengths.float().mean().item(), 2), max_words=txt.x.shape[1],
+                d=img.x.shape[2], dtype=str(img.x.dtype).replace('torch.', ''),
+                block=blk, budget_bytes=budget,
+                engine_s=e_s, reference_s=r_s, engine_pairs_per_s=n_i * n_t / e_s,
+                reference_pairs_per_s=n_i * n_t / r_s,
+                speedup=r_s / e_s, engine_peak_bytes=e_peak,
+                reference_peak_bytes=r_peak, memory=kind,
+                max_abs_diff=(e_out - r_out).abs().max().item(),
+                equal=torch.allclose(e_out, r_out, rtol=rtol, atol=atol),
                 atol=atol, rtol=rtol)
 
 # %% ../../nbs/engine/bench.ipynb #dc0b8ee2
 def run_benchmark(shape:str|dict='cpu', # a name in `BENCH_SHAPES` or a dict with its keys
                   methods=None, # None: every registered score; names; or a dict {name: score}
                   device=None, # where to score (default: `default_device()`)
-                  budget_bytes:int|None=None, # the engine's memory budget per block (default: a quarter of the free memory)
+                  # the engine's memory budget per block
+                  # (default: a quarter of the free memory)
+                  budget_bytes:int|None=None,
                   seed:int=0, # the seed of the random inputs
                   block='auto', # the engine's block: 'auto' or (images, captions)
                   atol:float=1e-5, # absolute tolerance of the equality check
-                  repeats:int=1, # time each side this many times and keep the fastest (steadier on a busy machine)
+                  # time each side this many times and keep
+                  # the fastest (steadier on a busy machine)
+                  repeats:int=1,
                   progress:bool=True): # a progress bar over the methods
-    "One row per method: engine and reference speed, speed-up, peak memory and equality on the same inputs."
+    ("One row per method: engine and reference speed, speed-up, peak memory and equality on the "
+     "same inputs.")
     s = bench_shape(shape)
     scores = bench_scores(methods)
     if repeats < 1: raise ConfigError(f"repeats={repeats} must be at least 1")
@@ -266,56 +330,74 @@ def run_benchmark(shape:str|dict='cpu', # a name in `BENCH_SHAPES` or a dict wit
     img, txt = bench_inputs(s, seed, device)
     rows = []
     for name in track_if(progress, list(scores), f'bench · {len(img)} images · methods'):
-        row = bench_one(name, scores[name], img, txt, device, block, budget_bytes, atol, repeats=repeats)
-        rows.append(dict(shape=shape if isinstance(shape, str) else 'custom', n_words=s['n_words'], seed=seed, repeats=repeats, **row))
+        row = bench_one(name, scores[name], img, txt, device,
+                        block, budget_bytes, atol, repeats=repeats)
+        rows.append(dict(shape=shape if isinstance(shape, str) else 'custom',
+                         n_words=s['n_words'], seed=seed, repeats=repeats, **row))
     return rows
 
 # %% ../../nbs/engine/bench.ipynb #b042c832
 def _mib(b): return '—' if b is None else f"{b / 2**20:,.1f}"
 
 def benchmark_table(rows:list): # rows from `run_benchmark`
-    "A Markdown table: method | engine pairs/s | reference pairs/s | speed-up | engine peak MiB | reference peak MiB | max abs diff."
+    ("A Markdown table: method | engine pairs/s | reference pairs/s | speed-up | engine peak MiB | "
+     "reference peak MiB | max abs diff.")
     if not rows: raise ConfigError("benchmark_table: no rows")
-    lines = ['| method | engine pairs/s | reference pairs/s | speed-up | engine peak MiB | reference peak MiB | max abs diff |',
+    lines = ['| method | engine pairs/s | reference pairs/s | speed-up | engine peak MiB | '
+             'reference peak MiB | max abs diff |',
              '|---|---:|---:|---:|---:|---:|---:|']
     for r in rows:
-        lines.append(f"| {r['method']} | {r['engine_pairs_per_s']:,.0f} | {r['reference_pairs_per_s']:,.0f} | {r['speedup']:.1f}× "
-                     f"| {_mib(r['engine_peak_bytes'])} | {_mib(r['reference_peak_bytes'])} | {r['max_abs_diff']:.1e} |")
+        lines.append(f"| {r['method']} | {r['engine_pairs_per_s']:,.0f} | "
+                     f"{r['reference_pairs_per_s']:,.0f} | {r['speedup']:.1f}× | "
+                     f"{_mib(r['engine_peak_bytes'])} | {_mib(r['reference_peak_bytes'])} | "
+                     f"{r['max_abs_diff']:.1e} |")
     return '\n'.join(lines)
 
 # %% ../../nbs/engine/bench.ipynb #86aa510f
 def shape_summary(row:dict): # one row from `run_benchmark`
     "One sentence saying what a row measured: sizes, token counts, device and the engine's block."
-    budget = '' if row['budget_bytes'] is None else f" from a budget of {_mib(row['budget_bytes'])} MiB"
-    return (f"{row['n_images']:,} images × {row['n_captions']:,} captions, {row['n_img_tokens']} image tokens, "
-            f"{row['mean_words']:g} words on average (padded to {row['max_words']}), d={row['d']}, {row['dtype']}, "
-            f"on {row['device']} ({row['threads']} threads); engine blocks of {row['block'][0]} × {row['block'][1]}{budget}")
+    budget = ('' if row['budget_bytes'] is None
+              else f" from a budget of {_mib(row['budget_bytes'])} MiB")
+    return (f"{row['n_images']:,} images × {row['n_captions']:,} captions, {row['n_img_tokens']} "
+            f"image tokens, {row['mean_words']:g} words on average (padded to {row['max_words']}), "
+            f"d={row['d']}, {row['dtype']}, on {row['device']} ({row['threads']} threads); engine "
+            f"blocks of {row['block'][0]} × {row['block'][1]}{budget}")
 
 # %% ../../nbs/engine/bench.ipynb #d8096f0d
 def write_benchmark(rows:list, # rows from `run_benchmark`
                     out_dir:str|Path, # folder for bench.json and bench.md (created if missing)
-                    machine:str|dict|None=None): # how to describe the machine; None: `records.machine` of the rows' device
-    "Write `bench.json` (machine and rows) and `bench.md` (shapes and the table) atomically; returns their paths."
+                    # how to describe the machine; None:
+                    # `records.machine` of the rows' device
+                    machine:str|dict|None=None):
+    ("Write `bench.json` (machine and rows) and `bench.md` (shapes and the table) atomically; "
+     "returns their paths.")
     if not rows: raise ConfigError("write_benchmark: no rows to write")
     if machine is None: machine = records.machine(rows[0]['device'])
     elif isinstance(machine, str): machine = dict(description=machine)
     out_dir = Path(out_dir)
-    js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
+    js = atomic_write(out_dir/'bench.json',
+                      lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows),
+                                                        indent=1)))
     shapes = list(dict.fromkeys(f"{r['method']}: {shape_summary(r)}" for r in rows))
     desc = machine.get('description') or ', '.join(f'{k} {v}' for k, v in machine.items())
-    md = '\n'.join(['# Similarity benchmark: block engine vs per-caption reference', '', f'Machine: {desc}.', '',
+    md = '\n'.join(['# Similarity benchmark: block engine vs per-caption reference',
+                    '', f'Machine: {desc}.', '',
                     *[f'- {s}' for s in shapes], '', benchmark_table(rows),
                     '', 'Speed-up = reference seconds / engine seconds; peaks are above the inputs '
-                    '(CPU: resident set, an upper bound; CUDA: allocated tensors). Max abs diff: engine vs reference matrix.', ''])
+                    '(CPU: resident set, an upper bound; CUDA: allocated tensors). Max abs diff: '
+                    'engine vs reference matrix.', ''])
     return js, atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
 
 # %% ../../nbs/engine/bench.ipynb #9523ea5c
 MSA_BENCH_SHAPES = {
-    'utterance': dict(batch_size=32, seq_lens=(1, 1, 1), feature_dims=(100, 73, 100)),   # ../shared/data/cmu-mosi
-    'aligned': dict(batch_size=32, seq_lens=(50, 50, 50), feature_dims=(768, 5, 20)),    # MMSA's aligned MOSI (BERT-size text)
+    # ../shared/data/cmu-mosi
+    'utterance': dict(batch_size=32, seq_lens=(1, 1, 1), feature_dims=(100, 73, 100)),
+    # MMSA's aligned MOSI (BERT-size text)
+    'aligned': dict(batch_size=32, seq_lens=(50, 50, 50), feature_dims=(768, 5, 20)),
     'tiny': dict(batch_size=8, seq_lens=(4, 4, 4), feature_dims=(12, 6, 10)),
 }
-MSA_BENCH_VARIANTS = {   # name -> DecAlignConfig overrides; the first is the reference of every ratio
+# name -> DecAlignConfig overrides; the first is the reference of every ratio
+MSA_BENCH_VARIANTS = {
     'fusion transformer only': dict(decoupling=False, hetero=False, homo=False, ct=False),
     '+ decoupling (L_dec)': dict(hetero=False, homo=False, ct=False),
     '+ prototypes, EM and OT (L_hete)': dict(homo=False, ct=False),
@@ -324,25 +406,34 @@ MSA_BENCH_VARIANTS = {   # name -> DecAlignConfig overrides; the first is the re
     'DecAlign, released code mode': dict(mode='official'),
 }
 
-def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or a dict with its keys
-                   variants:dict|None=None, # {name: DecAlignConfig overrides}; the first is the reference (default: `MSA_BENCH_VARIANTS`)
-                   device=None, # where to run (default: CPU)
-                   repeats:int=10, # measured steps per variant, in rounds over the variants; the fastest counts
-                   seed:int=0, # model weights and the batch
-                   progress:bool=True):
-    "Rows of ms per DecAlign training step for each variant and its ratio to the first, plus EM and Sinkhorn alone."
+def msa_step_costs(
+        shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or a dict with its keys
+        # {name: DecAlignConfig overrides}; the first is
+        # the reference (default: `MSA_BENCH_VARIANTS`)
+        variants:dict|None=None,
+        device=None, # where to run (default: CPU)
+        # measured steps per variant, in rounds
+        # over the variants; the fastest counts
+        repeats:int=10,
+        seed:int=0, # model weights and the batch
+        progress:bool=True):
+    ("Rows of ms per DecAlign training step for each variant and its ratio to the first, plus EM "
+     "and Sinkhorn alone.")
     from finealign.registry import create_aligner
     from finealign.data.msa import synthetic_msa, MSADataset, msa_collate
     from finealign.methods.decalign.predictor import fit_prototypes
     from finealign.blocks.ot import multi_marginal_sinkhorn
     sh = MSA_BENCH_SHAPES[shape] if isinstance(shape, str) and shape in MSA_BENCH_SHAPES else shape
     if not isinstance(sh, dict) or set(sh) != {'batch_size', 'seq_lens', 'feature_dims'}:
-        raise ConfigError(f"shape={shape!r}: use one of {sorted(MSA_BENCH_SHAPES)} or a dict with batch_size, seq_lens, feature_dims")
+        raise ConfigError(f"shape={shape!r}: use one of {sorted(MSA_BENCH_SHAPES)} or a dict with "
+                          "batch_size, seq_lens, feature_dims")
     variants = variants or MSA_BENCH_VARIANTS
     device = torch.device(device or 'cpu')
     B = sh['batch_size']
-    split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']), tuple(sh['feature_dims']), seed=seed)['train']
-    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in msa_collate([MSADataset(split)[i] for i in range(B)]).items()}
+    split = synthetic_msa((B, 1, 1), tuple(sh['seq_lens']),
+                          tuple(sh['feature_dims']), seed=seed)['train']
+    batch = {k: v.to(device) if torch.is_tensor(v) else v
+             for k, v in msa_collate([MSADataset(split)[i] for i in range(B)]).items()}
     def stepper(model):
         def step():
             model.zero_grad(set_to_none=True)
@@ -351,9 +442,12 @@ def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or
     steps = {}
     for name, over in variants.items():
         torch.manual_seed(seed)
-        model = create_aligner('decalign', **{'feature_dims': tuple(sh['feature_dims']), 'common_len': max(sh['seq_lens']), **over}).to(device).train()
+        model = create_aligner('decalign',
+                               **{'feature_dims': tuple(sh['feature_dims']),
+                                  'common_len': max(sh['seq_lens']), **over}).to(device).train()
         steps[name] = stepper(model); steps[name]()                            # warm-up
-    # rounds over the variants, so that a change of load on a shared machine hits every variant alike
+    # rounds over the variants, so that a change of load on a shared machine hits every variant
+    # alike
     runs = {name: [] for name in steps}
     for _ in track_if(progress, range(repeats), f'bench · decalign variants · rounds'):
         for name, step in steps.items(): runs[name].append(measure(step, device))
@@ -362,17 +456,24 @@ def msa_step_costs(shape:str|dict='utterance', # a name in `MSA_BENCH_SHAPES` or
         secs = max(min(r[1] for r in rs), 1e-9)
         ref = ref or secs
         peaks = [r[2] for r in rs]
-        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=secs / ref, peak_bytes=None if None in peaks else max(peaks), memory=rs[0][3]))
+        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=secs / ref,
+                         peak_bytes=None if None in peaks else max(peaks), memory=rs[0][3]))
     cfg = create_aligner('decalign', feature_dims=tuple(sh['feature_dims'])).config
-    x = torch.randn(3, B, cfg.d_model, device=device)                          # (M, B, D) pooled unique features
-    em, _, _ = _best_of(lambda: fit_prototypes(x, cfg.n_prototypes, cfg.gmm_iters, cfg.gmm_var_floor), device, repeats)
+    x = torch.randn(3, B, cfg.d_model, device=device)  # (M, B, D) pooled unique features
+    em, _, _ = _best_of(lambda: fit_prototypes(x, cfg.n_prototypes, cfg.gmm_iters,
+                                               cfg.gmm_var_floor), device, repeats)
     C = torch.rand((cfg.n_prototypes,) * 3, device=device)                    # (K, K, K) joint cost
     marg = [torch.full((cfg.n_prototypes,), 1 / cfg.n_prototypes, device=device)] * 3
-    sk, _, _ = _best_of(lambda: multi_marginal_sinkhorn(C, marg, cfg.ot_eps, cfg.ot_iters), device, repeats)
-    full = next((r['ms_per_step'] for r in rows if r['variant'] == 'DecAlign, paper mode'), rows[-1]['ms_per_step'])
-    for name, secs in ((f'EM fit alone ({cfg.gmm_iters} rounds, K={cfg.n_prototypes}, forward)', em),
-                       (f'multi-marginal Sinkhorn alone ({cfg.ot_iters} rounds, {cfg.n_prototypes}³ plan, forward)', sk)):
-        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=1e3 * secs / full, peak_bytes=None, memory=None, share_of_full=True))
+    sk, _, _ = _best_of(lambda: multi_marginal_sinkhorn(C, marg, cfg.ot_eps, cfg.ot_iters),
+                        device, repeats)
+    full = next((r['ms_per_step'] for r in rows if r['variant'] == 'DecAlign, paper mode'),
+                rows[-1]['ms_per_step'])
+    for name, secs in ((f'EM fit alone ({cfg.gmm_iters} rounds, K={cfg.n_prototypes}, '
+                        'forward)', em),
+                       (f'multi-marginal Sinkhorn alone ({cfg.ot_iters} rounds, '
+                        f'{cfg.n_prototypes}³ plan, forward)', sk)):
+        rows.append(dict(variant=name, ms_per_step=1e3 * secs, ratio=1e3 * secs / full,
+                         peak_bytes=None, memory=None, share_of_full=True))
     for r in rows: r.update(shape=sh, device=str(device))
     return rows
 
@@ -388,19 +489,24 @@ def msa_cost_table(rows:list): # from `msa_step_costs`
 def write_msa_costs(rows:list, # from `msa_step_costs`
                     out_dir:str|Path, # folder for bench.json and bench.md
                     machine:dict|None=None): # default: `records.machine` of the rows' device
-    "Write `bench.json` and `bench.md` for `msa_step_costs` or `alignment_scaling` rows; returns their paths."
+    ("Write `bench.json` and `bench.md` for `msa_step_costs` or `alignment_scaling` rows; returns "
+     "their paths.")
     if not rows: raise ConfigError("write_msa_costs: no rows to write")
     machine = machine or records.machine(rows[0]['device'])
     out_dir = Path(out_dir)
-    js = atomic_write(out_dir/'bench.json', lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows), indent=1)))
+    js = atomic_write(out_dir/'bench.json',
+                      lambda p: p.write_text(json.dumps(dict(machine=machine, rows=rows),
+                                                        indent=1)))
     head = ['Machine: ' + ', '.join(f'{k} {v}' for k, v in machine.items()) + '.', '']
-    if 'part' in rows[0]:                                                        # `alignment_scaling` rows
-        md = '\n'.join(['# DecAlign: how the EM fit and the multi-marginal Sinkhorn scale', '', *head, scaling_table(rows), ''])
+    if 'part' in rows[0]:  # `alignment_scaling` rows
+        md = '\n'.join(['# DecAlign: how the EM fit and the multi-marginal Sinkhorn scale',
+                        '', *head, scaling_table(rows), ''])
     else:
         sh = rows[0]['shape']
         md = '\n'.join(['# DecAlign: the cost of its alignment machinery', '', *head,
-                        f"One training step (forward + backward, fastest of the repeats) on a batch of {sh['batch_size']}, "
-                        f"sequence lengths {tuple(sh['seq_lens'])}, feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
+                        "One training step (forward + backward, fastest of the repeats) on a "
+                        f"batch of {sh['batch_size']}, sequence lengths {tuple(sh['seq_lens'])}, "
+                        f"feature widths {tuple(sh['feature_dims'])}, on {rows[0]['device']}.", '',
                         msa_cost_table(rows), ''])
     mdp = atomic_write(out_dir/'bench.md', lambda p: p.write_text(md))
     return js, mdp
@@ -413,21 +519,25 @@ def alignment_scaling(batches:tuple=(32, 128, 512), # B: samples per EM fit
                       device=None, # where to run (default: CPU)
                       repeats:int=10, # timed calls per setting, the fastest counts
                       iters:tuple=(5, 50)): # EM rounds, Sinkhorn rounds (the released code's)
-    "Rows (part, axis, value, ms, ratio to the axis's first value) for the EM fit and the multi-marginal Sinkhorn, forward + backward."
+    ("Rows (part, axis, value, ms, ratio to the axis's first value) for the EM fit and the "
+     "multi-marginal Sinkhorn, forward + backward.")
     from finealign.blocks.gmm import fit_gmm
     from finealign.blocks.ot import multi_marginal_sinkhorn
     device = torch.device(device or 'cpu')
     g = torch.Generator(device=device).manual_seed(0)
     def em(B, K, M):
-        x = torch.randn(M, B, D, generator=g, device=device, requires_grad=True)          # (M, B, D)
-        return lambda: (lambda m: (m.mu.square().sum() + m.var.sum()).backward())(fit_gmm(x, K, iters[0]))
+        x = torch.randn(M, B, D, generator=g, device=device, requires_grad=True)  # (M, B, D)
+        return lambda: (lambda m: (m.mu.square().sum() + m.var.sum()).backward())(
+            fit_gmm(x, K, iters[0]))
     def sk(B, K, M):
-        C = torch.rand((K,) * M, generator=g, device=device).requires_grad_(True)         # (K, ..., K) joint cost
+        # (K, ..., K) joint cost
+        C = torch.rand((K,) * M, generator=g, device=device).requires_grad_(True)
         marg = [torch.full((K,), 1 / K, device=device)] * M
         return lambda: (multi_marginal_sinkhorn(C, marg, 0.1, iters[1]).plan * C).sum().backward()
     base = dict(B=32, K=7, M=3)
     rows = []
-    for part, make, axes in (('EM fit', em, (('B', batches), ('K', Ks))), ('multi-marginal Sinkhorn', sk, (('K', Ks), ('M', Ms)))):
+    for part, make, axes in (('EM fit', em, (('B', batches), ('K', Ks))),
+                             ('multi-marginal Sinkhorn', sk, (('K', Ks), ('M', Ms)))):
         for axis, values in axes:
             first = None
             for v in values:
@@ -435,15 +545,18 @@ def alignment_scaling(batches:tuple=(32, 128, 512), # B: samples per EM fit
                 fn = make(kw['B'], kw['K'], kw['M']); fn()                              # warm-up
                 secs = max(min(measure(fn, device)[1] for _ in range(repeats)), 1e-9)
                 first = first or secs
-                rows.append(dict(part=part, axis=axis, value=v, setting=kw, ms=1e3 * secs, ratio=secs / first, device=str(device)))
+                rows.append(dict(part=part, axis=axis, value=v, setting=kw,
+                                 ms=1e3 * secs, ratio=secs / first, device=str(device)))
     return rows
 
 def scaling_table(rows:list): # from `alignment_scaling`
     "A Markdown table of `alignment_scaling` rows."
-    lines = ['| part | varied | value | others | ms (forward + backward) | × the first value |', '|---|---|---:|---|---:|---:|']
+    lines = ['| part | varied | value | others | ms (forward + backward) | × the first value |',
+             '|---|---|---:|---|---:|---:|']
     for r in rows:
         others = ', '.join(f'{k}={v}' for k, v in r['setting'].items() if k != r['axis'])
-        lines.append(f"| {r['part']} | {r['axis']} | {r['value']} | {others} | {r['ms']:.2f} | {r['ratio']:.1f} |")
+        lines.append(f"| {r['part']} | {r['axis']} | {r['value']} | {others} | {r['ms']:.2f} | "
+                     f"{r['ratio']:.1f} |")
     return '\n'.join(lines)
 
 # %% ../../nbs/engine/bench.ipynb #53b36454
@@ -475,7 +588,8 @@ print(json.dumps(dict(mode=mode, base_bytes=base, load_s=load_s, load_peak_bytes
 '''
 
 def _evict(path):
-    "Drop a file's pages from the page cache (no root needed: they are clean); False if unsupported."
+    ("Drop a file's pages from the page cache (no root needed: they are clean); False if "
+     "unsupported.")
     if not hasattr(os, 'posix_fadvise'): return False
     fd = os.open(path, os.O_RDONLY)
     try: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
@@ -489,7 +603,8 @@ def _precomp_child(mode, folder, path, batch_size, n_batches, seed, threads):
     here = str(Path(finealign.__file__).resolve().parents[1])
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')])}
     args = [mode, str(folder), str(path), str(batch_size), str(n_batches), str(seed), str(threads)]
-    r = subprocess.run([sys.executable, '-c', _PRECOMP_CHILD, *args], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, '-c', _PRECOMP_CHILD, *args],
+                       capture_output=True, text=True,
                        env=env)
     if r.returncode:
         raise FinealignError(f"precomp benchmark child '{mode}' failed: {r.stderr.strip()[-500:]}")
@@ -515,12 +630,16 @@ def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
                       n_batches:int=50, # random batches timed per way of reading
                       threads:int=1, # torch threads in each child process
                       seed:int=0, # seeds the file and the batches
-                      folder:str|Path|None=None, # where to write (default: a temporary folder, removed)
+                      # where to write (default: a
+                      # temporary folder, removed)
+                      folder:str|Path|None=None,
                       progress:bool=True): # one line per measurement
-    "Peak memory and batch throughput of a precomp file, memory-mapped and `np.load`ed, side by side."
+    ("Peak memory and batch throughput of a precomp file, memory-mapped and `np.load`ed, side by "
+     "side.")
     import shutil, tempfile
     if gb <= 0 or batch_size < 1 or n_batches < 1:
-        raise ConfigError(f"gb={gb}, batch_size={batch_size}, n_batches={n_batches}: all must be positive")
+        raise ConfigError(f"gb={gb}, batch_size={batch_size}, n_batches={n_batches}: all must be "
+                          "positive")
     t_start, tmp = time.time(), folder is None
     folder = Path(tempfile.mkdtemp(prefix='finealign-precomp-bench-') if tmp else folder)
     try:
@@ -534,7 +653,8 @@ def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
             if cold: _evict(path)
             rows[name] = run(mode)
             r = rows[name]
-            if progress: print(f"{name}: load {r['load_s']:.2f} s, peak {r['peak_bytes'] / 2**20:,.0f} MiB, "
+            if progress:
+                print(f"{name}: load {r['load_s']:.2f} s, peak {r['peak_bytes'] / 2**20:,.0f} MiB, "
                                f"{r['images_per_s']:,.0f} images/s", flush=True)
     finally:
         if tmp: shutil.rmtree(folder, ignore_errors=True)
@@ -554,7 +674,8 @@ def precomp_benchmark(gb:float=3.0, # size of the features file to write, GiB
 
 # %% ../../nbs/engine/bench.ipynb #f2fd052d
 def _commit():
-    "The git commit of the library's tree ('-dirty' when it has changes), or None outside a checkout."
+    ("The git commit of the library's tree ('-dirty' when it has changes), or None outside a "
+     "checkout.")
     import subprocess
     import finealign
     root = Path(finealign.__file__).resolve().parents[1]
@@ -567,31 +688,36 @@ def _commit():
 
 def precomp_bench_table(res:dict): # from `precomp_benchmark`
     "One Markdown line per way of reading: load time, peak memory at load and overall, images/s."
-    lines = ["| reading | load s | peak at load MiB | peak MiB | private MiB | file pages MiB | images/s |",
+    lines = ["| reading | load s | peak at load MiB | peak MiB | private MiB | file pages MiB | "
+             "images/s |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for name, r in res['metrics']['rows'].items():
         mib = lambda b: f"{b / 2**20:,.0f}"
-        lines.append(f"| {name} | {r['load_s']:.2f} | {mib(r['load_peak_bytes'])} | {mib(r['peak_bytes'])} "
-                     f"| {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | {r['images_per_s']:,.0f} |")
+        lines.append(f"| {name} | {r['load_s']:.2f} | {mib(r['load_peak_bytes'])} | "
+                     f"{mib(r['peak_bytes'])} | {mib(r['anon_bytes'])} | {mib(r['file_bytes'])} | "
+                     f"{r['images_per_s']:,.0f} |")
     return '\n'.join(lines)
 
 def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
                             out_dir:str|Path='results/precomp'): # for bench.json and bench.md
-    "Write the record `bench.json` (metrics, config, commit, machine, threads, versions, times), `bench.md`."
+    ("Write the record `bench.json` (metrics, config, commit, machine, threads, versions, times), "
+     "`bench.md`.")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     rec = dict(res, commit=_commit(), machine=records.machine(), threads=res['config']['threads'],
                versions=dict(numpy=np.__version__, torch=torch.__version__,
                              python=platform.python_version()))
     c, r = res['config'], res['metrics']['ratios']
     md = [f"# Precomputed regions: memory map against np.load\n",
-          f"A {c['file_bytes'] / 2**30:.2f} GiB `train_ims.npy` ({c['images']:,} images × 36 × 2048 "
-          f"float32); {c['n_batches']} random batches of {c['batch_size']} images; {c['threads']} torch "
-          f"thread(s); commit `{rec['commit']}`.\n",
+          f"A {c['file_bytes'] / 2**30:.2f} GiB `train_ims.npy` ({c['images']:,} images × 36 × "
+          f"2048 float32); {c['n_batches']} random batches of {c['batch_size']} images; "
+          f"{c['threads']} torch thread(s); commit `{rec['commit']}`.\n",
           precomp_bench_table(res), '',
           f"- peak memory at load, np.load / mmap: {r['load_peak_memory_over_mmap']:,.0f}×",
-          f"- peak memory over the run, np.load / mmap warm: {r['peak_memory_over_mmap_warm']:,.1f}× "
-          "(the mapped run's peak counts the file pages its batches touched: page cache)",
-          f"- private memory at the end, np.load / mmap warm: {r['private_memory_over_mmap_warm']:,.0f}×",
+          "- peak memory over the run, np.load / mmap warm: "
+          f"{r['peak_memory_over_mmap_warm']:,.1f}× (the mapped run's peak counts the file pages "
+          "its batches touched: page cache)",
+          "- private memory at the end, np.load / mmap warm: "
+          f"{r['private_memory_over_mmap_warm']:,.0f}×",
           f"- batch throughput, mmap warm / memory: {r['throughput_mmap_warm_over_memory']:.2f}; "
           f"mmap cold / memory: {r['throughput_mmap_cold_over_memory']:.2f}"]
     atomic_write(out/'bench.json', lambda p: p.write_text(json.dumps(rec, indent=2)))

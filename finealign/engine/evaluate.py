@@ -13,7 +13,8 @@ import torch
 import torch.distributed as dist
 from PIL import Image
 
-from ..core import Tokens, ConfigError, DataError, ShapeError, NonFiniteError, check_shape, l2norm
+from ..core import (Tokens, ConfigError, DataError, ShapeError,
+                            NonFiniteError, check_shape, l2norm)
 from ..core import nonfinite_rows, _kinds
 from ..core import track_if
 from ..data.scenes import load_scene_annotations
@@ -49,18 +50,20 @@ def _nonfinite_scores(sims, nonfinite):
 def retrieval_ranks(sims:torch.Tensor, # (n_images, n_captions) scores
                     caption_image:torch.Tensor, # (n_captions,) index of each caption's image
                     nonfinite:str='raise'): # NaN/±inf scores: 'raise' (name them) or 'last'
-    "0-based ranks for image→text (best ground-truth caption) and text→image queries; ties count against the truth."
-    sims = torch.as_tensor(sims, dtype=torch.float32); caption_image = torch.as_tensor(caption_image, dtype=torch.long)
+    ("0-based ranks for image→text (best ground-truth caption) and text→image queries; ties count "
+     "against the truth.")
+    sims = torch.as_tensor(sims, dtype=torch.float32)
+    caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     n_img, n_cap = sims.shape
     check_shape(caption_image, (n_cap,), 'caption_image')
     if n_cap and (caption_image.min() < 0 or caption_image.max() >= n_img):
         raise ShapeError(f"caption_image holds image indices outside [0, {n_img})")
     sims = _nonfinite_scores(sims, nonfinite)
-    gt = caption_image[None, :] == torch.arange(n_img)[:, None]           # (n_img, n_cap) ground-truth pairs
-    best = sims.masked_fill(~gt, float('-inf')).amax(1)                    # (n_img,) best gt caption score
-    r_i2t = ((sims >= best[:, None]) & ~gt).sum(1)                         # (n_img,) wrong captions at or above it
-    pos = sims[caption_image, torch.arange(n_cap)]                         # (n_cap,) score of the true image
-    r_t2i = (sims >= pos[None, :]).sum(0) - 1                              # (n_cap,) other images at or above it
+    gt = caption_image[None, :] == torch.arange(n_img)[:, None]  # (n_img, n_cap) ground-truth pairs
+    best = sims.masked_fill(~gt, float('-inf')).amax(1)  # (n_img,) best gt caption score
+    r_i2t = ((sims >= best[:, None]) & ~gt).sum(1)  # (n_img,) wrong captions at or above it
+    pos = sims[caption_image, torch.arange(n_cap)]  # (n_cap,) score of the true image
+    r_t2i = (sims >= pos[None, :]).sum(0) - 1  # (n_cap,) other images at or above it
     return r_i2t, r_t2i
 
 # %% ../../nbs/engine/evaluate.ipynb #e0f9b595
@@ -83,10 +86,12 @@ def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
                  caption_image:torch.Tensor, # (n_captions,) image index of each caption
                  n_folds:int=5, # number of equal folds over the images (COCO 1K: 5)
                  nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (`retrieval_ranks`)
-    "Metrics averaged over `n_folds` contiguous image folds, each with its own captions (COCO 5-fold 1K)."
+    ("Metrics averaged over `n_folds` contiguous image folds, each with its own captions (COCO "
+     "5-fold 1K).")
     sims = torch.as_tensor(sims); caption_image = torch.as_tensor(caption_image)
     n_img = sims.shape[0]
-    if n_img % n_folds: raise ShapeError(f"{n_img} images cannot be split into {n_folds} equal folds")
+    if n_img % n_folds:
+        raise ShapeError(f"{n_img} images cannot be split into {n_folds} equal folds")
     size, folds = n_img // n_folds, []
     for f in range(n_folds):
         cols = ((caption_image >= f * size) & (caption_image < (f + 1) * size)).nonzero().squeeze(1)
@@ -98,7 +103,9 @@ def fold_metrics(sims:torch.Tensor, # (n_images, n_captions) scores
 
 # %% ../../nbs/engine/evaluate.ipynb #91c27552
 def binding_accuracy(pos_scores:torch.Tensor, # (n,) score of each caption with its image
-                     neg_scores:torch.Tensor): # (n,) score of its binding negative with the same image
+                     # (n,) score of its binding
+                     # negative with the same image
+                     neg_scores:torch.Tensor):
     "Percentage of captions scored strictly above their binding-swapped negative."
     pos_scores, neg_scores = torch.as_tensor(pos_scores), torch.as_tensor(neg_scores)
     check_shape(neg_scores, tuple(pos_scores.shape), 'neg_scores')
@@ -106,7 +113,8 @@ def binding_accuracy(pos_scores:torch.Tensor, # (n,) score of each caption with 
 
 # %% ../../nbs/engine/evaluate.ipynb #8b74b38c
 def available_memory(device=None): # torch device or name; None: the CPU
-    "Free bytes on `device`: `torch.cuda.mem_get_info` on CUDA, `MemAvailable` of /proc/meminfo (else `os.sysconf`) otherwise."
+    ("Free bytes on `device`: `torch.cuda.mem_get_info` on CUDA, `MemAvailable` of /proc/meminfo "
+     "(else `os.sysconf`) otherwise.")
     dev = torch.device('cpu') if device is None else torch.device(device)
     if dev.type == 'cuda': return int(torch.cuda.mem_get_info(dev)[0])
     try:
@@ -119,10 +127,13 @@ def available_memory(device=None): # torch device or name; None: the CPU
 def block_sizes(n_img:int, # images to score
                 n_txt:int, # captions to score
                 bytes_per_pair:int, # memory one (image, caption) pair takes while scored
-                budget_bytes:int|None=None, # bytes one block may take; default `fraction` of `available_memory(device)`
+                # bytes one block may take; default
+                # `fraction` of `available_memory(device)`
+                budget_bytes:int|None=None,
                 device=None, # where the blocks are scored
                 fraction:float=0.25): # share of the free memory used when `budget_bytes` is None
-    "`(images, captions)` per block so that `images × captions × bytes_per_pair <= budget_bytes` (at least 1 × 1)."
+    ("`(images, captions)` per block so that `images × captions × bytes_per_pair <= budget_bytes` "
+     "(at least 1 × 1).")
     if bytes_per_pair <= 0: raise ConfigError(f"bytes_per_pair={bytes_per_pair} must be positive")
     if budget_bytes is None: budget_bytes = int(fraction * available_memory(device))
     pairs = max(1, int(budget_bytes) // int(bytes_per_pair))
@@ -134,7 +145,8 @@ def block_sizes(n_img:int, # images to score
 def pair_bytes(aligner, # the aligner; its own `pair_bytes(img, txt)` wins
                img:Tokens, # encoded images
                txt:Tokens): # encoded captions
-    "Estimated memory of one (image, caption) pair while scored: `aligner.pair_bytes` or ours, 4 bytes × (20·N·L + 1)."
+    ("Estimated memory of one (image, caption) pair while scored: `aligner.pair_bytes` or ours, 4 "
+     "bytes × (20·N·L + 1).")
     if hasattr(aligner, 'pair_bytes'): return int(aligner.pair_bytes(img, txt))
     return 4 * (20 * img.x.shape[1] * txt.x.shape[1] + 1)
 
@@ -142,21 +154,27 @@ def pair_bytes(aligner, # the aligner; its own `pair_bytes(img, txt)` wins
 def _resolve_block(block, aligner, img, txt, budget_bytes, device):
     if isinstance(block, str):
         if block != 'auto': raise ConfigError(f"block={block!r}: pass 'auto' or (images, captions)")
-        return block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt), budget_bytes, device or img.x.device)
+        return block_sizes(len(img), len(txt), pair_bytes(aligner, img, txt),
+                           budget_bytes, device or img.x.device)
     if len(block) != 2 or not all(isinstance(b, int) and b > 0 for b in block):
         raise ConfigError(f"block={block!r}: pass 'auto' or two positive ints (images, captions)")
     return tuple(block)
 
 # %% ../../nbs/engine/evaluate.ipynb #fd5f553a
 @torch.no_grad()
-def similarity_matrix(aligner, # any object with `similarity(img: Tokens, txt: Tokens) -> (n_img, n_txt)`
-                      img:Tokens, # encoded images (already through the aligner's `encode_images`)
-                      txt:Tokens, # encoded captions
-                      block:tuple|str='auto', # (images, captions) per block, or 'auto': from the memory budget
-                      device=None, # where blocks are scored (default: where the tokens are)
-                      progress:bool=False, # show a progress bar over blocks
-                      budget_bytes:int|None=None, # memory per block for 'auto' (default: a quarter of the free memory)
-                      out:torch.Tensor|None=None): # (n_img, n_txt) float32 CPU tensor to fill (default: a new one)
+def similarity_matrix(
+        aligner, # any object with `similarity(img: Tokens, txt: Tokens) -> (n_img, n_txt)`
+        img:Tokens, # encoded images (already through the aligner's `encode_images`)
+        txt:Tokens, # encoded captions
+        block:tuple|str='auto', # (images, captions) per block, or 'auto': from the memory budget
+        device=None, # where blocks are scored (default: where the tokens are)
+        progress:bool=False, # show a progress bar over blocks
+        # memory per block for 'auto' (default:
+        # a quarter of the free memory)
+        budget_bytes:int|None=None,
+        # (n_img, n_txt) float32 CPU tensor
+        # to fill (default: a new one)
+        out:torch.Tensor|None=None):
     "The (n_img, n_txt) similarity matrix, computed block by block and streamed into a CPU matrix."
     n_i, n_t = len(img), len(txt)
     bi, bt = _resolve_block(block, aligner, img, txt, budget_bytes, device)
@@ -175,7 +193,8 @@ def similarity_matrix(aligner, # any object with `similarity(img: Tokens, txt: T
 def shard_range(n:int, # items on the sharded axis
                 rank:int, # this process
                 world:int): # number of processes
-    "The `(start, stop)` of the contiguous slice of `n` items that `rank` owns; sizes differ by at most one."
+    ("The `(start, stop)` of the contiguous slice of `n` items that `rank` owns; sizes differ by "
+     "at most one.")
     if not 0 <= rank < world: raise ConfigError(f"rank={rank} is outside [0, world={world})")
     base, extra = divmod(n, world)
     start = rank * base + min(rank, extra)
@@ -187,10 +206,14 @@ def similarity_shard(aligner, # see `similarity_matrix`
                      txt:Tokens, # all encoded captions
                      rank:int, # this process
                      world:int, # number of processes
-                     axis:str='text', # 'text': shard the captions (columns); 'image': the images (rows)
+                     # 'text': shard the captions (columns);
+                     # 'image': the images (rows)
+                     axis:str='text',
                      **kwargs): # passed to `similarity_matrix`
-    "This rank's block of the matrix: all images × its captions (`axis='text'`) or its images × all captions."
-    if axis not in ('text', 'image'): raise ConfigError(f"axis={axis!r}: shard 'text' (captions) or 'image'")
+    ("This rank's block of the matrix: all images × its captions (`axis='text'`) or its images × "
+     "all captions.")
+    if axis not in ('text', 'image'):
+        raise ConfigError(f"axis={axis!r}: shard 'text' (captions) or 'image'")
     a, b = shard_range(len(txt) if axis == 'text' else len(img), rank, world)
     if axis == 'text': return similarity_matrix(aligner, img, txt[a:b], **kwargs)
     return similarity_matrix(aligner, img[a:b], txt, **kwargs)
@@ -203,7 +226,8 @@ def distributed_similarity_matrix(aligner, # see `similarity_matrix`
                                   dst:int|None=0, # rank that gets the matrix; None: every rank
                                   group=None, # process group (default: the world)
                                   **kwargs): # passed to `similarity_matrix`
-    "Each rank scores its shard; rank `dst` gets the full (n_img, n_txt) matrix, others `None` (`dst=None`: all ranks get it)."
+    ("Each rank scores its shard; rank `dst` gets the full (n_img, n_txt) matrix, others `None` "
+     "(`dst=None`: all ranks get it).")
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1:
         return similarity_matrix(aligner, img, txt, **kwargs)
     rank, world = dist.get_rank(group), dist.get_world_size(group)
@@ -212,13 +236,16 @@ def distributed_similarity_matrix(aligner, # see `similarity_matrix`
     size = -(-n // world)                                                   # the largest shard
     pad = torch.zeros(len(img) if dim else size, size if dim else len(txt))
     pad.narrow(dim, 0, local.shape[dim]).copy_(local)
-    comm = torch.device('cuda', torch.cuda.current_device()) if dist.get_backend(group) == 'nccl' else torch.device('cpu')
+    comm = (torch.device('cuda', torch.cuda.current_device()) if dist.get_backend(group) == 'nccl'
+            else torch.device('cpu'))
     pad = pad.to(comm)
     parts = [torch.empty_like(pad) for _ in range(world)] if dst is None or rank == dst else None
     if dst is None: dist.all_gather(parts, pad, group=group)
     else: dist.gather(pad, parts, dst=dst, group=group)
     if parts is None: return None
-    return torch.cat([p.narrow(dim, 0, b - a).cpu() for p, (a, b) in zip(parts, (shard_range(n, r, world) for r in range(world)))], dim)
+    return torch.cat([p.narrow(dim, 0, b - a).cpu()
+                      for p, (a, b) in zip(parts, (shard_range(n, r, world)
+                                                   for r in range(world)))], dim)
 
 # %% ../../nbs/engine/evaluate.ipynb #08dfb2fa
 @torch.no_grad()
@@ -228,27 +255,35 @@ def encode_in_batches(encode, # `aligner.encode_images` or `aligner.encode_texts
                       device=None): # where to encode (default: where `t` is)
     "`encode(t)` computed `batch` items at a time (bounded memory on a GPU), concatenated."
     if batch < 1: raise ConfigError(f"encode batch must be >= 1, got {batch}")
-    parts = [encode(t[i:i + batch].to(device) if device else t[i:i + batch]) for i in range(0, len(t), batch)]
+    parts = [encode(t[i:i + batch].to(device) if device else t[i:i + batch])
+             for i in range(0, len(t), batch)]
     if len(parts) == 1: return parts[0]
-    return Tokens(torch.cat([p.x for p in parts]), torch.cat([p.mask for p in parts]), torch.cat([p.pooled for p in parts]))
+    return Tokens(torch.cat([p.x for p in parts]), torch.cat([p.mask for p in parts]),
+                  torch.cat([p.pooled for p in parts]))
 
 def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts`, `similarity`
                        img:Tokens, # backbone tokens of the unique images
                        txt:Tokens, # backbone tokens of the captions
                        caption_image:torch.Tensor, # (n_captions,) image index of each caption
                        folds:int=1, # >1: also report the n-fold protocol (COCO 1K: 5)
-                       block:tuple|str='auto', # block size for the similarity matrix, or 'auto' (memory budget)
+                       # block size for the similarity
+                       # matrix, or 'auto' (memory budget)
+                       block:tuple|str='auto',
                        device=None, # where to score
                        budget_bytes:int|None=None, # memory per block for block='auto'
-                       distributed:bool=False, # shard the captions over the ranks of torch.distributed
+                       # shard the captions over the
+                       # ranks of torch.distributed
+                       distributed:bool=False,
                        progress:bool=False, # progress bar over blocks
                        encode_batch:int=1024, # items per `encode_*` call
                        nonfinite:str='raise'): # NaN/±inf scores: 'raise' or 'last' (see ranks)
-    "Encode (in batches), score and rank a split; returns `(metrics, sims)` with per-stage times in `metrics['time_*']`."
+    ("Encode (in batches), score and rank a split; returns `(metrics, sims)` with per-stage times "
+     "in `metrics['time_*']`.")
     caption_image = torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
     if len(txt) and (caption_image.min() < 0 or caption_image.max() >= len(img)):
-        raise ShapeError(f"caption_image holds image indices outside [0, {len(img)}): pass the unique images once each")
+        raise ShapeError(f"caption_image holds image indices outside [0, {len(img)}): pass the "
+                         "unique images once each")
     was_training = getattr(aligner, 'training', False)
     if hasattr(aligner, 'eval'): aligner.eval()
     t0 = time.perf_counter()
@@ -256,7 +291,8 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
     et = encode_in_batches(aligner.encode_texts, txt, encode_batch, device)
     t1 = time.perf_counter()
     kw = dict(block=block, device=device, budget_bytes=budget_bytes, progress=progress)
-    sims = distributed_similarity_matrix(aligner, ei, et, **kw) if distributed else similarity_matrix(aligner, ei, et, **kw)
+    sims = (distributed_similarity_matrix(aligner, ei, et, **kw) if distributed
+            else similarity_matrix(aligner, ei, et, **kw))
     t2 = time.perf_counter()
     if was_training: aligner.train()
     if sims is None: return None, None
@@ -271,7 +307,9 @@ def evaluate_retrieval(aligner, # an aligner with `encode_images`, `encode_texts
 def object_cells(mask:np.ndarray, # (H, W) instance mask: 0 background, k + 1 = object k
                  obj:int, # object index
                  grid:tuple, # (h, w) patch grid
-                 rule:str='centre', # 'centre': the cell's centre pixel is on the object; 'any': any pixel is
+                 # 'centre': the cell's centre pixel is
+                 # on the object; 'any': any pixel is
+                 rule:str='centre',
                  tolerance:int=0): # also accept cells within this many cells of those
     "(h, w) bool: the patch cells that count as pointing at object `obj`."
     mask, (h, w) = np.asarray(mask), grid
@@ -279,38 +317,47 @@ def object_cells(mask:np.ndarray, # (H, W) instance mask: 0 background, k + 1 = 
     if H < h or W < w: raise ShapeError(f"mask of shape {(H, W)} is smaller than the grid {grid}")
     if rule not in ('centre', 'any'): raise ConfigError(f"rule={rule!r}: use 'centre' or 'any'")
     on = mask == obj + 1                                                     # (H, W)
-    if not on.any(): raise DataError(f"object {obj} has no pixels in its mask (values {sorted(np.unique(mask).tolist())})")
-    ys, xs = np.arange(h) * H // h, np.arange(w) * W // w                    # cell starts, in pixels
-    cover = np.add.reduceat(np.add.reduceat(on.astype(np.int64), ys, 0), xs, 1)   # (h, w) object pixels per cell
+    if not on.any(): raise DataError(f"object {obj} has no pixels in its mask (values "
+                                     f"{sorted(np.unique(mask).tolist())})")
+    ys, xs = np.arange(h) * H // h, np.arange(w) * W // w  # cell starts, in pixels
+    # (h, w) object pixels per cell
+    cover = np.add.reduceat(np.add.reduceat(on.astype(np.int64), ys, 0), xs, 1)
     if rule == 'any': cells = cover > 0
     else:
-        cells = on[np.ix_((2 * np.arange(h) + 1) * H // (2 * h), (2 * np.arange(w) + 1) * W // (2 * w))]
+        cells = on[np.ix_((2 * np.arange(h) + 1) * H // (2 * h),
+                          (2 * np.arange(w) + 1) * W // (2 * w))]
         if not cells.any(): cells = cover == cover.max()
     if tolerance:
         k = int(tolerance)
-        cells = torch.nn.functional.max_pool2d(torch.tensor(cells, dtype=torch.float32)[None], 2 * k + 1, 1, k)[0].numpy() > 0
+        cells = torch.nn.functional.max_pool2d(torch.tensor(cells, dtype=torch.float32)[None],
+                                               2 * k + 1, 1, k)[0].numpy() > 0
     return cells
 
 # %% ../../nbs/engine/evaluate.ipynb #9aeb222f
 def _cells_of(mask, obj, grid, rule, tolerance, cache):
-    "`object_cells` flattened, computed once per (mask, object) within one call (the masks are shared by many words)."
+    ("`object_cells` flattened, computed once per (mask, object) within one call (the masks are "
+     "shared by many words).")
     key = (id(mask), int(obj))
     if key not in cache: cache[key] = object_cells(mask, obj, grid, rule, tolerance).reshape(-1)
     return cache[key]
 
-def pointing_hits(word_patch, # (n_words,) predicted patch per word, row-major in the grid; < 0 = outside it
-                  grid:tuple, # (h, w) patch grid
-                  masks, # per word its image's (H, W) instance mask (a list), or one mask for all
-                  objects, # (n_words,) the object each word refers to
-                  rule:str='centre', # see `object_cells`
-                  tolerance:int=0): # see `object_cells`
+def pointing_hits(
+        word_patch, # (n_words,) predicted patch per word, row-major in the grid; < 0 = outside it
+        grid:tuple, # (h, w) patch grid
+        masks, # per word its image's (H, W) instance mask (a list), or one mask for all
+        objects, # (n_words,) the object each word refers to
+        rule:str='centre', # see `object_cells`
+        tolerance:int=0): # see `object_cells`
     "(n_words,) bool: whether each word's predicted patch points at its object."
-    word_patch, objects = np.asarray(word_patch, dtype=np.int64).reshape(-1), np.asarray(objects, dtype=np.int64).reshape(-1)
+    word_patch, objects = (np.asarray(word_patch, dtype=np.int64).reshape(-1),
+                           np.asarray(objects, dtype=np.int64).reshape(-1))
     if isinstance(masks, np.ndarray) and masks.ndim == 2: masks = [masks] * len(word_patch)
     if not len(masks) == len(objects) == len(word_patch):
-        raise ShapeError(f"{len(word_patch)} predictions, {len(masks)} masks and {len(objects)} objects: one of each per word")
+        raise ShapeError(f"{len(word_patch)} predictions, {len(masks)} masks and {len(objects)} "
+                         "objects: one of each per word")
     if len(word_patch) and word_patch.max() >= grid[0] * grid[1]:
-        raise ShapeError(f"predicted patch {word_patch.max()} is outside the {grid[0]}×{grid[1]} grid")
+        raise ShapeError(f"predicted patch {word_patch.max()} is outside the {grid[0]}×{grid[1]} "
+                         "grid")
     cache = {}
     return np.array([p >= 0 and bool(_cells_of(m, o, grid, rule, tolerance, cache)[p])
                      for p, m, o in zip(word_patch, masks, objects)], dtype=bool)
@@ -322,7 +369,8 @@ def pointing_game(word_patch, # (n_words,) predicted patch per word (see `pointi
                   objects, # (n_words,) the object each word refers to
                   rule:str='centre', # see `object_cells`
                   tolerance:int=0): # see `object_cells`
-    "Pointing-game accuracy (percent): the share of words whose predicted patch points at their object."
+    ("Pointing-game accuracy (percent): the share of words whose predicted patch points at their "
+     "object.")
     hits = pointing_hits(word_patch, grid, masks, objects, rule, tolerance)
     if not len(hits): raise DataError("no grounded words to score")
     return 100.0 * float(hits.mean())
@@ -333,123 +381,161 @@ def pointing_chance(grid:tuple, # (h, w) patch grid
                     objects, # (n_words,) the object each word refers to
                     rule:str='centre', # see `object_cells`
                     tolerance:int=0): # see `object_cells`
-    "Expected pointing accuracy (percent) of uniformly random patches: the mean share of cells that count as the object."
+    ("Expected pointing accuracy (percent) of uniformly random patches: the mean share of cells "
+     "that count as the object.")
     objects = np.asarray(objects).reshape(-1)
     if isinstance(masks, np.ndarray) and masks.ndim == 2: masks = [masks] * len(objects)
     cache = {}
-    return 100.0 * float(np.mean([_cells_of(m, o, grid, rule, tolerance, cache).mean() for m, o in zip(masks, objects)]))
+    return 100.0 * float(np.mean([_cells_of(m, o, grid, rule, tolerance, cache).mean()
+                                  for m, o in zip(masks, objects)]))
 
 # %% ../../nbs/engine/evaluate.ipynb #8cae9d9c
 _NOT_ALNUM = re.compile(r'[^a-z0-9]')
 
 def _karpathy_spans(raw, tokens):
-    spans = [(m.start(), m.end()) for m in re.finditer(r'\S+', raw) if _NOT_ALNUM.sub('', m.group().lower())]
+    spans = [(m.start(), m.end()) for m in re.finditer(r'\S+', raw)
+             if _NOT_ALNUM.sub('', m.group().lower())]
     words = [_NOT_ALNUM.sub('', raw[a:b].lower()) for a, b in spans]
     if tokens is not None and words != list(tokens):
-        raise DataError(f"caption {raw!r}: its tokens {list(tokens)} are not the Karpathy tokens of its raw text {words}")
+        raise DataError(f"caption {raw!r}: its tokens {list(tokens)} are not the Karpathy tokens "
+                        f"of its raw text {words}")
     return spans
 
 def word_token_positions(raw:str, # the caption as the text encoder sees it
-                         tokens:list|None, # its Karpathy tokens (checked against `raw`); None: derive them
+                         # its Karpathy tokens (checked
+                         # against `raw`); None: derive them
+                         tokens:list|None,
                          tokenizer, # the text encoder's Hugging Face tokenizer
-                         max_len:int|None=None, # the encoder's truncation length (default: the tokenizer's)
+                         # the encoder's truncation length
+                         # (default: the tokenizer's)
+                         max_len:int|None=None,
                          use_offsets:bool|None=None): # None: offsets when the tokenizer is fast
-    "Per Karpathy token of `raw`, the positions of its word pieces in `tokenizer(raw)` (special tokens counted)."
+    ("Per Karpathy token of `raw`, the positions of its word pieces in `tokenizer(raw)` (special "
+     "tokens counted).")
     spans = _karpathy_spans(raw, tokens)
-    enc = tokenizer(raw, truncation=True, max_length=max_len, return_offsets_mapping=bool(use_offsets if use_offsets is not None else getattr(tokenizer, 'is_fast', False)))
+    enc = tokenizer(raw, truncation=True, max_length=max_len,
+                    return_offsets_mapping=bool(use_offsets if use_offsets is not None
+                                                else getattr(tokenizer, 'is_fast', False)))
     out = [[] for _ in spans]
     if 'offset_mapping' in enc:
         for pos, (a, b) in enumerate(enc['offset_mapping']):
-            if b <= a or not _NOT_ALNUM.sub('', raw[a:b].lower()): continue   # special token or punctuation
+            # special token or punctuation
+            if b <= a or not _NOT_ALNUM.sub('', raw[a:b].lower()): continue
             k = next((k for k, (s, e) in enumerate(spans) if s <= a < e), None)
             if k is not None: out[k].append(pos)
         return out
-    full, bare = tokenizer(raw)['input_ids'], tokenizer(raw, add_special_tokens=False)['input_ids']   # untruncated
-    lead = next((i for i in range(len(full) - len(bare) + 1) if full[i:i + len(bare)] == bare), None)
-    if lead is None: raise DataError(f"caption {raw!r}: its word pieces are not a contiguous run of its token ids")
-    end = lead + len(enc['input_ids']) - (len(full) - len(bare))               # first position truncated away
+    # untruncated
+    full, bare = tokenizer(raw)['input_ids'], tokenizer(raw, add_special_tokens=False)['input_ids']
+    lead = next((i for i in range(len(full) - len(bare) + 1) if full[i:i + len(bare)] == bare),
+                None)
+    if lead is None: raise DataError(f"caption {raw!r}: its word pieces are not a contiguous run "
+                                     "of its token ids")
+    end = lead + len(enc['input_ids']) - (len(full) - len(bare))  # first position truncated away
     pos = lead
     for a, b in ((m.start(), m.end()) for m in re.finditer(r'\S+', raw)):
         k = next((k for k, s in enumerate(spans) if s == (a, b)), None)
         for piece in tokenizer.tokenize(raw[a:b]):
-            if pos < end and k is not None and _NOT_ALNUM.sub('', piece.lower().replace('##', '')): out[k].append(pos)
+            if pos < end and k is not None and _NOT_ALNUM.sub('', piece.lower().replace('##', '')):
+                out[k].append(pos)
             pos += 1
     if pos - lead != len(bare):
-        raise DataError(f"caption {raw!r}: re-tokenising word by word gives {pos - lead} pieces, the whole caption {len(bare)}; use a fast tokenizer")
+        raise DataError(f"caption {raw!r}: re-tokenising word by word gives {pos - lead} pieces, "
+                        f"the whole caption {len(bare)}; use a fast tokenizer")
     return out
 
 # %% ../../nbs/engine/evaluate.ipynb #05bed835
-def grounded_words(records:list, # per caption a dict with `raw`, `tokens` and `grounding` ([token, object] pairs)
-                   tokenizer, # the text encoder's tokenizer
-                   max_len:int|None=None): # the text encoder's truncation length
-    "`(caption, position, object)` int arrays, one row per grounded word, and the number of grounded words truncated away."
+def grounded_words(
+        # per caption a dict with `raw`, `tokens`
+        # and `grounding` ([token, object] pairs)
+        records:list,
+        tokenizer, # the text encoder's tokenizer
+        max_len:int|None=None): # the text encoder's truncation length
+    ("`(caption, position, object)` int arrays, one row per grounded word, and the number of "
+     "grounded words truncated away.")
     cap, pos, obj, lost = [], [], [], 0
     for c, rec in enumerate(records):
         where = f"caption {c} ({rec.get('raw')!r})"
-        if not all(k in rec for k in ('raw', 'tokens', 'grounding')): raise DataError(f"{where} lacks raw, tokens or grounding")
+        if not all(k in rec for k in ('raw', 'tokens', 'grounding')):
+            raise DataError(f"{where} lacks raw, tokens or grounding")
         spans = word_token_positions(rec['raw'], rec['tokens'], tokenizer, max_len)
         for t, o in rec['grounding']:
-            if not 0 <= t < len(spans): raise DataError(f"{where}: grounding token {t} is outside its {len(spans)} tokens")
+            if not 0 <= t < len(spans):
+                raise DataError(f"{where}: grounding token {t} is outside its {len(spans)} tokens")
             if not spans[t]: lost += 1; continue
             cap.append(c); pos.append(spans[t][0]); obj.append(o)
     as_int = lambda v: np.asarray(v, dtype=np.int64)
     return as_int(cap), as_int(pos), as_int(obj), lost
 
 # %% ../../nbs/engine/evaluate.ipynb #b966a849
-def load_scene_grounding(root:str|Path, # a folder written by `finealign.data.scenes.generate_scenes`
-                         split:str='test'): # 'train', 'val' or 'test'
-    "A split's caption records, its images' (H, W) instance masks, and `caption_image` (n_captions,)."
+def load_scene_grounding(
+        root:str|Path, # a folder written by `finealign.data.scenes.generate_scenes`
+        split:str='test'): # 'train', 'val' or 'test'
+    ("A split's caption records, its images' (H, W) instance masks, and `caption_image` "
+     "(n_captions,).")
     ann = load_scene_annotations(root)
     ims = [im for im in ann['images'] if im['split'] == split]
-    if not ims: raise DataError(f"{Path(root)/'scenes_annotations.json'} holds no images of split {split!r}")
+    if not ims: raise DataError(f"{Path(root)/'scenes_annotations.json'} holds no images of split "
+                                f"{split!r}")
     masks = []
     for im in ims:
         try: masks.append(np.asarray(Image.open(Path(root)/im['mask'])))
-        except OSError as e: raise DataError(f"{Path(root)/im['mask']} (mask of image {im['imgid']}) is unreadable: {e}") from e
+        except OSError as e:
+            raise DataError(f"{Path(root)/im['mask']} (mask of image {im['imgid']}) is unreadable: "
+                            f"{e}") from e
     records = [c for im in ims for c in im['captions']]
     return records, masks, torch.tensor([i for i, im in enumerate(ims) for _ in im['captions']])
 
 # %% ../../nbs/engine/evaluate.ipynb #2b7fc927
 @torch.no_grad()
-def evaluate_pointing(aligner, # an aligner; it needs `word_to_patch(img, txt) -> (n_img, n_txt, L)` to be scored
-                      img:Tokens, # backbone tokens of the unique images, (n_img, n_prefix + h·w, d)
-                      txt:Tokens, # backbone tokens of the captions, from `tokenizer` on their `raw` text
-                      caption_image:torch.Tensor, # (n_captions,) image index of each caption
-                      records:list, # per caption `raw`, `tokens`, `grounding` (see `load_scene_grounding`)
-                      masks:list, # per image its (H, W) instance mask
-                      tokenizer, # the text encoder's tokenizer
-                      grid:tuple, # (h, w) patch grid of the image encoder
-                      n_prefix:int=0, # class/register tokens in front of the patches
-                      max_len:int|None=None, # the text encoder's truncation length
-                      rule:str='centre', # see `object_cells`
-                      tolerance:int=0, # see `object_cells`
-                      device=None, # where to run the aligner
-                      block:int=64): # images per `word_to_patch` call
-    "Pointing-game accuracy and its chance level (percent), words scored and lost to truncation, and the time."
+def evaluate_pointing(
+        aligner, # an aligner; it needs `word_to_patch(img, txt) -> (n_img, n_txt, L)` to be scored
+        img:Tokens, # backbone tokens of the unique images, (n_img, n_prefix + h·w, d)
+        txt:Tokens, # backbone tokens of the captions, from `tokenizer` on their `raw` text
+        caption_image:torch.Tensor, # (n_captions,) image index of each caption
+        records:list, # per caption `raw`, `tokens`, `grounding` (see `load_scene_grounding`)
+        masks:list, # per image its (H, W) instance mask
+        tokenizer, # the text encoder's tokenizer
+        grid:tuple, # (h, w) patch grid of the image encoder
+        n_prefix:int=0, # class/register tokens in front of the patches
+        max_len:int|None=None, # the text encoder's truncation length
+        rule:str='centre', # see `object_cells`
+        tolerance:int=0, # see `object_cells`
+        device=None, # where to run the aligner
+        block:int=64): # images per `word_to_patch` call
+    ("Pointing-game accuracy and its chance level (percent), words scored and lost to truncation, "
+     "and the time.")
     if not hasattr(aligner, 'word_to_patch'):
-        msg = f"pointing game skipped: {type(aligner).__name__} has no word_to_patch(img, txt), so its words cannot point"
+        msg = (f"pointing game skipped: {type(aligner).__name__} has no word_to_patch(img, txt), "
+               "so its words cannot point")
         warnings.warn(msg); return dict(pointing_skipped=msg)
     t0, caption_image = time.perf_counter(), torch.as_tensor(caption_image, dtype=torch.long)
     check_shape(caption_image, (len(txt),), 'caption_image')
-    if len(records) != len(txt): raise ShapeError(f"{len(records)} caption records for {len(txt)} encoded captions")
+    if len(records) != len(txt):
+        raise ShapeError(f"{len(records)} caption records for {len(txt)} encoded captions")
     if len(masks) != len(img): raise ShapeError(f"{len(masks)} masks for {len(img)} images")
     if img.x.shape[1] != n_prefix + grid[0] * grid[1]:
-        raise ShapeError(f"image tokens {tuple(img.x.shape)} are not {n_prefix} prefix + {grid[0]}×{grid[1]} patches")
+        raise ShapeError(f"image tokens {tuple(img.x.shape)} are not {n_prefix} prefix + "
+                         f"{grid[0]}×{grid[1]} patches")
     cap, pos, obj, lost = grounded_words(records, tokenizer, max_len)
-    lens = [len(tokenizer(r['raw'], truncation=True, max_length=max_len)['input_ids']) for r in records]
+    lens = [len(tokenizer(r['raw'], truncation=True, max_length=max_len)['input_ids'])
+            for r in records]
     bad = (txt.lengths.cpu() != torch.tensor(lens)).nonzero().flatten().tolist()
-    if bad: raise DataError(f"caption {bad[0]} ({records[bad[0]]['raw']!r}): {int(txt.lengths[bad[0]])} text tokens, but the tokenizer gives {lens[bad[0]]}; encode the records' raw captions with this tokenizer")
+    if bad: raise DataError(f"caption {bad[0]} ({records[bad[0]]['raw']!r}): "
+                            f"{int(txt.lengths[bad[0]])} text tokens, but the tokenizer gives "
+                            f"{lens[bad[0]]}; encode the records' raw captions with this tokenizer")
     if hasattr(aligner, 'eval'): aligner.eval()
     ei = aligner.encode_images(img.to(device) if device else img)
     et = aligner.encode_texts(txt.to(device) if device else txt)
-    pred = torch.full((len(txt), et.x.shape[1]), -1, dtype=torch.long)        # (n_txt, L) image token per piece
+    # (n_txt, L) image token per piece
+    pred = torch.full((len(txt), et.x.shape[1]), -1, dtype=torch.long)
     for i in range(0, len(img), block):
         cs = ((caption_image >= i) & (caption_image < i + block)).nonzero().flatten()
         if not len(cs): continue
         wp = aligner.word_to_patch(ei[i:i + block], et[cs.to(et.x.device)])   # (b_img, b_txt, L)
-        check_shape(wp, (min(block, len(img) - i), len(cs), et.x.shape[1]), f'{type(aligner).__name__}.word_to_patch output')
+        check_shape(wp, (min(block, len(img) - i), len(cs), et.x.shape[1]),
+                    f'{type(aligner).__name__}.word_to_patch output')
         pred[cs] = wp[caption_image[cs] - i, torch.arange(len(cs))].long().cpu()
-    word_patch = pred[cap, pos].numpy() - n_prefix                            # (n_words,) < 0: a prefix token
+    word_patch = pred[cap, pos].numpy() - n_prefix  # (n_words,) < 0: a prefix token
     ms = [masks[caption_image[c]] for c in cap]
     return dict(pointing_acc=pointing_game(word_patch, grid, ms, obj, rule, tolerance),
                 pointing_chance=pointing_chance(grid, ms, obj, rule, tolerance),

@@ -22,39 +22,55 @@ __all__ = ['augment_word_pieces', 'tokenize_captions', 'PairImages', 'caption_to
            'splits_for', 'train_throughput']
 
 # %% ../../nbs/engine/finetune.ipynb #a5000f6a
-def augment_word_pieces(words:list, # the word-piece ids of each word of one caption: [[id, ...], ...]
-                        mask_id:int, # the tokenizer's [MASK] id
-                        vocab_size:int, # random replacements are drawn from range(vocab_size)
-                        rng:random.Random, # the caption's random source
-                        p:float=0.2): # probability that a word is altered
-    "VSE∞'s caption augmentation: each altered word is masked (50 %), replaced by random pieces (10 %) or deleted (40 %)."
+def augment_word_pieces(
+        words:list, # the word-piece ids of each word of one caption: [[id, ...], ...]
+        mask_id:int, # the tokenizer's [MASK] id
+        vocab_size:int, # random replacements are drawn from range(vocab_size)
+        rng:random.Random, # the caption's random source
+        p:float=0.2): # probability that a word is altered
+    ("VSE∞'s caption augmentation: each altered word is masked (50 %), replaced by random pieces "
+     "(10 %) or deleted (40 %).")
     out = []
     for pieces in words:
         r = rng.random()
         if r >= p: out += pieces; continue
-        r /= p                                                   # uniform on [0, 1) again, given "altered"
+        r /= p  # uniform on [0, 1) again, given "altered"
         if r < 0.5: out += [mask_id] * len(pieces)
         elif r < 0.6: out += [rng.randrange(vocab_size) for _ in pieces]
         # else: deleted
-    return out or [i for w in words for i in w]                  # ours: a caption never loses every word (the code's can)
+    # ours: a caption never loses every word (the code's can)
+    return out or [i for w in words for i in w]
 
 # %% ../../nbs/engine/finetune.ipynb #24f9a38e
-def tokenize_captions(tokenizer, # a fast Hugging Face tokenizer (BERT-style: [CLS] … [SEP], a [MASK] token)
-                      captions:list, # caption strings
-                      max_len:int, # longest caption in word pieces, special tokens included
-                      augment:float=0.0, # probability that a word is altered (`augment_word_pieces`); 0: plain tokenisation
-                      seeds:list|None=None): # one seed per caption (required when `augment` > 0)
-    "dict(input_ids (B, L), attention_mask (B, L)), padded to the longest caption, augmented when `augment` > 0."
-    if isinstance(captions, str) or not len(captions): raise DataError(f"tokenize_captions expects a non-empty list of captions, got {captions!r}")
+def tokenize_captions(
+        tokenizer, # a fast Hugging Face tokenizer (BERT-style: [CLS] … [SEP], a [MASK] token)
+        captions:list, # caption strings
+        max_len:int, # longest caption in word pieces, special tokens included
+        # probability that a word is altered
+        # (`augment_word_pieces`); 0: plain tokenisation
+        augment:float=0.0,
+        seeds:list|None=None): # one seed per caption (required when `augment` > 0)
+    ("dict(input_ids (B, L), attention_mask (B, L)), padded to the longest caption, augmented when "
+     "`augment` > 0.")
+    if isinstance(captions, str) or not len(captions):
+        raise DataError(f"tokenize_captions expects a non-empty list of captions, got {captions!r}")
     if not augment:
-        b = tokenizer(list(captions), padding=True, truncation=True, max_length=max_len, return_tensors='pt')
+        b = tokenizer(list(captions), padding=True, truncation=True,
+                      max_length=max_len, return_tensors='pt')
         return dict(input_ids=b['input_ids'], attention_mask=b['attention_mask'])
-    if not getattr(tokenizer, 'is_fast', False): raise ConfigError("caption augmentation needs a fast tokenizer (it groups pieces into words with word_ids())")
-    if tokenizer.mask_token_id is None: raise ConfigError(f"caption augmentation needs a [MASK] token; {type(tokenizer).__name__} has none")
-    if seeds is None or len(seeds) != len(captions): raise ConfigError(f"tokenize_captions: pass one seed per caption ({len(captions)}) with augment > 0")
+    if not getattr(tokenizer, 'is_fast', False):
+        raise ConfigError("caption augmentation needs a fast tokenizer (it groups pieces into "
+                          "words with word_ids())")
+    if tokenizer.mask_token_id is None:
+        raise ConfigError(f"caption augmentation needs a [MASK] token; {type(tokenizer).__name__} "
+                          "has none")
+    if seeds is None or len(seeds) != len(captions):
+        raise ConfigError(f"tokenize_captions: pass one seed per caption ({len(captions)}) with "
+                          "augment > 0")
     full, bare = tokenizer('a')['input_ids'], tokenizer('a', add_special_tokens=False)['input_ids']
     k = next(i for i in range(len(full)) if full[i:i + len(bare)] == bare)
-    prefix, suffix = full[:k], full[k + len(bare):]              # [CLS] and [SEP] for BERT, <s> and </s> for RoBERTa
+    # [CLS] and [SEP] for BERT, <s> and </s> for RoBERTa
+    prefix, suffix = full[:k], full[k + len(bare):]
     enc = tokenizer(list(captions), add_special_tokens=False)
     rows = []
     for i, seed in enumerate(seeds):
@@ -64,17 +80,20 @@ def tokenize_captions(tokenizer, # a fast Hugging Face tokenizer (BERT-style: [C
             if words and w is not None and w == last: words[-1].append(t)
             else: words.append([t])
             last = w
-        kept = augment_word_pieces(words, tokenizer.mask_token_id, tokenizer.vocab_size, random.Random(seed), augment)
+        kept = augment_word_pieces(words, tokenizer.mask_token_id,
+                                   tokenizer.vocab_size, random.Random(seed), augment)
         rows.append(prefix + kept[:max_len - len(prefix) - len(suffix)] + suffix)
     L = max(map(len, rows))
     input_ids = torch.full((len(rows), L), tokenizer.pad_token_id, dtype=torch.long)   # (B, L)
     attention_mask = torch.zeros(len(rows), L, dtype=torch.long)                      # (B, L)
-    for i, r in enumerate(rows): input_ids[i, :len(r)], attention_mask[i, :len(r)] = torch.tensor(r), 1
+    for i, r in enumerate(rows):
+        input_ids[i, :len(r)], attention_mask[i, :len(r)] = torch.tensor(r), 1
     return dict(input_ids=input_ids, attention_mask=attention_mask)
 
 # %% ../../nbs/engine/finetune.ipynb #a865d08a
 class _Items(Dataset):
-    "Items `(caption index, seed)` -> dict(image, caption, image_index, seed); augmentation seeded per item."
+    ("Items `(caption index, seed)` -> dict(image, caption, image_index, seed); augmentation "
+     "seeded per item.")
     def __init__(self, split): self.split = split
     def __len__(self): return self.split.data.n_captions
     def __getitem__(self, key):
@@ -83,62 +102,89 @@ class _Items(Dataset):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed * 1_000_003 + j)
             image = s.transform(load_image(s.data.images[i]))
-        return dict(image=image, caption=s.data.captions[j], image_index=i, seed=seed * 1_000_003 + j)
+        return dict(image=image, caption=s.data.captions[j],
+                    image_index=i, seed=seed * 1_000_003 + j)
 
 class PairImages:
-    "A caption split as pixels and token ids for `fit`: augmented, loaded by workers, sharded per rank, and encodable for validation."
-    loads_shards = True                                         # `fit` passes rank and world to `batches`
+    ("A caption split as pixels and token ids for `fit`: augmented, loaded by workers, sharded per "
+     "rank, and encodable for validation.")
+    loads_shards = True  # `fit` passes rank and world to `batches`
     def __init__(self, data:CaptionData, # the split's images and captions
                  tokenizer, # the text encoder's (fast) tokenizer
                  image_size:int=224, # side of the square input
                  mean:tuple=(0.485, 0.456, 0.406), # the image encoder's normalisation
                  std:tuple=(0.229, 0.224, 0.225),
                  max_len:int=64, # longest caption in word pieces
-                 augment:bool=True, # training batches: random resized crop + flip (False: the evaluation resize)
-                 text_augment:float=0.2, # probability that a word of a training caption is altered (0: off)
+                 # training batches: random resized crop
+                 # + flip (False: the evaluation resize)
+                 augment:bool=True,
+                 # probability that a word of a
+                 # training caption is altered (0: off)
+                 text_augment:float=0.2,
                  workers:int=0, # data-loader worker processes (0: load in the training process)
                  eval_batch:int=64): # images per backbone call in `features`
-        if not isinstance(data, CaptionData): raise DataError(f"PairImages needs a CaptionData (read_karpathy), got {type(data).__name__}")
-        if not 0 <= text_augment < 1: raise ConfigError(f"text_augment={text_augment} must be in [0, 1)")
-        self.data, self.tokenizer, self.max_len, self.text_augment, self.workers, self.eval_batch = data, tokenizer, max_len, text_augment, workers, eval_batch
-        self.transform = train_transform(image_size, mean, std) if augment else eval_transform(image_size, mean, std)
+        if not isinstance(data, CaptionData):
+            raise DataError("PairImages needs a CaptionData (read_karpathy), got "
+                            f"{type(data).__name__}")
+        if not 0 <= text_augment < 1:
+            raise ConfigError(f"text_augment={text_augment} must be in [0, 1)")
+        (self.data, self.tokenizer, self.max_len, self.text_augment, self.workers,
+         self.eval_batch) = data, tokenizer, max_len, text_augment, workers, eval_batch
+        self.transform = (train_transform(image_size, mean, std) if augment
+                          else eval_transform(image_size, mean, std))
         self.eval_tfm = eval_transform(image_size, mean, std)
 
     @classmethod
     def for_model(cls, data:CaptionData, # the split
-                  model, # an `EndToEnd` aligner (its encoders fix size, normalisation, tokenizer and caption length)
+                  # an `EndToEnd` aligner (its encoders fix size,
+                  # normalisation, tokenizer and caption length)
+                  model,
                   **kwargs): # `augment`, `text_augment`, `workers`, `eval_batch`
         "The split prepared for `model`'s encoders."
         ie, te = model.img_backbone, model.txt_backbone
         return cls(data, te.tokenizer, ie.input_size[-1], ie.mean, ie.std, te.max_len, **kwargs)
 
     def __len__(self): return self.data.n_captions
-    def __repr__(self): return f"PairImages({self.data.n_images} images, {len(self)} captions, {self.transform!r:.60}…, text_augment={self.text_augment}, workers={self.workers})"
+    def __repr__(self):
+        return (f"PairImages({self.data.n_images} images, {len(self)} captions, "
+                f"{self.transform!r:.60}…, text_augment={self.text_augment}, "
+                f"workers={self.workers})")
 
     def _collate(self, items):
         caps, seeds = [it['caption'] for it in items], [it['seed'] for it in items]
-        return dict(images=torch.stack([it['image'] for it in items]),                               # (B, 3, H, W)
-                    **tokenize_captions(self.tokenizer, caps, self.max_len, self.text_augment, seeds),   # (B, L), (B, L)
-                    image_ids=torch.tensor([it['image_index'] for it in items], dtype=torch.long))    # (B,)
+        return dict(images=torch.stack([it['image'] for it in items]),  # (B, 3, H, W)
+                    # (B, L), (B, L)
+                    **tokenize_captions(self.tokenizer, caps, self.max_len,
+                                        self.text_augment, seeds),
+                    # (B,)
+                    image_ids=torch.tensor([it['image_index'] for it in items], dtype=torch.long))
 
     def batches(self, batch_size:int, # captions per (global) batch
                 generator:torch.Generator|None=None, # shuffles and seeds augmentation when given
                 drop_last:bool=True, # drop the last incomplete batch
                 start:int=0, # skip the first `start` batches of this order (resume)
                 rank:int=0, # this process's rank under DDP
-                world:int=1): # number of ranks; each loads `batch_size // world` captions of every batch
+                # number of ranks; each loads `batch_size
+                # // world` captions of every batch
+                world:int=1):
         "Iterate over batches of `dict(images, input_ids, attention_mask, image_ids)`."
-        if batch_size % world: raise ConfigError(f"batch_size {batch_size} is not divisible by the {world} ranks")
+        if batch_size % world:
+            raise ConfigError(f"batch_size {batch_size} is not divisible by the {world} ranks")
         n = len(self)
         order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
         n_batches = n // batch_size if drop_last else math.ceil(n / batch_size)
-        seeds = torch.randint(2**31 - 1, (n_batches,), generator=generator) if generator is not None else torch.arange(n_batches)
+        seeds = (torch.randint(2**31 - 1, (n_batches,), generator=generator)
+                 if generator is not None else torch.arange(n_batches))
         b = batch_size // world
-        plan = [[(int(j), int(seeds[k])) for j in order[k * batch_size:(k + 1) * batch_size][rank * b:(rank + 1) * b]]
+        plan = [[(int(j), int(seeds[k]))
+                 for j in order[k * batch_size:(k + 1) * batch_size][rank * b:(rank + 1) * b]]
                 for k in range(start, n_batches)]
-        yield from DataLoader(_Items(self), batch_sampler=plan, num_workers=self.workers, collate_fn=self._collate,
+        yield from DataLoader(_Items(self), batch_sampler=plan,
+                              num_workers=self.workers, collate_fn=self._collate,
                               pin_memory=torch.cuda.is_available(), persistent_workers=False,
-                              generator=torch.Generator().manual_seed(0))   # workers' base seed: not from the training RNG (items seed themselves)
+                              # workers' base seed: not from the
+                              # training RNG (items seed themselves)
+                              generator=torch.Generator().manual_seed(0))
 
 # %% ../../nbs/engine/finetune.ipynb #5b80c9ff
 @torch.no_grad()
@@ -151,11 +197,14 @@ def caption_tokens(model, # an `EndToEnd` aligner
     te, parts = model.txt_backbone, []
     for i in range(0, len(captions), batch):
         t = tokenize_captions(te.tokenizer, captions[i:i + batch], te.max_len)
-        parts.append(model.backbone_tokens(input_ids=t['input_ids'].to(device), attention_mask=t['attention_mask'].to(device))[1].to('cpu'))
+        parts.append(model.backbone_tokens(
+            input_ids=t['input_ids'].to(device),
+            attention_mask=t['attention_mask'].to(device))[1].to('cpu'))
     return cat_tokens(parts)
 
 class _LoadImages:
-    "Collate for `features`: image indices -> (B, 3, H, W) evaluation-transformed images (a class, so workers can pickle it)."
+    ("Collate for `features`: image indices -> (B, 3, H, W) evaluation-transformed images (a "
+     "class, so workers can pickle it).")
     def __init__(self, paths, tfm): self.paths, self.tfm = paths, tfm
     def __call__(self, idx): return torch.stack([self.tfm(load_image(self.paths[i])) for i in idx])
 
@@ -167,9 +216,12 @@ def features(self:PairImages, model, # an `EndToEnd` aligner
     "`PairFeatures` of this split's backbone tokens under `model`'s current backbones."
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
-    loader = DataLoader(range(self.data.n_images), batch_size=self.eval_batch, num_workers=self.workers,
+    loader = DataLoader(range(self.data.n_images),
+                        batch_size=self.eval_batch, num_workers=self.workers,
                         collate_fn=_LoadImages(self.data.images, self.eval_tfm))
-    imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu') for x in track_if(progress, loader, f"encode · {getattr(self.data, 'split', '?')} · image batches")]
+    imgs = [model.backbone_tokens(images=x.to(device))[0].to('cpu')
+            for x in track_if(progress, loader,
+                              f"encode · {getattr(self.data, 'split', '?')} · image batches")]
     txts = caption_tokens(model, list(self.data.captions), device, 4 * self.eval_batch)
     model.train(was)
     return PairFeatures(cat_tokens(imgs), txts, self.data.caption_image)
@@ -178,8 +230,12 @@ def features(self:PairImages, model, # an `EndToEnd` aligner
 @dataclass
 class FinetuneConfig:
     "An experiment's `finetune:` section: train the encoders with the aligner."
-    image_checkpoint: str = ''       # local weights for the image encoder ('' : none; see `EndToEndConfig`)
-    image_pretrained: bool = False   # timm architectures: pretrained weights from the local Hugging Face cache
+    # local weights for the image encoder
+    # ('' : none; see `EndToEndConfig`)
+    image_checkpoint: str = ''
+    # timm architectures: pretrained weights
+    # from the local Hugging Face cache
+    image_pretrained: bool = False
     keep_cls: bool = True            # keep a ViT's [CLS] token
     text_max_len: int = 64           # longest caption in word pieces
     image_trainable: str = 'all'     # 'all', 'none' or a number of last blocks, e.g. '4'
@@ -190,7 +246,8 @@ class FinetuneConfig:
     workers: int = 4                 # data-loader worker processes
     eval_batch: int = 64             # images per backbone call when encoding a split for evaluation
 
-_MODEL_FIELDS = ('image_checkpoint', 'image_pretrained', 'keep_cls', 'text_max_len', 'image_trainable', 'text_trainable', 'grad_checkpointing')
+_MODEL_FIELDS = ('image_checkpoint', 'image_pretrained', 'keep_cls', 'text_max_len',
+                 'image_trainable', 'text_trainable', 'grad_checkpointing')
 
 def end_to_end_config(ft:FinetuneConfig, # the experiment's finetune section
                       image_encoder:str, # the experiment's encoders
@@ -200,8 +257,10 @@ def end_to_end_config(ft:FinetuneConfig, # the experiment's finetune section
                       head_config:dict, # the method's config overrides
                       seed:int=0):
     "The `create_aligner('end_to_end', ...)` fields for one method of an end-to-end experiment."
-    return dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder, head=head,
-                head_config=dict(head_config), seed=seed, **{k: getattr(ft, k) for k in _MODEL_FIELDS})
+    return dict(image_encoder=image_encoder, image_level=image_level,
+                text_encoder=text_encoder, head=head,
+                head_config=dict(head_config), seed=seed,
+                **{k: getattr(ft, k) for k in _MODEL_FIELDS})
 
 def splits_for(model, # an `EndToEnd` aligner
                ft:FinetuneConfig, # the data-pipeline settings
@@ -209,15 +268,19 @@ def splits_for(model, # an `EndToEnd` aligner
                *evals:CaptionData|None): # validation / evaluation splits (None passes through)
     "`PairImages` for training (augmented) and for each evaluation split (not augmented)."
     kw = dict(workers=ft.workers, eval_batch=ft.eval_batch)
-    tr = PairImages.for_model(train, model, augment=ft.augment, text_augment=ft.text_augment, **kw) if train is not None else None
-    return (tr, *[PairImages.for_model(e, model, augment=False, text_augment=0.0, **kw) if e is not None else None for e in evals])
+    tr = PairImages.for_model(train, model, augment=ft.augment, text_augment=ft.text_augment,
+                              **kw) if train is not None else None
+    return (tr, *[PairImages.for_model(e, model, augment=False, text_augment=0.0, **kw)
+                  if e is not None else None for e in evals])
 
 # %% ../../nbs/engine/finetune.ipynb #7fa1f180
 def train_throughput(model, # an aligner whose `loss` takes the split's batches
                      split, # `PairImages` (or `PairFeatures`)
                      cfg:TrainConfig=TrainConfig(), # batch size, learning rates, AMP
                      steps:int=20, # timed optimizer steps
-                     warmup:int=3, # untimed steps first (allocator, cuDNN autotuning, workers starting)
+                     # untimed steps first (allocator,
+                     # cuDNN autotuning, workers starting)
+                     warmup:int=3,
                      device=None): # default: CUDA when available
     "dict(pairs_per_s, step_s, peak_mem_gib, batch_size, device) over `steps` timed training steps."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
@@ -225,17 +288,24 @@ def train_throughput(model, # an aligner whose `loss` takes the split's batches
     opt = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     use_amp = cfg.amp == 'bf16' or (cfg.amp == 'auto' and device.type == 'cuda')
     need = (steps + warmup) * cfg.batch_size
-    if len(split) < need: raise ConfigError(f"train_throughput: {steps + warmup} steps of {cfg.batch_size} need {need} captions, the split has {len(split)}")
+    if len(split) < need:
+        raise ConfigError(f"train_throughput: {steps + warmup} steps of {cfg.batch_size} need "
+                          f"{need} captions, the split has {len(split)}")
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     if device.type == 'cuda': torch.cuda.reset_peak_memory_stats(device)
-    for k, batch in enumerate(split.batches(cfg.batch_size, torch.Generator().manual_seed(cfg.seed))):
+    for k, batch in enumerate(split.batches(cfg.batch_size,
+                                            torch.Generator().manual_seed(cfg.seed))):
         if k == warmup: sync(); t0 = time.perf_counter()
         if k == warmup + steps: break
         batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp): loss = model.loss(batch, max_violation=True)['loss'].float()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            loss = model.loss(batch, max_violation=True)['loss'].float()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g['params']], cfg.grad_clip or math.inf)
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g['params']],
+                                       cfg.grad_clip or math.inf)
         opt.step(); opt.zero_grad(set_to_none=True)
     sync(); dt = time.perf_counter() - t0
-    return dict(pairs_per_s=steps * cfg.batch_size / dt, step_s=dt / steps, batch_size=cfg.batch_size, device=str(device),
-                peak_mem_gib=torch.cuda.max_memory_allocated(device) / 2**30 if device.type == 'cuda' else float('nan'))
+    return dict(pairs_per_s=steps * cfg.batch_size / dt, step_s=dt / steps,
+                batch_size=cfg.batch_size, device=str(device),
+                peak_mem_gib=torch.cuda.max_memory_allocated(device) / 2**30
+                if device.type == 'cuda' else float('nan'))

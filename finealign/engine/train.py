@@ -44,10 +44,13 @@ class PairFeatures:
                  caption_image:torch.Tensor): # (n_captions,) image index of each caption
         check_shape(caption_image, (len(texts),), 'caption_image')
         if len(texts) and int(caption_image.max()) >= len(images):
-            raise ShapeError(f"caption_image refers to image {int(caption_image.max())} but there are {len(images)} images")
+            raise ShapeError(f"caption_image refers to image {int(caption_image.max())} but there "
+                             f"are {len(images)} images")
         self.images, self.texts, self.caption_image = images, texts, caption_image.long()
     def __len__(self): return len(self.texts)
-    def __repr__(self): return f"PairFeatures({len(self.images)} images {tuple(self.images.x.shape[1:])}, {len(self.texts)} captions {tuple(self.texts.x.shape[1:])})"
+    def __repr__(self):
+        return (f"PairFeatures({len(self.images)} images {tuple(self.images.x.shape[1:])}, "
+                f"{len(self.texts)} captions {tuple(self.texts.x.shape[1:])})")
 
     def batch(self, cap_idx:torch.Tensor): # (B,) caption indices
         "The training batch for these captions: dict(image=Tokens, text=Tokens, image_ids=(B,))."
@@ -59,30 +62,45 @@ class PairFeatures:
                 drop_last:bool=True, # drop the last incomplete batch (training)
                 start:int=0): # skip the first `start` batches of this order (resuming mid-epoch)
         "Iterate over batches of captions, shuffled with `generator`."
-        order = torch.randperm(len(self), generator=generator) if generator is not None else torch.arange(len(self))
+        order = (torch.randperm(len(self), generator=generator) if generator is not None
+                 else torch.arange(len(self)))
         stop = len(order) - (len(order) % batch_size if drop_last else 0)
-        for i in range(start * batch_size, stop, batch_size): yield self.batch(order[i:i + batch_size])
+        for i in range(start * batch_size, stop, batch_size):
+            yield self.batch(order[i:i + batch_size])
 
 # %% ../../nbs/engine/train.ipynb #5c9d7e45
 @dataclass
 class TrainConfig:
     epochs: int = 10               # passes over the training captions
-    batch_size: int = 128          # captions per batch (the global batch under DDP; one micro-batch with accumulation)
+    # captions per batch (the global batch under
+    # DDP; one micro-batch with accumulation)
+    batch_size: int = 128
     lr: float = 2e-4               # AdamW learning rate of the method's own parameters
     weight_decay: float = 1e-4     # AdamW weight decay
-    backbone_lr_factor: float = 0.1  # learning rate of backbone parameters relative to `lr` (LAPS: 0.1)
-    backbone_prefixes: tuple = ('backbone.', 'img_backbone.', 'txt_backbone.')  # parameter-name prefixes that count as backbone
+    # learning rate of backbone parameters
+    # relative to `lr` (LAPS: 0.1)
+    backbone_lr_factor: float = 0.1
+    # parameter-name prefixes
+    # that count as backbone
+    backbone_prefixes: tuple = ('backbone.', 'img_backbone.', 'txt_backbone.')
     schedule: str = 'step'         # 'step' (decay at `lr_steps`) or 'cosine' (per optimizer step)
-    lr_steps: tuple = ()           # step schedule: from each of these epochs (0-based) on, the lr is multiplied by `lr_decay`
+    # step schedule: from each of these epochs
+    # (0-based) on, the lr is multiplied by `lr_decay`
+    lr_steps: tuple = ()
     lr_decay: float = 0.1          # step-decay factor (LAPS: 0.3 at epochs 9, 15, 20, 25)
-    warmup_steps: int = 0          # cosine schedule: linear learning-rate warm-up over this many optimizer steps
-    loss_warmup: bool = True       # epoch 0: multiply the loss of batch i by i / n_batches (LAPS's `warmup_alpha`)
+    # cosine schedule: linear learning-rate
+    # warm-up over this many optimizer steps
+    warmup_steps: int = 0
+    # epoch 0: multiply the loss of batch i by
+    # i / n_batches (LAPS's `warmup_alpha`)
+    loss_warmup: bool = True
     warmup_epochs: int = 1         # epochs summing all violations before hardest negatives
     grad_clip: float = 2.0         # max global gradient norm (0: off)
-    amp: str = 'auto'              # 'auto' (bf16 autocast on CUDA, off on CPU), 'bf16' (on any device) or 'off'
+    amp: str = 'auto'  # 'auto' (bf16 autocast on CUDA, off on CPU), 'bf16' (on any device) or 'off'
     accum_steps: int = 1           # micro-batches whose gradients are averaged per optimizer step
     select_on: str = 'val'         # model selection: 'val' (rSum on the validation split) or
-                                   # 'test_split_laps_official_leaks_test' (LAPS's protocol: rSum on the test split)
+                                   # 'test_split_laps_official_leaks_test' (LAPS's protocol:
+                                   # rSum on the test split)
     seed: int = 0                  # seeds shuffling and initialisation
     eval_block: tuple = (1024, 4096)  # block size of validation similarity matrices
 
@@ -90,20 +108,28 @@ SELECT_ON_TEST = 'test_split_laps_official_leaks_test'
 
 def _check_cfg(cfg:TrainConfig, n_train:int, world:int=1):
     "Raise ConfigError on settings the loop cannot run."
-    if cfg.batch_size > n_train: raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training captions")
-    for k, ok in dict(schedule=('step', 'cosine'), amp=('auto', 'bf16', 'off'), select_on=('val', SELECT_ON_TEST)).items():
-        if getattr(cfg, k) not in ok: raise ConfigError(f"TrainConfig.{k} must be one of {ok}, got {getattr(cfg, k)!r}")
-    if cfg.accum_steps < 1: raise ConfigError(f"TrainConfig.accum_steps must be >= 1, got {cfg.accum_steps}")
-    if cfg.batch_size % world: raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the {world} ranks")
+    if cfg.batch_size > n_train:
+        raise ConfigError(f"batch_size {cfg.batch_size} exceeds the {n_train} training captions")
+    for k, ok in dict(schedule=('step', 'cosine'), amp=('auto', 'bf16', 'off'),
+                      select_on=('val', SELECT_ON_TEST)).items():
+        if getattr(cfg, k) not in ok:
+            raise ConfigError(f"TrainConfig.{k} must be one of {ok}, got {getattr(cfg, k)!r}")
+    if cfg.accum_steps < 1:
+        raise ConfigError(f"TrainConfig.accum_steps must be >= 1, got {cfg.accum_steps}")
+    if cfg.batch_size % world:
+        raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the {world} ranks")
 
 # %% ../../nbs/engine/train.ipynb #3e60c6ac
 def param_groups(model:torch.nn.Module, # the model to train
                  cfg:TrainConfig): # `backbone_prefixes` and `backbone_lr_factor`
-    "AdamW parameter groups: the method's own parameters and the backbone's, each with its `lr_factor`."
+    ("AdamW parameter groups: the method's own parameters and the backbone's, each with its "
+     "`lr_factor`.")
     own, backbone = [], []
     for name, p in model.named_parameters():
-        if p.requires_grad: (backbone if name.startswith(tuple(cfg.backbone_prefixes)) else own).append(p)
-    groups = [dict(params=own, name='method', lr_factor=1.0), dict(params=backbone, name='backbone', lr_factor=cfg.backbone_lr_factor)]
+        if p.requires_grad:
+            (backbone if name.startswith(tuple(cfg.backbone_prefixes)) else own).append(p)
+    groups = [dict(params=own, name='method', lr_factor=1.0),
+              dict(params=backbone, name='backbone', lr_factor=cfg.backbone_lr_factor)]
     return [g for g in groups if g['params']]
 
 def lr_factor(cfg:TrainConfig, # the schedule
@@ -130,7 +156,8 @@ def loss_weight(cfg:TrainConfig, # `loss_warmup`
 
 # %% ../../nbs/engine/train.ipynb #dc2c65dc
 class GatherLayer(torch.autograd.Function):
-    "all_gather with gradient: backward sums every rank's gradient and returns this rank's slice (BLIP, LAPS)."
+    ("all_gather with gradient: backward sums every rank's gradient and returns this rank's slice "
+     "(BLIP, LAPS).")
     @staticmethod
     def forward(ctx, x):
         out = [torch.zeros_like(x) for _ in range(dist.get_world_size())]
@@ -156,7 +183,8 @@ def _several_ranks():
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 def gather(obj): # Tokens or a tensor of this rank's shard
-    "Concatenate every rank's shard (with gradient for float tensors); identity without a process group."
+    ("Concatenate every rank's shard (with gradient for float tensors); identity without a process "
+     "group.")
     if not _several_ranks(): return obj
     if isinstance(obj, Tokens):
         n = torch.tensor([obj.x.shape[1]], device=obj.x.device)
@@ -172,7 +200,8 @@ def gather(obj): # Tokens or a tensor of this rank's shard
 def combine_moments(counts, # (W,) values per channel on each rank
                     means, # (W, C) per-rank channel means
                     m2s): # (W, C) per-rank sums of squared deviations from those means
-    "Global `(mean, biased variance)` per channel, `(C,)` each, from per-rank counts, means and squared deviations."
+    ("Global `(mean, biased variance)` per channel, `(C,)` each, from per-rank counts, means and "
+     "squared deviations.")
     n = counts[:, None]                                                   # (W, 1)
     N = n.sum()
     mean = (n * means).sum(0) / N                                         # (C,)
@@ -180,18 +209,22 @@ def combine_moments(counts, # (W,) values per channel on each rank
     return mean, var
 
 # %% ../../nbs/engine/train.ipynb #06e230da
-def global_batch_norm(bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (its weights and running statistics)
-                      x:torch.Tensor): # (b, C, *) this rank's shard
-    "`bn(x)` with the statistics of the global batch (every rank's shard) in training mode; plain `bn` otherwise."
+def global_batch_norm(
+        bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (its weights and running statistics)
+        x:torch.Tensor): # (b, C, *) this rank's shard
+    ("`bn(x)` with the statistics of the global batch (every rank's shard) in training mode; plain "
+     "`bn` otherwise.")
     plain = nn.modules.batchnorm._BatchNorm.forward
     if not bn.training or not _several_ranks(): return plain(bn, x)
     C = x.shape[1]
     dims, shape = [0, *range(2, x.dim())], (1, C) + (1,) * (x.dim() - 2)
     mean_r = x.mean(dims)                                                 # (C,)
-    stats = torch.cat([x.new_tensor([x.numel() / C]), mean_r, ((x - mean_r.view(shape)) ** 2).sum(dims)])   # (1 + 2C,)
+    # (1 + 2C,)
+    stats = torch.cat([x.new_tensor([x.numel() / C]), mean_r,
+                       ((x - mean_r.view(shape)) ** 2).sum(dims)])
     every = torch.stack(GatherLayer.apply(stats))                         # (W, 1 + 2C)
     mean, var = combine_moments(every[:, 0], every[:, 1:C + 1], every[:, C + 1:])
-    if bn.track_running_stats:                                            # as one process would update them
+    if bn.track_running_stats:  # as one process would update them
         with torch.no_grad():
             bn.num_batches_tracked += 1
             m = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
@@ -203,22 +236,27 @@ def global_batch_norm(bn:nn.modules.batchnorm._BatchNorm, # a BatchNorm layer (i
 
 @contextmanager
 def global_batch_norms(model:nn.Module): # the model being trained
-    "Inside the context every plain BatchNorm layer of `model` runs `global_batch_norm`; a no-op without a process group."
+    ("Inside the context every plain BatchNorm layer of `model` runs `global_batch_norm`; a no-op "
+     "without a process group.")
     if not _several_ranks(): yield; return
     swapped, other = [], []
     for name, m in model.named_modules():
-        if not isinstance(m, nn.modules.batchnorm._BatchNorm) or isinstance(m, nn.SyncBatchNorm): continue
-        if type(m).forward is nn.modules.batchnorm._BatchNorm.forward: m.forward = partial(global_batch_norm, m); swapped.append(m)
-        elif m.training: other.append(name)                               # e.g. timm's BatchNormAct2d: its own forward
-    if other: warnings.warn(f"under DDP these BatchNorm layers keep per-rank statistics (their class has its own forward): {other[:5]}"
+        if not isinstance(m, nn.modules.batchnorm._BatchNorm) or isinstance(m, nn.SyncBatchNorm):
+            continue
+        if type(m).forward is nn.modules.batchnorm._BatchNorm.forward:
+            m.forward = partial(global_batch_norm, m); swapped.append(m)
+        elif m.training: other.append(name)  # e.g. timm's BatchNormAct2d: its own forward
+    if other: warnings.warn("under DDP these BatchNorm layers keep per-rank statistics (their "
+                            f"class has its own forward): {other[:5]}"
                             + (f" and {len(other) - 5} more" if len(other) > 5 else ''))
     try: yield
     finally:
-        for m in swapped: del m.forward                                   # back to the class's forward
+        for m in swapped: del m.forward  # back to the class's forward
 
 # %% ../../nbs/engine/train.ipynb #3f415698
 def init_distributed():
-    "Join the process group torchrun describes (gloo on CPU, nccl on GPU); returns `(rank, world_size)`."
+    ("Join the process group torchrun describes (gloo on CPU, nccl on GPU); returns `(rank, "
+     "world_size)`.")
     if not dist.is_available(): return 0, 1
     if dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1: return 0, 1
@@ -228,16 +266,20 @@ def init_distributed():
     return dist.get_rank(), dist.get_world_size()
 
 def _shard(batch:dict, rank:int, world:int):
-    "This rank's contiguous slice of a global batch: every tensor or `Tokens` value sliced along its first axis."
+    ("This rank's contiguous slice of a global batch: every tensor or `Tokens` value sliced along "
+     "its first axis.")
     if world == 1: return batch
     b = len(batch['image_ids']) // world; sl = slice(rank * b, (rank + 1) * b)
     out = {k: v[sl] for k, v in batch.items()}
-    if isinstance(out.get('text'), Tokens): out['text'] = _trim(out['text'])   # drop padding columns this shard does not use
+    # drop padding columns this shard does not use
+    if isinstance(out.get('text'), Tokens): out['text'] = _trim(out['text'])
     return out
 
 def _allreduce_mean(params:list, world:int):
-    "Average the gradients of `params` over ranks (one flat all-reduce); parameters without a gradient keep none."
-    params = [p for p in params if p.grad is not None]      # the same on every rank: same model, same loss
+    ("Average the gradients of `params` over ranks (one flat all-reduce); parameters without a "
+     "gradient keep none.")
+    # the same on every rank: same model, same loss
+    params = [p for p in params if p.grad is not None]
     flat = torch.cat([p.grad.reshape(-1) for p in params]); dist.all_reduce(flat); flat /= world
     i = 0
     for p in params:
@@ -287,7 +329,8 @@ def _rank_rng_file(out:Path, rank:int): return out/'rng'/f'rank{rank}.pt'
 def _position(st:dict): return [int(st['epoch']), int(st['micro']), int(st['step'])]
 
 def _save_rank_rng(out:Path, rank:int, st:dict):
-    "Under DDP every rank keeps its own RNG stream (dropout masks differ per rank), so each saves its own."
+    ("Under DDP every rank keeps its own RNG stream (dropout masks differ per rank), so each saves "
+     "its own.")
     f, keep = _rank_rng_file(out, rank), []
     if f.exists():                              # keep the previous position: `last/` may stay there
         try: keep = load_torch_state(f, 'RNG state')['entries'][-1:]
@@ -320,14 +363,16 @@ def resumable(out:str|Path): # a run folder
 def _load_state(out:Path, model, opt, cfg:TrainConfig):
     "Reload weights, optimizer and loop state from `out/last`; check the config matches."
     f = out/'last'/'state.pt'
-    if not f.exists(): raise ConfigError(f"resume: {f} not found (no interrupted or finished run in {out})")
+    if not f.exists():
+        raise ConfigError(f"resume: {f} not found (no interrupted or finished run in {out})")
     state = load_torch_state(f, 'training state')
     if not isinstance(state, dict) or state.get('format') != STATE_FORMAT:
         found = state.get('format') if isinstance(state, dict) else type(state).__name__
         raise DataError(f"{f}: training state format {found}, expected {STATE_FORMAT} (written by "
                         f"another finealign version); start the run afresh without resume")
     diff = {k: (v, getattr(cfg, k, None)) for k, v in state['config'].items()
-            if k not in ('epochs', 'eval_block') and (tuple(v) if isinstance(v, list) else v) != getattr(cfg, k, None)}
+            if k not in ('epochs', 'eval_block')
+            and (tuple(v) if isinstance(v, list) else v) != getattr(cfg, k, None)}
     if diff: raise ConfigError(f"resume: {f} was written with other settings (saved, now): {diff}")
     w = out/'last'/'model.safetensors'
     if not w.is_file(): raise DataError(f"resume: {w} not found next to {f.name}")
@@ -341,9 +386,12 @@ def _load_state(out:Path, model, opt, cfg:TrainConfig):
 
 def _truncate_log(out:Path, st:dict):
     "Keep the log lines the saved state covers; return its step records."
-    lines = [json.loads(l) for l in (out/'log.jsonl').read_text().splitlines()] if (out/'log.jsonl').exists() else []
-    keep = [l for l in lines if (l['step'] <= st['step'] if 'step' in l else l['epoch'] < st['epoch'])]
-    atomic_write(out/'log.jsonl', lambda p: p.write_text(''.join(json.dumps(l) + '\n' for l in keep)))
+    lines = ([json.loads(l) for l in (out/'log.jsonl').read_text().splitlines()]
+             if (out/'log.jsonl').exists() else [])
+    keep = [l for l in lines
+            if (l['step'] <= st['step'] if 'step' in l else l['epoch'] < st['epoch'])]
+    atomic_write(out/'log.jsonl',
+                 lambda p: p.write_text(''.join(json.dumps(l) + '\n' for l in keep)))
     return [l for l in keep if 'step' in l]
 
 # %% ../../nbs/engine/train.ipynb #09b36bce
@@ -405,10 +453,12 @@ def _check_step(out:Path|None, # the run folder
 
 # %% ../../nbs/engine/train.ipynb #db4feceb
 class FitRun:
-    "What the stages of `fit` share: model, optimizer, schedule, sampler, and the state a checkpoint saves."
+    ("What the stages of `fit` share: model, optimizer, schedule, sampler, and the state a "
+     "checkpoint saves.")
     def __init__(self, model, train, cfg, valid, test, out, device, rank, world):
         self.model, self.train, self.cfg, self.valid, self.test = model, train, cfg, valid, test
-        self.out, self.device, self.rank, self.world, self.main = out, device, rank, world, rank == 0
+        (self.out, self.device, self.rank, self.world,
+         self.main) = out, device, rank, world, rank == 0
         # between optimizer steps: safe to checkpoint
         self.at_boundary = True
     def log(self, rec): # a step or epoch record
@@ -416,7 +466,8 @@ class FitRun:
         if self.out and self.main:
             with open(self.out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
     def checkpoint(self):
-        "Save `last/` (weights, optimizer, sampler, schedule) and `steps.csv`; each rank's RNG under DDP."
+        ("Save `last/` (weights, optimizer, sampler, schedule) and `steps.csv`; each rank's RNG "
+         "under DDP.")
         out, st = self.out, self.st
         if out and self.world > 1: _save_rank_rng(out, self.rank, st)
         if out and self.main:
@@ -425,13 +476,16 @@ class FitRun:
             _write_csv(out/'steps.csv', self.steps) if self.steps else None
 
 def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
-    "Stage setup: checks, device, optimizer, schedule; a fresh run's state, or the saved one on resume."
+    ("Stage setup: checks, device, optimizer, schedule; a fresh run's state, or the saved one on "
+     "resume.")
     rank, world = init_distributed()
     _check_cfg(cfg, len(train), world)
-    if cfg.select_on == SELECT_ON_TEST and test is None: raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
+    if cfg.select_on == SELECT_ON_TEST and test is None:
+        raise ConfigError(f"select_on='{SELECT_ON_TEST}' needs the test split: pass test=")
     if resume and out_dir is None: raise ConfigError("resume=True needs out_dir")
     main, out = rank == 0, Path(out_dir) if out_dir else None
-    if device is None: device = f'cuda:{torch.cuda.current_device()}' if world > 1 and torch.cuda.is_available() else 'cpu'
+    if device is None: device = (f'cuda:{torch.cuda.current_device()}'
+                                 if world > 1 and torch.cuda.is_available() else 'cpu')
     device = torch.device(device); model.to(device)
     r = FitRun(model, train, cfg, valid, test, out, device, rank, world)
     groups = param_groups(model, cfg)
@@ -451,7 +505,8 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
         set_seed(cfg.seed + rank); g.manual_seed(cfg.seed)
         if world > 1:
             for t in model.state_dict().values(): dist.broadcast(t, 0)
-        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0, best=-math.inf, history=[], gen=g.get_state())
+        st = dict(epoch=0, step=0, micro=0, tot=0.0, n=0,
+                  best=-math.inf, history=[], gen=g.get_state())
         r.steps = []
         # a fresh run: a new log, and no stale state to resume from
         if out and main:
@@ -469,25 +524,31 @@ def fit_setup(model, train, cfg, valid, out_dir, device, resume, test):
 
 # %% ../../nbs/engine/train.ipynb #265bfb88
 def fit_epoch(r:FitRun, # from `fit_setup`
-              epoch:int, # the epoch to run (from its first micro-batch, or where a resumed run stopped)
+              # the epoch to run (from its first
+              # micro-batch, or where a resumed run stopped)
+              epoch:int,
               stop, # the `_StopFlag`: a caught SIGINT or SIGTERM ends the run at the next step
               callback=None, # called with each step record after the optimizer step
               bar=None): # the progress bar of the epochs, or None
-    "Stage epoch: one epoch's optimizer steps (accumulation, DDP, schedule, clipping, checks); its record."
+    ("Stage epoch: one epoch's optimizer steps (accumulation, DDP, schedule, clipping, checks); "
+     "its record.")
     cfg, st, g, model, device, rank, world = r.cfg, r.st, r.g, r.model, r.device, r.rank, r.world
     if st['micro'] == 0: st.update(gen=g.get_state(), tot=0.0, n=0)
     else: g.set_state(st['gen'])                       # resume mid-epoch: draw the same order again
     model.train(); t0 = time.perf_counter()
     hardest = epoch >= cfg.warmup_epochs
-    batches = r.train.batches(cfg.batch_size, g, start=st['micro'], **(dict(rank=rank, world=world) if r.sharded else {}))
-    if bar is not None: batches = track(batches, f'{r.stage} · batches', total=r.n_micro - st['micro'], parent=bar)
+    batches = r.train.batches(cfg.batch_size, g, start=st['micro'],
+                              **(dict(rank=rank, world=world) if r.sharded else {}))
+    if bar is not None:
+        batches = track(batches, f'{r.stage} · batches', total=r.n_micro - st['micro'], parent=bar)
     # bad_loss: the step's first non-finite (batch, loss)
     acc, bad_loss, n_micro = 0.0, None, r.n_micro
     for i, batch in enumerate(batches, st['micro']):
         r.at_boundary = False
         first = i - i % cfg.accum_steps
         size = min(cfg.accum_steps, n_micro - first)   # micro-batches in this optimizer step
-        batch = {k: v.to(device, non_blocking=True) for k, v in (batch if r.sharded else _shard(batch, rank, world)).items()}
+        batch = {k: v.to(device, non_blocking=True)
+                 for k, v in (batch if r.sharded else _shard(batch, rank, world)).items()}
         with r.amp(): loss = model.loss(batch, max_violation=hardest, **r.kw)['loss'].float()
         (loss * loss_weight(cfg, epoch, i, n_micro) / size).backward()
         lv = loss.item(); acc += lv / size
@@ -500,13 +561,15 @@ def fit_epoch(r:FitRun, # from `fit_setup`
         _check_step(r.out, epoch, st['step'] + 1, first, i, bad_loss, grad_norm, world)
         r.opt.step(); r.opt.zero_grad(set_to_none=True)
         st['step'] += 1; st['micro'] = i + 1; st['tot'] += acc; st['n'] += 1
-        rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor, loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
+        rec = dict(step=st['step'], epoch=epoch, loss=acc, lr=cfg.lr * factor,
+                   loss_weight=loss_weight(cfg, epoch, i, n_micro), grad_norm=grad_norm)
         r.steps.append(rec); r.log(rec); acc, bad_loss = 0.0, None; r.at_boundary = True
         if callback is not None: callback(rec)
         sig = torch.tensor([stop.sig or 0])
         if world > 1: dist.all_reduce(sig, op=dist.ReduceOp.MAX)
         if int(sig): stop.sig = stop.sig or int(sig); raise _Interrupted
-    return dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1), lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), r.total),
+    return dict(epoch=epoch, loss=st['tot'] / max(st['n'], 1),
+                lr=cfg.lr * lr_factor(cfg, epoch, max(st['step'] - 1, 0), r.total),
                 time_train=time.perf_counter() - t0, hardest=hardest)
 
 # %% ../../nbs/engine/train.ipynb #55837508
@@ -517,11 +580,13 @@ def fit_validate(r:FitRun, # after `fit_epoch`
     if r.valid is not None:
         # raw splits: through the trained backbones
         vf = r.valid.features(model, device) if hasattr(r.valid, 'features') else r.valid
-        m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image, block=cfg.eval_block, device=device)
+        m, _ = evaluate_retrieval(model, vf.images, vf.texts, vf.caption_image,
+                                  block=cfg.eval_block, device=device)
         rec.update({f'val_{k}': v for k, v in m.items() if not k.startswith('time')})
     if cfg.select_on == SELECT_ON_TEST:
         tf = r.test.features(model, device) if hasattr(r.test, 'features') else r.test
-        m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image, block=cfg.eval_block, device=device)
+        m, _ = evaluate_retrieval(model, tf.images, tf.texts, tf.caption_image,
+                                  block=cfg.eval_block, device=device)
         rec.update({f'test_{k}': v for k, v in m.items() if not k.startswith('time')})
     return rec
 
@@ -530,11 +595,16 @@ def fit_select(r:FitRun, # after `fit_validate`
                rec:dict, # the epoch's record
                selects:bool, # whether there is a split to select on (else no best/)
                bar=None): # the progress bar of the epochs, or None
-    "Stage select and checkpoint: log the epoch, keep `best/` when it beats the best so far, save `last/`."
+    ("Stage select and checkpoint: log the epoch, keep `best/` when it beats the best so far, save "
+     "`last/`.")
     cfg, st, out = r.cfg, r.st, r.out
     r.history.append(rec)
-    if bar is not None: bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items() if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
-    score = rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST else rec.get('val_rsum', -rec['loss'])
+    if bar is not None:
+        bar.write(' '.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in rec.items()
+                           if k in ('epoch', 'loss', 'val_rsum', 'test_rsum', 'time_train')))
+    score = (rec['test_rsum'] if cfg.select_on == SELECT_ON_TEST
+             else rec.get('val_rsum', -rec['loss']))
     st.update(epoch=rec['epoch'] + 1, micro=0, gen=r.g.get_state())
     if out and r.main:
         r.log(rec); _write_csv(out/'epochs.csv', r.history)
@@ -545,17 +615,26 @@ def fit_select(r:FitRun, # after `fit_validate`
 
 # %% ../../nbs/engine/train.ipynb #dcac2d41
 def fit(model, # an aligner: `loss(batch, max_violation[, gather])`, `encode_*`, `similarity`
-        train:PairFeatures, # training features (or a split with `batches`, such as `finetune.PairImages`)
+        # training features (or a split with
+        # `batches`, such as `finetune.PairImages`)
+        train:PairFeatures,
         cfg:TrainConfig=TrainConfig(), # optimisation settings
-        valid:PairFeatures|None=None, # validation features, or a split with `features(model, device)` (model selection by rSum)
+        # validation features, or a split with
+        # `features(model, device)` (model selection by rSum)
+        valid:PairFeatures|None=None,
         out_dir:str|Path|None=None, # where checkpoints and logs go (None: keep nothing)
         device=None, # training device (default: CPU; under torchrun with GPUs: this rank's GPU)
-        progress:bool|str=True, # progress: False, True, or the stage label, e.g. 'train · flickr8k train'
+        # progress: False, True, or the stage
+        # label, e.g. 'train · flickr8k train'
+        progress:bool|str=True,
         resume:bool=False, # continue the run saved in `out_dir`
-        callback=None, # called with each step record after the optimizer step; may raise to stop (a checkpoint is saved)
+        # called with each step record after the optimizer
+        # step; may raise to stop (a checkpoint is saved)
+        callback=None,
         # test features, only for `select_on='test_split_laps_official_leaks_test'`
         test:PairFeatures|None=None):
-    "Train `model` on `train`; returns the list of per-epoch records (loss, lr, validation metrics)."
+    ("Train `model` on `train`; returns the list of per-epoch records (loss, lr, validation "
+     "metrics).")
     r = fit_setup(model, train, cfg, valid, out_dir, device, resume, test)
     r.stage = progress if isinstance(progress, str) else 'train'    # e.g. 'train · flickr8k train'
     out, main, stop = r.out, r.main, _StopFlag()
