@@ -294,8 +294,8 @@ class DecAlignConfig:
     pde_dim: int = 40                   # width p of the distribution encoder's output (MOSI: 40)
     mmd_bandwidth: float = 1.0          # bw in exp(-|x-y|²/(2 bw))
     ct_temperature: float = 0.1         # temperature of the supervised contrastive loss
-    # head sees the pooled common features
-    # too (the code's older version: False)
+    # head sees the pooled common features too
+    # (the code's older version: False)
     fuse_common: bool = True
     # regression: 'mse' (code's configs) or 'l1'; classification: cross-entropy
     task_loss: str = 'mse'
@@ -316,8 +316,8 @@ class DecAlignConfig:
     mmd: bool = True                    # ablation: L_MMD inside L_homo
     ct: bool = True                     # ablation: L_CT
     ortho_form: str|None = None         # 'signed' (paper) or 'squared' (code)
-    # 'sum' (paper) or 'mean' (code) over
-    # dimensions in the prototype cost
+    # 'sum' (paper) or 'mean' (code) over dimensions
+    # in the prototype cost
     cost_reduction: str|None = None
     cost_sqrt_eps: float|None = None    # 0 (paper) or 1e-8 (code) inside the Bures square root
     ot_entropy: str|None = None         # 'paper' (λΣT log T) or 'code' (λΣT(log T − 1))
@@ -331,13 +331,13 @@ class DecAlignConfig:
     beta: float|None = None             # weight of L_homo (paper 0.05; code MOSI 0)
     ct_weight: float|None = None        # weight of L_CT (paper: not given, 0.01 ours; code MOSI 0)
     time_align: str|None = None         # 'resample' (paper, to common_len) or 'none' (code)
-    # MMSA's BERT ids in: a `create_text_encoder`
-    # name or folder (a local bert-base-uncased),
+    # MMSA's BERT ids in: a `create_text_encoder` name or folder
+    # (a local bert-base-uncased),
     text_encoder: str|None = None
     # fine-tuned with the model as the code does; None: text features in
 
-    # the batch keys of the sequences, in
-    # feature_dims order (MVSA: ('text', 'image'))
+    # the batch keys of the sequences, in feature_dims order
+    # (MVSA: ('text', 'image'))
     modalities: tuple = MODALITIES
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #29ea8179
