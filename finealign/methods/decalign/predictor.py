@@ -21,7 +21,8 @@ from ...registry import register_aligner
 from ...encoders.backbones import create_text_encoder
 from ...blocks.heads import ProjectionHeads, HeadConfig
 from ...blocks.gmm import fit_gmm
-from ...blocks.ot import w2_cost_matrix, joint_cost, multi_marginal_sinkhorn, entropic_ot_loss
+from ...blocks.ot import (w2_cost_matrix, joint_cost, multi_marginal_sinkhorn,
+                                 entropic_ot_loss)
 from ...blocks.mmd import moment_loss, mmd_loss
 
 # %% auto #0
@@ -40,13 +41,15 @@ def conv_mask(mask:torch.Tensor, # (B, L) bool, True = real step; real steps fir
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #9d80b00c
 class TemporalProjection(nn.Module):
-    "The released code's temporal projection: `Conv1d(d_in, D, kernel, padding=0, bias=False)`, skipped when `d_in == D`."
+    ("The released code's temporal projection: `Conv1d(d_in, D, kernel, padding=0, bias=False)`, "
+     "skipped when `d_in == D`.")
     def __init__(self, d_in:int, # the modality's feature width d_m
                  d_model:int, # the common width D
                  kernel:int=1): # kernel size k_m over time
         super().__init__()
         self.kernel = kernel if d_in != d_model else 1
-        self.conv = nn.Conv1d(d_in, d_model, kernel, padding=0, bias=False) if d_in != d_model else None
+        self.conv = (nn.Conv1d(d_in, d_model, kernel, padding=0, bias=False)
+                     if d_in != d_model else None)
     def forward(self, x:torch.Tensor, # (B, L, d_in)
                 mask:torch.Tensor): # (B, L) bool
         "Projected features (B, L - k + 1, D) and their mask."
@@ -58,29 +61,36 @@ class TemporalProjection(nn.Module):
 def resample_time(x:torch.Tensor, # (B, L, D) features
                   mask:torch.Tensor, # (B, L) bool; real steps first
                   T:int): # the common length
-    "Each item's real steps linearly resampled to `T` steps (ends kept): (B, T, D) and its (B, T) mask."
+    ("Each item's real steps linearly resampled to `T` steps (ends kept): (B, T, D) and its "
+     "(B, T) mask.")
     B, L, D = x.shape
-    last = (mask.sum(1) - 1).clamp_min(0)                                    # (B,) index of the last real step
-    pos = torch.arange(T, device=x.device, dtype=x.dtype) * (last.to(x.dtype) / max(T - 1, 1)).unsqueeze(1)  # (B, T)
+    # (B,) index of the last real step
+    last = (mask.sum(1) - 1).clamp_min(0)
+    pos = (torch.arange(T, device=x.device, dtype=x.dtype)
+           * (last.to(x.dtype) / max(T - 1, 1)).unsqueeze(1))                 # (B, T)
     i0 = pos.floor().long().minimum(last.unsqueeze(1))                        # (B, T)
     i1 = (i0 + 1).minimum(last.unsqueeze(1))                                  # (B, T)
     w = (pos - i0.to(x.dtype)).unsqueeze(-1)                                  # (B, T, 1)
     take = lambda i: x.gather(1, i.unsqueeze(-1).expand(B, T, D))             # (B, T, D)
-    new_mask = mask.any(1, keepdim=True).expand(B, T)                         # (B, T) an empty item stays empty
+    # (B, T) an empty item stays empty
+    new_mask = mask.any(1, keepdim=True).expand(B, T)
     return ((1 - w) * take(i0) + w * take(i1)) * new_mask.unsqueeze(-1), new_mask
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #5b674a3f
 class Decoupler(nn.Module):
-    "Modality-unique encoders (one per modality) and one shared modality-common encoder, each `Conv1d(D, D, 1, bias=False)`."
+    ("Modality-unique encoders (one per modality) and one shared modality-common encoder, each "
+     "`Conv1d(D, D, 1, bias=False)`.")
     def __init__(self, d_model:int, # the common width D
                  n_modalities:int=3): # M
         super().__init__()
-        self.unique = nn.ModuleList(nn.Conv1d(d_model, d_model, 1, bias=False) for _ in range(n_modalities))
+        self.unique = nn.ModuleList(nn.Conv1d(d_model, d_model, 1, bias=False)
+                                    for _ in range(n_modalities))
         self.common = nn.Conv1d(d_model, d_model, 1, bias=False)
     def forward(self, xs:list, # M tensors (B, T_m, D)
                 masks:list): # M bool tensors (B, T_m)
         "Unique and common features, two lists of M tensors (B, T_m, D), zero on padded steps."
-        conv = lambda enc, x, m: enc(x.transpose(1, 2)).transpose(1, 2) * m.unsqueeze(-1)   # (B, T_m, D)
+        # (B, T_m, D)
+        conv = lambda enc, x, m: enc(x.transpose(1, 2)).transpose(1, 2) * m.unsqueeze(-1)
         return ([conv(e, x, m) for e, x, m in zip(self.unique, xs, masks)],
                 [conv(self.common, x, m) for x, m in zip(xs, masks)])
 
@@ -89,15 +99,19 @@ ORTHO_FORMS = ('signed', 'squared')
 
 def orthogonality_loss(unique:list, # M tensors (B, T_m, D) unique features
                        common:list, # M tensors (B, T_m, D) common features, same shapes
-                       form:str='squared'): # 'signed': Σ_m cos (paper); 'squared': mean_m cos² (released code)
+                       # 'signed': Σ_m cos (paper); 'squared': mean_m cos² (released code)
+                       form:str='squared'):
     "DecAlign's decoupling loss between each sample's flattened unique and common features."
-    if form not in ORTHO_FORMS: raise ConfigError(f"ortho_form must be one of {ORTHO_FORMS}, got {form!r}")
-    cos = torch.stack([F.cosine_similarity(s.flatten(1), c.flatten(1), dim=1) for s, c in zip(unique, common)])   # (M, B)
+    if form not in ORTHO_FORMS:
+        raise ConfigError(f"ortho_form must be one of {ORTHO_FORMS}, got {form!r}")
+    cos = torch.stack([F.cosine_similarity(s.flatten(1), c.flatten(1), dim=1)
+                       for s, c in zip(unique, common)])                      # (M, B)
     return cos.mean(1).sum() if form == 'signed' else cos.pow(2).mean()
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #5237c9ad
 class FusionLayer(nn.Module):
-    "One post-LayerNorm transformer block of the released code: attention to `context` (or to itself), then a ReLU MLP of width 4D."
+    ("One post-LayerNorm transformer block of the released code: attention to `context` (or to "
+     "itself), then a ReLU MLP of width 4D.")
     def __init__(self, d_model:int, # D
                  n_heads:int, # attention heads; must divide D
                  attn_dropout:float=0., # dropout on the attention weights
@@ -112,13 +126,15 @@ class FusionLayer(nn.Module):
                 context:torch.Tensor, # (B, S, D) keys and values (x itself for self-attention)
                 context_mask:torch.Tensor): # (B, S) bool, True = real step
         "(B, T, D) updated queries."
-        a = self.attn(x, context, context, key_padding_mask=~context_mask, need_weights=False)[0]   # (B, T, D)
+        # (B, T, D)
+        a = self.attn(x, context, context, key_padding_mask=~context_mask, need_weights=False)[0]
         x = self.attn_norm(x + self.res_drop(a))
         return self.final_norm(x + self.res_drop(self.fc2(self.relu_drop(F.relu(self.fc1(x))))))
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #ed944799
 class FusionEncoder(nn.Module):
-    "The released code's `TransformerEncoder`: inputs ×√D, embedding dropout, no positions, post-LN layers; self- or cross-attention."
+    ("The released code's `TransformerEncoder`: inputs ×√D, embedding dropout, no positions, "
+     "post-LN layers; self- or cross-attention.")
     def __init__(self, d_model:int, # D
                  n_heads:int, # attention heads
                  n_layers:int=2, # depth (the code's `nlevels`: 5 on MOSI; small here by default)
@@ -127,18 +143,23 @@ class FusionEncoder(nn.Module):
         super().__init__()
         self.scale = math.sqrt(d_model)
         self.embed_drop = nn.Dropout(embed_dropout)
-        self.layers = nn.ModuleList(FusionLayer(d_model, n_heads, attn_dropout, relu_dropout, res_dropout) for _ in range(n_layers))
+        self.layers = nn.ModuleList(
+            FusionLayer(d_model, n_heads, attn_dropout, relu_dropout, res_dropout)
+            for _ in range(n_layers))
     def forward(self, x:torch.Tensor, # (B, T, D) queries: one modality's unique features
                 mask:torch.Tensor, # (B, T) bool
-                context:torch.Tensor|None=None, # (B, S, D) keys/values (the other modalities); None: self-attention
+                # (B, S, D) keys/values (the other modalities); None: self-attention
+                context:torch.Tensor|None=None,
                 context_mask:torch.Tensor|None=None): # (B, S) bool
         "(B, T, D) fused features."
         for name, m in (('mask', mask), ('context_mask', context_mask)):
             if m is not None and not bool(m.any(1).all()):
-                raise ShapeError(f"FusionEncoder: {name} has an item with no real step (item {int((~m.any(1)).nonzero()[0])}); it would attend to nothing")
+                raise ShapeError(f"FusionEncoder: {name} has an item with no real step (item "
+                                 f"{int((~m.any(1)).nonzero()[0])}); it would attend to nothing")
         x = self.embed_drop(self.scale * x)                                  # (B, T, D)
         kv = None if context is None else self.scale * context                # (B, S, D)
-        for layer in self.layers: x = layer(x, x if kv is None else kv, mask if kv is None else context_mask)
+        for layer in self.layers:
+            x = layer(x, x if kv is None else kv, mask if kv is None else context_mask)
         return x
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #ff32feb1
@@ -146,12 +167,15 @@ def distribution_encoder(d_model:int, # D
                          pde_dim:int, # width p of the encoded distribution samples
                          dropout:float=0.1): # between the two layers (ours)
     "DecAlign's probability distribution encoder: `Linear(D, D) → ReLU → Dropout → Linear(D, p)`."
-    return nn.Sequential(nn.Linear(d_model, d_model), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_model, pde_dim))
+    return nn.Sequential(nn.Linear(d_model, d_model), nn.ReLU(), nn.Dropout(dropout),
+                         nn.Linear(d_model, pde_dim))
 
 class PredictionHead(nn.Module):
-    "Dropout, then a linear map from the final representation to one score (regression) or C logits."
+    ("Dropout, then a linear map from the final representation to one score (regression) "
+     "or C logits.")
     def __init__(self, in_dim:int, # 6D (or 3D without the common features)
-                 n_classes:int=0, # 0: regression, one output squeezed to (B,); C >= 2: (B, C) logits
+                 # 0: regression, one output squeezed to (B,); C >= 2: (B, C) logits
+                 n_classes:int=0,
                  dropout:float=0.): # the code's `output_dropout`
         super().__init__()
         self.drop, self.fc = nn.Dropout(dropout), nn.Linear(in_dim, n_classes or 1)
@@ -167,7 +191,8 @@ def fit_prototypes(x:torch.Tensor, # (M, B, D) time-pooled unique features of th
                    iters:int=5, # EM rounds
                    var_floor:float=1e-4, # variance floor
                    covariance:str='diag'): # 'diag' (code) or 'full'
-    "One Gaussian mixture per modality, fitted to this batch by differentiable EM: a `GMM` with leading dim M."
+    ("One Gaussian mixture per modality, fitted to this batch by differentiable EM: a `GMM` "
+     "with leading dim M.")
     return fit_gmm(x, K, iters, var_floor, covariance)
 
 def prototype_ot_loss(gmm, # `fit_prototypes`'s mixtures, leading dim M
@@ -176,13 +201,15 @@ def prototype_ot_loss(gmm, # `fit_prototypes`'s mixtures, leading dim M
                       cost_reduction:str='sum', # 'sum' over dimensions (paper) or 'mean' (code)
                       sqrt_eps:float=0., # inside the Bures square root (code: 1e-8; diagonal only)
                       entropy:str='paper'): # 'paper' λΣT log T or 'code' λΣT(log T − 1)
-    "L_OT of DecAlign: multi-marginal entropic transport between the modalities' prototypes; returns (loss, `Transport`, cost)."
+    ("L_OT of DecAlign: multi-marginal entropic transport between the modalities' prototypes; "
+     "returns (loss, `Transport`, cost).")
     M = gmm.mu.shape[0]
     cov = gmm.var if gmm.cov is None else gmm.cov
     pairs = {(i, j): w2_cost_matrix(gmm.mu[i], cov[i], gmm.mu[j], cov[j], cost_reduction, sqrt_eps)
              for i, j in combinations(range(M), 2)}                           # (K, K) each
     C = joint_cost(pairs)                                                     # (K,) * M
-    nu = gmm.posterior.mean(1)                                                # (M, K) prototype distributions
+    # (M, K) prototype distributions
+    nu = gmm.posterior.mean(1)
     nu = nu / nu.sum(-1, keepdim=True)
     tp = multi_marginal_sinkhorn(C, list(nu), eps, iters)
     return entropic_ot_loss(tp, C, eps, entropy), tp, C
@@ -191,10 +218,13 @@ def prototype_ot_loss(gmm, # `fit_prototypes`'s mixtures, leading dim M
 def prototype_pull_loss(x:torch.Tensor, # (M, B, D) time-pooled unique features
                         gmm, # their mixtures: posterior (M, B, K), mu (M, K, D)
                         reduction:str='sum'): # over dimensions: 'sum' (paper) or 'mean' (code)
-    "L_Proto of DecAlign: posterior-weighted squared distance of each sample to the other modalities' prototypes, mean over ordered pairs."
-    if reduction not in ('sum', 'mean'): raise ConfigError(f"proto_reduction must be 'sum' or 'mean', got {reduction!r}")
+    ("L_Proto of DecAlign: posterior-weighted squared distance of each sample to the other "
+     "modalities' prototypes, mean over ordered pairs.")
+    if reduction not in ('sum', 'mean'):
+        raise ConfigError(f"proto_reduction must be 'sum' or 'mean', got {reduction!r}")
     M = x.shape[0]
-    d2 = (x[:, None, :, None, :] - gmm.mu[None, :, None, :, :]).pow(2)          # (M_i, M_j, B, K, D)
+    # (M_i, M_j, B, K, D)
+    d2 = (x[:, None, :, None, :] - gmm.mu[None, :, None, :, :]).pow(2)
     d2 = d2.sum(-1) if reduction == 'sum' else d2.mean(-1)                       # (M_i, M_j, B, K)
     per_pair = (gmm.posterior[:, None] * d2).sum(-1).mean(-1)                    # (M_i, M_j)
     off = ~torch.eye(M, dtype=torch.bool, device=x.device)
@@ -208,7 +238,8 @@ def sentiment_bins(y:torch.Tensor): # (B,) sentiment scores
 def supcon_loss(z:torch.Tensor, # (B, d) representations (normalised here)
                 classes:torch.Tensor, # (B,) integer classes
                 tau:float=0.1): # temperature
-    "Supervised contrastive loss (Khosla et al.) over the anchors that have a positive; 0 if none has."
+    ("Supervised contrastive loss (Khosla et al.) over the anchors that have a positive; "
+     "0 if none has.")
     z = l2norm(z)
     eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
     logits = (z @ z.T / tau).masked_fill(eye, -math.inf)                     # (B, B)
@@ -241,15 +272,20 @@ MODALITIES = ('text', 'audio', 'vision')
 # %% ../../../nbs/methods/decalign/predictor.ipynb #77428885
 @dataclass
 class DecAlignConfig:
-    mode: str = 'paper'                 # 'paper' or 'official': the defaults of every field left None (MODE_DEFAULTS)
-    feature_dims: tuple = (768, 5, 20)  # input widths of text, audio, vision (MOSI aligned: BERT, COVAREP, Facet)
-    n_classes: int = 0                  # 0: regression, pred (B,); C >= 2: classification, pred (B, C) logits
+    # 'paper' or 'official': the defaults of every field left None (MODE_DEFAULTS)
+    mode: str = 'paper'
+    # input widths of text, audio, vision
+    # (MOSI aligned: BERT, COVAREP, Facet)
+    feature_dims: tuple = (768, 5, 20)
+    # 0: regression, pred (B,); C >= 2: classification, pred (B, C) logits
+    n_classes: int = 0
     d_model: int = 40                   # common width D (code's MOSI config: 40)
     n_heads: int = 10                   # attention heads (MOSI: 10)
     n_layers: int = 5                   # fusion transformer depth, the code's `nlevels` (MOSI: 5)
     kernel_sizes: tuple = (1, 1, 1)     # temporal convolution kernels (MOSI 1; MOSEI, SIMS 5)
     common_len: int = 50                # T_s when time_align='resample' (MMSA's aligned length)
-    n_prototypes: int = 7               # K, GMM components per modality (= task classes; 7 for MOSI's Acc-7)
+    # K, GMM components per modality (= task classes; 7 for MOSI's Acc-7)
+    n_prototypes: int = 7
     gmm_iters: int = 5                  # EM rounds per batch
     gmm_var_floor: float = 1e-4         # GMM variance floor
     gmm_covariance: str = 'diag'        # 'diag' (code) or 'full'
@@ -258,10 +294,14 @@ class DecAlignConfig:
     pde_dim: int = 40                   # width p of the distribution encoder's output (MOSI: 40)
     mmd_bandwidth: float = 1.0          # bw in exp(-|x-y|²/(2 bw))
     ct_temperature: float = 0.1         # temperature of the supervised contrastive loss
-    fuse_common: bool = True            # head sees the pooled common features too (the code's older version: False)
-    task_loss: str = 'mse'              # regression: 'mse' (code's configs) or 'l1'; classification: cross-entropy
+    # head sees the pooled common features too
+    # (the code's older version: False)
+    fuse_common: bool = True
+    # regression: 'mse' (code's configs) or 'l1'; classification: cross-entropy
+    task_loss: str = 'mse'
     dec_weight: float = 1.0             # weight of L_dec
-    attn_dropouts: tuple = (0.1, 0.0, 0.0)  # attention dropout of the text, audio, vision transformers
+    # attention dropout of the text, audio, vision transformers
+    attn_dropouts: tuple = (0.1, 0.0, 0.0)
     relu_dropout: float = 0.1
     res_dropout: float = 0.1
     embed_dropout: float = 0.25
@@ -276,11 +316,14 @@ class DecAlignConfig:
     mmd: bool = True                    # ablation: L_MMD inside L_homo
     ct: bool = True                     # ablation: L_CT
     ortho_form: str|None = None         # 'signed' (paper) or 'squared' (code)
-    cost_reduction: str|None = None     # 'sum' (paper) or 'mean' (code) over dimensions in the prototype cost
+    # 'sum' (paper) or 'mean' (code) over dimensions
+    # in the prototype cost
+    cost_reduction: str|None = None
     cost_sqrt_eps: float|None = None    # 0 (paper) or 1e-8 (code) inside the Bures square root
     ot_entropy: str|None = None         # 'paper' (λΣT log T) or 'code' (λΣT(log T − 1))
     proto_reduction: str|None = None    # 'sum' (paper) or 'mean' (code) over dimensions in L_Proto
-    sem_form: str|None = None           # 'paper' (norms, 1/(M(M-1))) or 'code' (MSEs, mean over pairs)
+    # 'paper' (norms, 1/(M(M-1))) or 'code' (MSEs, mean over pairs)
+    sem_form: str|None = None
     sem_input: str|None = None          # 'common' (paper) or 'pde' (code)
     mmd_unbiased: bool|None = None      # True (paper, ours) or False (code)
     fusion: str|None = None             # 'self' (paper, ours) or 'cross' (code)
@@ -288,15 +331,21 @@ class DecAlignConfig:
     beta: float|None = None             # weight of L_homo (paper 0.05; code MOSI 0)
     ct_weight: float|None = None        # weight of L_CT (paper: not given, 0.01 ours; code MOSI 0)
     time_align: str|None = None         # 'resample' (paper, to common_len) or 'none' (code)
-    text_encoder: str|None = None       # MMSA's BERT ids in: a `create_text_encoder` name or folder (a local bert-base-uncased),
-                                        # fine-tuned with the model as the code does; None: text features in
-    modalities: tuple = MODALITIES      # the batch keys of the sequences, in feature_dims order (MVSA: ('text', 'image'))
+    # MMSA's BERT ids in: a `create_text_encoder` name or folder
+    # (a local bert-base-uncased),
+    text_encoder: str|None = None
+    # fine-tuned with the model as the code does; None: text features in
+
+    # the batch keys of the sequences, in feature_dims order
+    # (MVSA: ('text', 'image'))
+    modalities: tuple = MODALITIES
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #29ea8179
-_CHOICES = {'mode': MODES, 'ortho_form': ORTHO_FORMS, 'cost_reduction': ('sum', 'mean'), 'ot_entropy': ('paper', 'code'),
-            'proto_reduction': ('sum', 'mean'), 'sem_form': ('paper', 'code'), 'sem_input': ('common', 'pde'),
-            'fusion': ('self', 'cross'), 'time_align': ('resample', 'none'), 'gmm_covariance': ('diag', 'full'),
-            'task_loss': ('mse', 'l1')}
+_CHOICES = {'mode': MODES, 'ortho_form': ORTHO_FORMS, 'cost_reduction': ('sum', 'mean'),
+            'ot_entropy': ('paper', 'code'), 'proto_reduction': ('sum', 'mean'),
+            'sem_form': ('paper', 'code'), 'sem_input': ('common', 'pde'),
+            'fusion': ('self', 'cross'), 'time_align': ('resample', 'none'),
+            'gmm_covariance': ('diag', 'full'), 'task_loss': ('mse', 'l1')}
 
 def _check_config(cfg:DecAlignConfig):
     "Raise `ConfigError` naming the first field of `cfg` that is invalid."
@@ -305,14 +354,19 @@ def _check_config(cfg:DecAlignConfig):
         if getattr(cfg, f) not in ch: raise bad(f, f"one of {ch}")
     mods = tuple(cfg.modalities)
     if len(mods) < 2 or len(set(mods)) != len(mods) or not all(isinstance(k, str) for k in mods):
-        raise bad('modalities', "two or more distinct batch keys, e.g. ('text', 'audio', 'vision') or ('text', 'image')")
+        raise bad('modalities', "two or more distinct batch keys, e.g. "
+                                "('text', 'audio', 'vision') or ('text', 'image')")
     M, names = len(mods), ', '.join(mods)
     for f in ('feature_dims', 'kernel_sizes'):
         v = getattr(cfg, f)
-        if len(v) != M or not all(isinstance(d, int) and d >= 1 for d in v): raise bad(f, f"{M} positive ints ({names})")
-    for f in ('d_model', 'n_heads', 'n_layers', 'common_len', 'n_prototypes', 'ot_iters', 'pde_dim'):
-        if not (isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1): raise bad(f, "a positive int")
-    if not (isinstance(cfg.gmm_iters, int) and cfg.gmm_iters >= 0): raise bad('gmm_iters', "an int >= 0")
+        if len(v) != M or not all(isinstance(d, int) and d >= 1 for d in v):
+            raise bad(f, f"{M} positive ints ({names})")
+    for f in ('d_model', 'n_heads', 'n_layers', 'common_len', 'n_prototypes', 'ot_iters',
+              'pde_dim'):
+        if not (isinstance(getattr(cfg, f), int) and getattr(cfg, f) >= 1):
+            raise bad(f, "a positive int")
+    if not (isinstance(cfg.gmm_iters, int) and cfg.gmm_iters >= 0):
+        raise bad('gmm_iters', "an int >= 0")
     if len(cfg.attn_dropouts) != M: raise bad('attn_dropouts', f"{M} rates ({names})")
     if cfg.d_model % cfg.n_heads: raise bad('n_heads', f"a divisor of d_model={cfg.d_model}")
     if cfg.n_classes == 1 or cfg.n_classes < 0: raise bad('n_classes', "0 (regression) or >= 2")
@@ -323,7 +377,8 @@ def _check_config(cfg:DecAlignConfig):
 
 def resolve_config(cfg:DecAlignConfig): # a config whose mode-dependent fields may be None
     "A copy of `cfg` with every `None` field set to its mode's default, checked."
-    if cfg.mode not in MODES: raise ConfigError(f"DecAlignConfig.mode={cfg.mode!r}; expected one of {MODES}")
+    if cfg.mode not in MODES:
+        raise ConfigError(f"DecAlignConfig.mode={cfg.mode!r}; expected one of {MODES}")
     k = MODES.index(cfg.mode)
     cfg = replace(cfg, **{f: v[k] for f, v in MODE_DEFAULTS.items() if getattr(cfg, f) is None})
     _check_config(cfg)
@@ -332,67 +387,96 @@ def resolve_config(cfg:DecAlignConfig): # a config whose mode-dependent fields m
 # %% ../../../nbs/methods/decalign/predictor.ipynb #1d05409a
 def _inputs(batch:dict, cfg:DecAlignConfig):
     "The features and masks of `cfg.modalities` from `batch`, checked against `cfg`."
-    if not isinstance(batch, dict): raise ShapeError(f"batch must be a dict like msa_collate's, got {type(batch).__name__}")
+    if not isinstance(batch, dict):
+        raise ShapeError(f"batch must be a dict like msa_collate's, got {type(batch).__name__}")
     xs, masks, B = [], [], None
     mods = tuple(cfg.modalities)
     for j, k in enumerate(mods):
-        if k not in batch: raise ShapeError(f"batch has no '{k}': DecAlign needs {mods} (batch keys: {sorted(map(str, batch))})")
+        if k not in batch:
+            raise ShapeError(f"batch has no '{k}': DecAlign needs {mods} "
+                             f"(batch keys: {sorted(map(str, batch))})")
         x = batch[k]
         if torch.is_tensor(x) and not x.is_floating_point() and x.ndim == 3 and x.shape[1] == 3:
-            raise ConfigError(f"batch['{k}'] holds integer token ids {tuple(x.shape)} (MMSA's BERT rows); build DecAlign with "
-                              "text_encoder=<a local BERT folder or name> to fine-tune one on them, or pass text features (B, L, d)")
+            raise ConfigError(f"batch['{k}'] holds integer token ids {tuple(x.shape)} (MMSA's BERT "
+                              "rows); build DecAlign with text_encoder=<a local BERT folder or "
+                              "name> to fine-tune one on them, or pass text features (B, L, d)")
         if not torch.is_tensor(x) or not x.is_floating_point() or x.ndim != 3:
-            raise ShapeError(f"batch['{k}'] must be a float tensor (B, L, d), got {tuple(getattr(x, 'shape', ()))} {getattr(x, 'dtype', type(x).__name__)}")
+            raise ShapeError(f"batch['{k}'] must be a float tensor (B, L, d), got "
+                             f"{tuple(getattr(x, 'shape', ()))} "
+                             f"{getattr(x, 'dtype', type(x).__name__)}")
         if x.shape[2] != cfg.feature_dims[j]:
-            raise ShapeError(f"batch['{k}'] has feature width {x.shape[2]}, but DecAlignConfig.feature_dims[{j}] ({k}) is {cfg.feature_dims[j]}")
+            raise ShapeError(f"batch['{k}'] has feature width {x.shape[2]}, but "
+                             f"DecAlignConfig.feature_dims[{j}] ({k}) is {cfg.feature_dims[j]}")
         B = x.shape[0] if B is None else B
-        if x.shape[0] != B: raise ShapeError(f"batch['{k}'] has {x.shape[0]} items, batch['{mods[0]}'] has {B}")
+        if x.shape[0] != B:
+            raise ShapeError(f"batch['{k}'] has {x.shape[0]} items, batch['{mods[0]}'] has {B}")
         m = batch.get(f'{k}_mask')
         m = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if m is None else m
         if tuple(m.shape) != tuple(x.shape[:2]) or m.dtype != torch.bool:
-            raise ShapeError(f"batch['{k}_mask'] has shape {tuple(m.shape)} {m.dtype}, expected bool {tuple(x.shape[:2])} like batch['{k}']")
+            raise ShapeError(f"batch['{k}_mask'] has shape {tuple(m.shape)} {m.dtype}, "
+                             f"expected bool {tuple(x.shape[:2])} like batch['{k}']")
         need = cfg.kernel_sizes[j] if cfg.feature_dims[j] != cfg.d_model else 1
         short = (m.sum(1) < need).nonzero()
-        if len(short): raise ShapeError(f"batch['{k}_mask']: item {int(short[0])} has {int(m[short[0]].sum())} real steps, "
-                                        f"fewer than {need} (the {k} convolution's kernel, or 1)")
+        if len(short):
+            raise ShapeError(f"batch['{k}_mask']: item {int(short[0])} has "
+                             f"{int(m[short[0]].sum())} real steps, fewer than {need} "
+                             f"(the {k} convolution's kernel, or 1)")
         xs.append(x); masks.append(m)
     return xs, masks
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #9edd8d13
-@register_aligner('decalign_official_tiny', DecAlignConfig(mode='official', feature_dims=(12, 6, 10), d_model=16, n_heads=2, n_layers=1, common_len=8, pde_dim=16))
-@register_aligner('decalign_tiny', DecAlignConfig(feature_dims=(12, 6, 10), d_model=16, n_heads=2, n_layers=1, common_len=8, pde_dim=16))
+@register_aligner('decalign_official_tiny',
+                  DecAlignConfig(mode='official', feature_dims=(12, 6, 10), d_model=16, n_heads=2,
+                                 n_layers=1, common_len=8, pde_dim=16))
+@register_aligner('decalign_tiny',
+                  DecAlignConfig(feature_dims=(12, 6, 10), d_model=16, n_heads=2,
+                                 n_layers=1, common_len=8, pde_dim=16))
 @register_aligner('decalign_official', DecAlignConfig(mode='official'))
 @register_aligner('decalign', DecAlignConfig())
 class DecAlign(nn.Module):
-    "DecAlign: decoupled unique / common features, heterogeneity and homogeneity alignment, transformer fusion, a prediction head."
+    ("DecAlign: decoupled unique / common features, heterogeneity and homogeneity alignment, "
+     "transformer fusion, a prediction head.")
     def __init__(self, config:DecAlignConfig):
         super().__init__()
         self.config = cfg = resolve_config(config)
         D, M = cfg.d_model, len(cfg.modalities)
-        self.proj = nn.ModuleList(TemporalProjection(d, D, k) for d, k in zip(cfg.feature_dims, cfg.kernel_sizes))
+        self.proj = nn.ModuleList(TemporalProjection(d, D, k)
+                                  for d, k in zip(cfg.feature_dims, cfg.kernel_sizes))
         self.decoupler = Decoupler(D, M)
-        self.fusion = nn.ModuleList(FusionEncoder(D, cfg.n_heads, cfg.n_layers, a, cfg.relu_dropout, cfg.res_dropout, cfg.embed_dropout)
-                                    for a in cfg.attn_dropouts)
-        self.pde = nn.ModuleList(distribution_encoder(D, cfg.pde_dim, cfg.pde_dropout) for _ in range(M))
-        self.head = PredictionHead((2 if cfg.fuse_common else 1) * M * D, cfg.n_classes, cfg.output_dropout)
+        self.fusion = nn.ModuleList(
+            FusionEncoder(D, cfg.n_heads, cfg.n_layers, a, cfg.relu_dropout, cfg.res_dropout,
+                          cfg.embed_dropout)
+            for a in cfg.attn_dropouts)
+        self.pde = nn.ModuleList(distribution_encoder(D, cfg.pde_dim, cfg.pde_dropout)
+                                 for _ in range(M))
+        self.head = PredictionHead((2 if cfg.fuse_common else 1) * M * D, cfg.n_classes,
+                                   cfg.output_dropout)
         self.text_drop = nn.Dropout(cfg.text_dropout)
-        self.text_backbone = create_text_encoder(cfg.text_encoder) if cfg.text_encoder else None   # fine-tuned with the rest
+        # fine-tuned with the rest
+        self.text_backbone = create_text_encoder(cfg.text_encoder) if cfg.text_encoder else None
         if self.text_backbone is not None and self.text_backbone.dim != cfg.feature_dims[0]:
-            raise ConfigError(f"DecAlignConfig.feature_dims[0]={cfg.feature_dims[0]}, but the text encoder {cfg.text_encoder!r} "
+            raise ConfigError(f"DecAlignConfig.feature_dims[0]={cfg.feature_dims[0]}, "
+                              f"but the text encoder {cfg.text_encoder!r} "
                               f"gives {self.text_backbone.dim}-d tokens")
 
     def _text_tokens(self, batch:dict):
-        "The batch with its BERT rows (B, 3, L) replaced by the text encoder's tokens (B, L, d) and their mask."
+        ("The batch with its BERT rows (B, 3, L) replaced by the text encoder's tokens "
+         "(B, L, d) and their mask.")
         ids = batch.get('text') if isinstance(batch, dict) else None
-        if not torch.is_tensor(ids) or ids.is_floating_point() or ids.ndim != 3 or ids.shape[1] != 3:
-            raise ShapeError(f"batch['text'] is {tuple(getattr(ids, 'shape', ()))} {getattr(ids, 'dtype', type(ids).__name__)}; with "
-                             f"text_encoder={self.config.text_encoder!r} DecAlign reads MMSA's BERT rows (B, 3, L): ids, mask, segments")
-        tok = self.text_backbone(ids[:, 0], ids[:, 1])                                   # Tokens (B, L, d), padding zero
+        if (not torch.is_tensor(ids) or ids.is_floating_point() or ids.ndim != 3
+                or ids.shape[1] != 3):
+            raise ShapeError(f"batch['text'] is {tuple(getattr(ids, 'shape', ()))} "
+                             f"{getattr(ids, 'dtype', type(ids).__name__)}; with "
+                             f"text_encoder={self.config.text_encoder!r} DecAlign reads MMSA's "
+                             f"BERT rows (B, 3, L): ids, mask, segments")
+        # Tokens (B, L, d), padding zero
+        tok = self.text_backbone(ids[:, 0], ids[:, 1])
         return {**batch, 'text': tok.x, 'text_mask': tok.mask}
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #56c11c0a
 def _warn_one_step(model, mask, name):
-    "Warn once per model when self-attention fusion meets a modality whose items have one real step."
+    ("Warn once per model when self-attention fusion meets a modality whose items have one "
+     "real step.")
     if getattr(model, '_warned_one_step', False) or int(mask.sum(1).max()) > 1: return
     model._warned_one_step = True
     warnings.warn(
@@ -401,16 +485,21 @@ def _warn_one_step(model, mask, name):
         f"features it keeps epoch 0); pass fusion='cross'", stacklevel=3)
 
 @patch
-def forward(self:DecAlign, batch:dict): # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
-    "dict(pred=(B,) or (B, C), final_rep (B, 6D), unique, common, masks (lists of M), pooled_unique, pooled_common (M, B, D))."
+def forward(self:DecAlign,
+            # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
+            batch:dict):
+    ("dict(pred=(B,) or (B, C), final_rep (B, 6D), unique, common, masks (lists of M), "
+     "pooled_unique, pooled_common (M, B, D)).")
     cfg = self.config
     if self.text_backbone is not None: batch = self._text_tokens(batch)
     xs, masks = _inputs(batch, cfg)
     xs[0] = self.text_drop(xs[0])
-    feats = [p(x, m) for p, x, m in zip(self.proj, xs, masks)]                 # M × ((B, T_m, D), (B, T_m))
+    # M × ((B, T_m, D), (B, T_m))
+    feats = [p(x, m) for p, x, m in zip(self.proj, xs, masks)]
     if cfg.time_align == 'resample': feats = [resample_time(x, m, cfg.common_len) for x, m in feats]
     xs, masks = [f[0] for f in feats], [f[1] for f in feats]
-    unique, common = self.decoupler(xs, masks)                                 # M × (B, T_m, D) each
+    # M × (B, T_m, D) each
+    unique, common = self.decoupler(xs, masks)
     fused = []
     for m, enc in enumerate(self.fusion):
         if cfg.fusion == 'cross':
@@ -433,11 +522,18 @@ _WEIGHTS = ('alpha', 'beta', 'dec_weight', 'ct_weight')
 
 def _labels(batch:dict, cfg:DecAlignConfig, B:int):
     "The batch's labels, checked against the task."
-    if 'labels' not in batch: raise ShapeError(f"batch has no 'labels' (batch keys: {sorted(map(str, batch))})")
+    if 'labels' not in batch:
+        raise ShapeError(f"batch has no 'labels' (batch keys: {sorted(map(str, batch))})")
     y = batch['labels']
-    if not torch.is_tensor(y) or tuple(y.shape) != (B,): raise ShapeError(f"batch['labels'] has shape {tuple(getattr(y, 'shape', ()))}, expected ({B},)")
-    if cfg.n_classes and y.is_floating_point(): raise DataError(f"batch['labels'] holds floats but DecAlignConfig.n_classes={cfg.n_classes}: expected class ids")
-    if not cfg.n_classes and not y.is_floating_point(): raise DataError("batch['labels'] holds integers but DecAlignConfig.n_classes=0 (regression): expected scores")
+    if not torch.is_tensor(y) or tuple(y.shape) != (B,):
+        raise ShapeError(f"batch['labels'] has shape {tuple(getattr(y, 'shape', ()))}, "
+                         f"expected ({B},)")
+    if cfg.n_classes and y.is_floating_point():
+        raise DataError(f"batch['labels'] holds floats but DecAlignConfig.n_classes="
+                        f"{cfg.n_classes}: expected class ids")
+    if not cfg.n_classes and not y.is_floating_point():
+        raise DataError("batch['labels'] holds integers but DecAlignConfig.n_classes=0 "
+                        "(regression): expected scores")
     return y
 
 @patch
@@ -445,15 +541,18 @@ def loss(self:DecAlign, batch:dict, # msa_collate's, with 'labels' (B,) scores o
          max_violation=None, # the aligner engine's argument; ignored
          gather=None, # the aligner engine's DDP gather; ignored (per-rank batch statistics)
          **weights): # one-call overrides of alpha, beta, dec_weight, ct_weight
-    "dict(loss, task, ortho, hetero, ot, proto, homo, sem, mmd, ct, pred): the total and each part that is switched on, unweighted."
+    ("dict(loss, task, ortho, hetero, ot, proto, homo, sem, mmd, ct, pred): the total and each "
+     "part that is switched on, unweighted.")
     cfg = self.config
     bad = [k for k in weights if k not in _WEIGHTS]
-    if bad: raise ConfigError(f"DecAlign.loss: unknown keyword(s) {bad}; expected weights among {_WEIGHTS}")
+    if bad: raise ConfigError(f"DecAlign.loss: unknown keyword(s) {bad}; "
+                              f"expected weights among {_WEIGHTS}")
     w = {k: weights.get(k, getattr(cfg, k)) for k in _WEIGHTS}
     out = self(batch)
     y = _labels(batch, cfg, out['pred'].shape[0])
     if cfg.n_classes: task = F.cross_entropy(out['pred'], y)
-    else: task = (F.mse_loss if cfg.task_loss == 'mse' else F.l1_loss)(out['pred'], y.to(out['pred'].dtype))
+    else: task = (F.mse_loss if cfg.task_loss == 'mse' else F.l1_loss)(
+        out['pred'], y.to(out['pred'].dtype))
     parts = dict(task=task)
     total = task
     if cfg.decoupling:
@@ -462,23 +561,27 @@ def loss(self:DecAlign, batch:dict, # msa_collate's, with 'labels' (B,) scores o
     if cfg.hetero: total = total + w['alpha'] * _hetero(self, out, parts)
     if cfg.homo and (cfg.sem or cfg.mmd): total = total + w['beta'] * _homo(self, out, parts)
     if cfg.ct:
-        parts['ct'] = supcon_loss(out['final_rep'], y if cfg.n_classes else sentiment_bins(y), cfg.ct_temperature)
+        parts['ct'] = supcon_loss(out['final_rep'], y if cfg.n_classes else sentiment_bins(y),
+                                  cfg.ct_temperature)
         total = total + w['ct_weight'] * parts['ct']
     return dict(loss=total, **parts, pred=out['pred'].detach())
 
 # %% ../../../nbs/methods/decalign/predictor.ipynb #0cb02443
 def _hetero(self:DecAlign, out:dict, parts:dict):
-    "L_hete = L_OT + L_Proto on the pooled unique features; adds 'ot', 'proto', 'hetero' to `parts`."
+    ("L_hete = L_OT + L_Proto on the pooled unique features; adds 'ot', 'proto', 'hetero' to "
+     "`parts`.")
     cfg, x = self.config, out['pooled_unique']                                # (M, B, D)
     gmm = fit_prototypes(x, cfg.n_prototypes, cfg.gmm_iters, cfg.gmm_var_floor, cfg.gmm_covariance)
     parts['proto'] = prototype_pull_loss(x, gmm, cfg.proto_reduction)
     if cfg.proto_ot:
-        parts['ot'] = prototype_ot_loss(gmm, cfg.ot_eps, cfg.ot_iters, cfg.cost_reduction, cfg.cost_sqrt_eps, cfg.ot_entropy)[0]
+        parts['ot'] = prototype_ot_loss(gmm, cfg.ot_eps, cfg.ot_iters, cfg.cost_reduction,
+                                        cfg.cost_sqrt_eps, cfg.ot_entropy)[0]
     parts['hetero'] = parts['proto'] + parts.get('ot', 0.)
     return parts['hetero']
 
 def _homo(self:DecAlign, out:dict, parts:dict):
-    "L_homo = L_sem + L_MMD on the pooled common features and their PDE encodings; adds 'sem', 'mmd', 'homo'."
+    ("L_homo = L_sem + L_MMD on the pooled common features and their PDE encodings; adds "
+     "'sem', 'mmd', 'homo'.")
     cfg, c = self.config, out['pooled_common']                                # (M, B, D)
     z = [pde(cm) for pde, cm in zip(self.pde, c)]                             # M × (B, p)
     if cfg.sem: parts['sem'] = moment_loss(z if cfg.sem_input == 'pde' else list(c), cfg.sem_form)
@@ -489,7 +592,8 @@ def _homo(self:DecAlign, out:dict, parts:dict):
 # %% ../../../nbs/methods/decalign/predictor.ipynb #b625fbb5
 @dataclass
 class DecAlignHeadsConfig(HeadConfig):
-    alpha: float = 0.05           # weight of L_hete = L_OT + L_Proto between the two modalities' projections
+    # weight of L_hete = L_OT + L_Proto between the two modalities' projections
+    alpha: float = 0.05
     beta: float = 0.05            # weight of L_homo = L_sem + L_MMD
     n_prototypes: int = 8         # K per modality (ours: no classes to match)
     gmm_iters: int = 5            # EM rounds per batch (code)
@@ -500,25 +604,35 @@ class DecAlignHeadsConfig(HeadConfig):
 
 @register_aligner('mlp_head_decalign', DecAlignHeadsConfig(head='mlp'))
 @register_aligner('linear_head_decalign', DecAlignHeadsConfig())
-@register_aligner('linear_head_decalign_tiny', DecAlignHeadsConfig(img_dim=8, txt_dim=6, d=16, n_prototypes=3))
+@register_aligner('linear_head_decalign_tiny',
+                  DecAlignHeadsConfig(img_dim=8, txt_dim=6, d=16, n_prototypes=3))
 class DecAlignHeads(ProjectionHeads):
-    "Projection heads trained with InfoNCE plus DecAlign's heterogeneity and homogeneity losses between the modalities."
+    ("Projection heads trained with InfoNCE plus DecAlign's heterogeneity and homogeneity "
+     "losses between the modalities.")
     def __init__(self, config:DecAlignHeadsConfig):
         super().__init__(config)
-        if config.alpha < 0 or config.beta < 0: raise ConfigError(f"DecAlignHeadsConfig: alpha={config.alpha}, beta={config.beta}; expected >= 0")
-        if config.n_prototypes < 1: raise ConfigError(f"DecAlignHeadsConfig.n_prototypes={config.n_prototypes}; expected >= 1")
+        if config.alpha < 0 or config.beta < 0:
+            raise ConfigError(f"DecAlignHeadsConfig: alpha={config.alpha}, beta={config.beta}; "
+                              "expected >= 0")
+        if config.n_prototypes < 1:
+            raise ConfigError(f"DecAlignHeadsConfig.n_prototypes={config.n_prototypes}; "
+                              "expected >= 1")
 
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
              max_violation:bool=False, # ignored (InfoNCE)
-             gather=None): # DDP: InfoNCE over the global batch; the regularisers use this rank's batch
-        "dict(loss, pos_sim, tau, infonce, hetero, homo): InfoNCE plus α L_hete + β L_homo, the parts unweighted."
+             # DDP: InfoNCE over the global batch; the regularisers use this rank's batch
+             gather=None):
+        ("dict(loss, pos_sim, tau, infonce, hetero, homo): InfoNCE plus α L_hete + β L_homo, "
+         "the parts unweighted.")
         c, out = self.config, super().loss(batch, max_violation, gather)
-        x = torch.stack([self.encode_images(batch['image']).pooled, self.encode_texts(batch['text']).pooled])   # (2, B, d)
+        x = torch.stack([self.encode_images(batch['image']).pooled,
+                         self.encode_texts(batch['text']).pooled])                # (2, B, d)
         parts = dict(infonce=out['loss'].detach())
         total = out['loss']
         if c.alpha:
             gmm = fit_prototypes(x, c.n_prototypes, c.gmm_iters, c.gmm_var_floor)
-            hete = prototype_pull_loss(x, gmm, 'mean') + prototype_ot_loss(gmm, c.ot_eps, c.ot_iters, 'mean', 1e-8, 'code')[0]
+            hete = (prototype_pull_loss(x, gmm, 'mean')
+                    + prototype_ot_loss(gmm, c.ot_eps, c.ot_iters, 'mean', 1e-8, 'code')[0])
             total, parts['hetero'] = total + c.alpha * hete, hete.detach()
         if c.beta:
             homo = moment_loss(list(x), 'code') + mmd_loss(list(x), c.mmd_bandwidth, False)
