@@ -331,11 +331,9 @@ class DecAlignConfig:
     beta: float|None = None             # weight of L_homo (paper 0.05; code MOSI 0)
     ct_weight: float|None = None        # weight of L_CT (paper: not given, 0.01 ours; code MOSI 0)
     time_align: str|None = None         # 'resample' (paper, to common_len) or 'none' (code)
-    # MMSA's BERT ids in: a `create_text_encoder` name or folder
-    # (a local bert-base-uncased),
-    text_encoder: str|None = None
+    # MMSA's BERT ids in: a `create_text_encoder` name or folder (a local bert-base-uncased),
     # fine-tuned with the model as the code does; None: text features in
-
+    text_encoder: str|None = None
     # the batch keys of the sequences, in feature_dims order
     # (MVSA: ('text', 'image'))
     modalities: tuple = MODALITIES
