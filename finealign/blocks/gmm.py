@@ -130,8 +130,9 @@ def fit_gmm(x:torch.Tensor, # samples (..., B, D); leading dims are independent 
     ("Fit a Gaussian mixture to each batch `x` by differentiable EM; returns parameters, "
      "posteriors and the log-likelihood trace.")
     _check_x(x); _check_config(K, var_floor, covariance, iters)
-    gmm = gmm_init(x, K, var_floor, covariance) if init is None else _check_init(init, x, K,
-        covariance)
+    gmm = (
+        gmm_init(x, K, var_floor, covariance) if init is None
+        else _check_init(init, x, K, covariance))
     lls = []
     for _ in range(iters):
         post, ll = gmm_e_step(x, gmm); lls.append(ll)

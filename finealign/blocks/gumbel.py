@@ -167,8 +167,8 @@ def topk_keep(
     if scores.isnan().any():
         raise ConfigError(f"scores contain {int(scores.isnan().sum())} NaN value(s)")
     s = scores.reshape(-1, N)                                                    # (B, N)
-    m = torch.ones_like(s, dtype=torch.bool) if mask is None else check_shape(mask,
-        tuple(scores.shape), 'mask').reshape(-1, N)
+    m = (torch.ones_like(s, dtype=torch.bool) if mask is None
+         else check_shape(mask, tuple(scores.shape), 'mask').reshape(-1, N))
     # (B, N) best first, ties by index
     order = s.sort(dim=-1, descending=True, stable=True).indices
     real_first = m.gather(-1, order).to(torch.uint8).sort(dim=-1, descending=True,

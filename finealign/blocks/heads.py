@@ -58,8 +58,8 @@ def temperature_of(module):
 
 def encode_batch(aligner, batch:dict, gather=None):
     "The batch's encoded images, texts and image ids (gathered across ranks under DDP)."
-    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(
-        batch['text']), batch['image_ids']
+    img, txt, ids = (aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
     return img, txt, ids
 
@@ -107,9 +107,8 @@ class ProjectionHeads(nn.Module):
         self.img_head = _head(config.img_dim, config.d, config.head, config.hidden)
         self.txt_head = _head(config.txt_dim, config.d, config.head, config.hidden)
         self.register_parameter('log_inv_tau',
-                                nn.Parameter(
-                                    torch.tensor(
-                                        math.log(1 / config.tau))) if config.learn_tau else None)
+                                nn.Parameter(torch.tensor(math.log(1 / config.tau)))
+                                if config.learn_tau else None)
 
     def _embed(self, t:Tokens, head, d:int, side:str, keep_tokens:bool=False):
         check_width(t, d, side)

@@ -43,8 +43,8 @@ def aligner_hinge_loss(aligner, # any aligner: `encode_images`, `encode_texts`, 
                        # DDP: applied to the encoded images, texts and image ids (global batch)
                        gather=None):
     "Hinge triplet loss of a batch of pairs scored by `aligner`; returns dict(loss, pos_sim)."
-    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(
-        batch['text']), batch['image_ids']
+    img, txt, ids = (aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
     # (B, B), global B under DDP
     sims = aligner.similarity(img, txt)

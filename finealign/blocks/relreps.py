@@ -217,8 +217,8 @@ def structure_regulariser(original:torch.Tensor, # (B, D) frozen features of a b
         if l > 1: Pl, Ql = Pl @ P, Ql @ Q
         M = (Pl + Ql) / 2
         # (B,)
-        js = 0.5 * (
-            torch.xlogy(Pl, Pl) - torch.xlogy(Pl, M) + torch.xlogy(Ql, Ql) - torch.xlogy(Ql,
-                M)).sum(-1)
+        js = (0.5
+              * (torch.xlogy(Pl, Pl) - torch.xlogy(Pl, M) + torch.xlogy(Ql, Ql)
+                 - torch.xlogy(Ql, M)).sum(-1))
         total = total + js.mean()
     return total / levels

@@ -317,14 +317,14 @@ def coco_to_karpathy(
     "Convert a COCO caption file to the Karpathy-split layout read by `read_karpathy`."
     path = Path(captions_json)
     jname, doc = path.name, read_json(path, 'a COCO captions JSON', expect=None)
-    ims, anns = _need(doc, 'images', 'top-level', jname), _need(doc, 'annotations', 'top-level',
-        jname)
+    ims, anns = (_need(doc, 'images', 'top-level', jname),
+                 _need(doc, 'annotations', 'top-level', jname))
     if not isinstance(ims, list) or not isinstance(anns, list):
         raise DataError(f"{jname}: images and annotations must be lists")
     recs, by_id = [], {}
     for k, im in enumerate(ims):
-        cid, fn = _need(im, 'id', f"images[{k}]", jname), _need(im, 'file_name', f"images[{k}]",
-            jname)
+        cid, fn = (_need(im, 'id', f"images[{k}]", jname),
+                   _need(im, 'file_name', f"images[{k}]", jname))
         if cid in by_id:
             raise DataError(f"{jname}: images[{k}].id {cid} repeats images[{by_id[cid]['imgid']}]")
         by_id[cid] = dict(filepath=image_dir_name, filename=fn, imgid=k, cocoid=cid, split=split,

@@ -29,11 +29,11 @@ def _numpy_globals():
     ("The NumPy callables an array pickle may name, under both the NumPy 1 (`numpy.core`) and "
      "NumPy 2 (`numpy._core`) paths.")
     try:
-        ma, nu = importlib.import_module('numpy._core.multiarray'), importlib.import_module(
-            'numpy._core.numeric')
+        ma, nu = (importlib.import_module('numpy._core.multiarray'),
+                  importlib.import_module('numpy._core.numeric'))
     except ImportError:
-        ma, nu = importlib.import_module('numpy.core.multiarray'), importlib.import_module(
-            'numpy.core.numeric')
+        ma, nu = (importlib.import_module('numpy.core.multiarray'),
+                  importlib.import_module('numpy.core.numeric'))
     out = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype}
     for pkg in ('numpy.core', 'numpy._core'):
         out |= {(f'{pkg}.multiarray', '_reconstruct'): ma._reconstruct,
@@ -46,8 +46,8 @@ _BUILTINS = {'set': set, 'frozenset': frozenset, 'complex': complex, 'bytearray'
              'list': list, 'dict': dict, 'tuple': tuple}
 SAFE_PICKLE_GLOBALS = {**_numpy_globals(), ('_codecs', 'encode'): codecs.encode,
                        ('collections', 'OrderedDict'): collections.OrderedDict,
-                       **{(m, k): v for m in ('builtins', '__builtin__') for k,
-                          v in _BUILTINS.items()}}
+                       **{(m, k): v for m in ('builtins', '__builtin__')
+                          for k, v in _BUILTINS.items()}}
 
 class SafeUnpickler(pickle.Unpickler):
     "An unpickler that rebuilds NumPy arrays and plain containers and refuses every other global."
@@ -85,12 +85,14 @@ class NonfiniteReport:
     def total(self): return sum(sum(c.values()) for c in self.counts.values())
     @property
     def summary(self): # e.g. 'audio: 12 -inf; vision: 1 nan', or 'none'
-        bad = [f"{k}: " + ', '.join(f"{n} {kind}" for kind, n in c.items() if n) for k,
-               c in self.counts.items() if sum(c.values())]
+        bad = [
+            f"{k}: " + ', '.join(f"{n} {kind}" for kind, n in c.items() if n)
+            for k, c in self.counts.items() if sum(c.values())]
         return '; '.join(bad) or 'none'
     def __repr__(self):
-        return (f"NonfiniteReport({self.summary} -> {self.action})" if self.total
-                else "NonfiniteReport(none)")
+        return (
+            f"NonfiniteReport({self.summary} -> {self.action})" if self.total
+            else "NonfiniteReport(none)")
 
 def count_nonfinite(x:np.ndarray): # a float array
     "Counts of NaN, +inf and −inf in `x`."
@@ -209,16 +211,17 @@ def _read_split(d, split:str, name:str, text_key:str, label_key:str, nonfinite:s
         text = text.astype(np.float32)
         if text.ndim != 3:
             raise DataError(f"{where}: {tk} has shape {text.shape}, expected (N, L, d)")
-        text_len = _get(d, 'text_lengths', where) if 'text_lengths' in d else np.full(len(text),
-            text.shape[1])
+        text_len = (
+            _get(d, 'text_lengths', where) if 'text_lengths' in d
+            else np.full(len(text), text.shape[1]))
     feats = {'text': text} if text.dtype.kind == 'f' else {}
     for k in ('audio', 'vision'):
         feats[k] = _get(d, k, where).astype(np.float32)
         if feats[k].ndim != 3:
             raise DataError(f"{where}: {k} has shape {feats[k].shape}, expected (N, L, d)")
     lens = {
-        k: np.asarray(d[f'{k}_lengths']) if f'{k}_lengths' in d else np.full(len(feats[k]),
-            feats[k].shape[1]) for k in ('audio', 'vision')}
+        k: np.asarray(d[f'{k}_lengths']) if f'{k}_lengths' in d
+        else np.full(len(feats[k]), feats[k].shape[1]) for k in ('audio', 'vision')}
     report = _nonfinite(feats, where, nonfinite)
     return MSASplit(feats.get('text', text), feats['audio'], feats['vision'],
                     np.asarray(text_len, np.int64).reshape(-1),
@@ -325,14 +328,14 @@ def _synthetic_split(rng, n, world, seq_lens, n_unique, signal, noise, misalign,
         p = np.exp(-0.5 * ((t - (c + delta)[:, None]) / 0.15) ** 2)
         # (n, k)
         z = rng.standard_normal((n, n_unique))
-        x = signal * (y / 3)[:, None, None] * p[..., None] * w + (z @ U.T)[:,
-            None] + noise * rng.standard_normal((n, L, len(w)))
+        x = (signal * (y / 3)[:, None, None] * p[..., None] * w + (z @ U.T)[:, None] + noise
+             * rng.standard_normal((n, L, len(w))))
         # (n, L, d) zero padding
         x[np.arange(L)[None] >= ln[:, None]] = 0.0
         feats.append(x.astype(np.float32)); lens.append(ln.astype(np.int64))
     labels = (
-        np.clip(((y + 3) / 6 * n_classes).astype(np.int64), 0,
-                n_classes - 1) if n_classes else y.astype(np.float32))
+        np.clip(((y + 3) / 6 * n_classes).astype(np.int64), 0, n_classes - 1) if n_classes
+        else y.astype(np.float32))
     return feats, lens, labels
 
 # %% ../../nbs/data/msa.ipynb #f68d93f1
@@ -360,8 +363,8 @@ def synthetic_msa(n:tuple=(64, 32, 32), # clips in the train, valid and test spl
                           f"n_classes={n_classes}")
     wr = np.random.default_rng([seed, 0])
     world = [
-        (wr.standard_normal(d),
-         wr.standard_normal((d, n_unique)) / np.sqrt(max(n_unique, 1))) for d in feature_dims]
+        (wr.standard_normal(d), wr.standard_normal((d, n_unique)) / np.sqrt(max(n_unique, 1)))
+        for d in feature_dims]
     src = f"synthetic_msa(seed={seed})"
     out = {}
     for k, (name, nk) in enumerate(zip(('train', 'valid', 'test'), n)):
@@ -390,8 +393,9 @@ class MSADataset(Dataset):
         d = self.data
         lt, la, lv = int(d.text_lengths[i]), int(d.audio_lengths[i]), int(d.vision_lengths[i])
         # (3, l_t) or (l_t, d_t)
-        text = self.t[i] if not self.trim else (
-            self.t[i][:, :lt] if d.text_is_ids else self.t[i][:lt])
+        text = (
+            self.t[i] if not self.trim
+            else (self.t[i][:, :lt] if d.text_is_ids else self.t[i][:lt]))
         return dict(text=text, audio=self.a[i][:la] if self.trim else self.a[i],
                     vision=self.v[i][:lv] if self.trim else self.v[i],
                     lengths=torch.tensor([lt, la, lv]), label=self.y[i], id=d.ids[i], index=i)
@@ -411,9 +415,9 @@ def msa_collate(items:list): # dicts from `MSADataset`
     ids_text = items[0]['text'].dtype == torch.int64
     for k in ('text', 'audio', 'vision'):
         dims = {
-            tuple(s for j,
-                  s in enumerate(it[k].shape) if j != (
-                      1 if k == 'text' and ids_text else 0)) for it in items}
+            tuple(
+                s for j, s in enumerate(it[k].shape) if j != (1 if k == 'text' and ids_text else 0))
+                for it in items}
         if len(dims) > 1:
             raise ShapeError(f"msa_collate: {k} items have different feature shapes {sorted(dims)}")
     # (B, 3, L_t) or (B, L_t, d_t)
@@ -478,8 +482,8 @@ def paired_predictions(
 # %% ../../nbs/data/msa.ipynb #5c78b582
 def pearson(x:np.ndarray, y:np.ndarray): # (N,) each
     "Pearson correlation in float64; 0.0 when either side is constant (DecAlign's NaN → 0)."
-    x, y = np.asarray(x, np.float64) - np.mean(x, dtype=np.float64), np.asarray(y,
-        np.float64) - np.mean(y, dtype=np.float64)
+    x, y = (np.asarray(x, np.float64) - np.mean(x, dtype=np.float64),
+            np.asarray(y, np.float64) - np.mean(y, dtype=np.float64))
     den = np.sqrt((x * x).sum() * (y * y).sum())
     return float((x * y).sum() / den) if den > 0 else 0.0
 

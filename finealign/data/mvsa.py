@@ -97,8 +97,8 @@ def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and imag
     empty = [s for s in splits if not out[s]['guids']]
     if empty:
         raise DataError(
-            f"{f}: no items in split(s) {empty}" + (
-                " (the test half is held back)" if 'test' in empty else ''))
+            f"{f}: no items in split(s) {empty}"
+            + (" (the test half is held back)" if 'test' in empty else ''))
     return {
         s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64), names,
                      s, str(f))
@@ -195,10 +195,10 @@ def synthetic_mvsa(n:tuple=(96, 48), # pairs in the train and valid splits
         y = rng.choice(3, size=N, p=(0.3, 0.1, 0.6)).astype(np.int64)
         L = rng.integers(2, lens[0] + 1, size=N)
         tm = np.arange(lens[0])[None] < L[:, None]                         # (N, L_t)
-        t = rng.normal(size=(N, lens[0], dims[0])).astype(np.float32) + signal * proto[0][y][:,
-            None]
-        im = rng.normal(size=(N, lens[1], dims[1])).astype(np.float32) + signal * proto[1][y][:,
-            None]
+        t = (rng.normal(size=(N, lens[0], dims[0])).astype(np.float32) + signal
+             * proto[0][y][:, None])
+        im = (rng.normal(size=(N, lens[1], dims[1])).astype(np.float32) + signal
+              * proto[1][y][:, None])
         return MVSASplit(t * tm[..., None], tm, im, np.ones((N, lens[1]), bool), y,
                          [f'{name}{i}' for i in range(N)], split=name,
                          source=f'synthetic_mvsa(seed={seed})')

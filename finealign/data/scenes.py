@@ -112,8 +112,8 @@ def sample_scene(rng:np.random.Generator, # the random stream
                  cfg:SceneConfig) -> list: # fixes object counts and grid
     "Sample 1..max_objects distinct objects in distinct grid cells, jittered inside their cells."
     n = int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
-    cells, kinds = rng.choice(cfg.grid ** 2, n, replace=False), rng.choice(len(_KINDS), n,
-        replace=False)
+    cells, kinds = (rng.choice(cfg.grid ** 2, n, replace=False),
+                    rng.choice(len(_KINDS), n, replace=False))
     cell, objs = 1 / cfg.grid, []
     for c, k in zip(cells, kinds):
         shape, colour, size = _KINDS[k]
@@ -121,9 +121,8 @@ def sample_scene(rng:np.random.Generator, # the random stream
         r = SIZES[size] * cell
         # jitter that keeps the object (and a margin) inside its cell
         slack = cell / 2 - r - 0.04 * cell
-        cx, cy = (col + .5) * cell + rng.uniform(-slack,
-                                                 slack), (row + .5) * cell + rng.uniform(-slack,
-                                                     slack)
+        cx, cy = ((col + .5) * cell + rng.uniform(-slack, slack),
+                  (row + .5) * cell + rng.uniform(-slack, slack))
         objs.append(SceneObject(shape, colour, size, row, col, float(cx), float(cy), float(r)))
     return objs
 
@@ -144,12 +143,12 @@ def _background(size, rng):
         draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=_rgb(_muted(rng)))
     img = img.filter(ImageFilter.GaussianBlur(lo / 40)).resize((size, size), Image.BILINEAR)
     a = np.asarray(img, dtype=np.float32)                           # (H, W, 3)
-    theta, period, alpha = rng.uniform(0, np.pi), rng.uniform(size / 14, size / 6), rng.uniform(.15,
-        .4)
+    theta, period, alpha = (rng.uniform(0, np.pi), rng.uniform(size / 14, size / 6),
+                            rng.uniform(.15, .4))
     t = np.arange(size, dtype=np.float32) * 2 * np.pi / period      # (W,)
     # (H, W) stripes
-    on = np.sin(
-        t[None] * np.cos(theta) + t[:, None] * np.sin(theta) + rng.uniform(0, 2 * np.pi)) > .3
+    on = (np.sin(t[None] * np.cos(theta) + t[:, None] * np.sin(theta) + rng.uniform(0, 2 * np.pi))
+          > .3)
     a = a + on[..., None] * ((_muted(rng) - a) * alpha)
     # pixel (luminance) noise
     a += rng.standard_normal((size, size, 1), dtype=np.float32) * rng.uniform(4, 10)
@@ -238,8 +237,8 @@ def caption_words(cap:Caption) -> list: # the caption's structure
             n = len(cap.phrases)
             for i in range(n):
                 out += (
-                    [(',', None)] if 0 < i < n - 1 else [('and', None)] if i == n - 1 else [
-                        ]) + _phrase_words(cap.phrases[i], i)
+                    ([(',', None)] if 0 < i < n - 1 else [('and', None)] if i == n - 1 else [])
+                    + _phrase_words(cap.phrases[i], i))
         elif slot[0] == '{': out += _phrase_words(cap.phrases[int(slot[1:-1])], int(slot[1:-1]))
         else: out.append((slot, None))
     return out
@@ -294,8 +293,8 @@ def _negative_candidates(cap, scene):
     out, P = [], cap.phrases
     if cap.kind == 'single':
         out = [
-            ('absent_colour',
-             [{**P[0], 'colour': c}]) for c in COLOURS if 'colour' in P[0] and c != P[0]['colour']]
+            ('absent_colour', [{**P[0], 'colour': c}]) for c in COLOURS if 'colour' in P[0]
+            and c != P[0]['colour']]
     else:
         for i, j in itertools.combinations(range(len(P)), 2):
             for a in ('colour', 'size'):
@@ -303,8 +302,8 @@ def _negative_candidates(cap, scene):
                     ps = [dict(p) for p in P]; ps[i][a], ps[j][a] = P[j][a], P[i][a]
                     out.append((f'swap_{a}', ps))
         if cap.kind == 'relation': out.append(('reverse_relation', [P[1], P[0]]))
-    negs = [(kind, Caption(cap.kind, ps, cap.relation, cap.template, cap.rel_form)) for kind,
-            ps in out]
+    negs = [
+        (kind, Caption(cap.kind, ps, cap.relation, cap.template, cap.rel_form)) for kind, ps in out]
     words = sorted(caption_text(cap)[1])
     return [(kind, neg) for kind, neg in negs if not caption_holds(neg, scene)
             # 'a'/'an' may not change
@@ -395,8 +394,9 @@ def make_scene(cfg:SceneConfig, # the dataset's config
                 captions=make_captions(scene, r_caps, cfg.captions_per_image))
 
 # %% ../../nbs/data/scenes.ipynb #bfc8430d
-_MARKER, _OURS = '.complete', ('config.json', 'dataset_scenes.json', 'scenes_annotations.json',
-                               'images', 'masks')
+_MARKER, _OURS = ('.complete',
+                  ('config.json', 'dataset_scenes.json', 'scenes_annotations.json', 'images',
+                   'masks'))
 
 def _state(out, cfg):
     if out.exists() and not out.is_dir():
@@ -419,8 +419,8 @@ def _write_json(path, obj, indent=None):
 
 def _write_image(path, img, fmt):
     atomic_write(path,
-                 lambda p: img.save(p, format='JPEG', quality=90) if fmt == 'jpg' else img.save(p,
-                     format='PNG'))
+                 lambda p: img.save(p, format='JPEG', quality=90) if fmt == 'jpg'
+                 else img.save(p, format='PNG'))
 
 # %% ../../nbs/data/scenes.ipynb #98a74855
 def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
@@ -446,16 +446,16 @@ def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
     (out/'images').mkdir(parents=True, exist_ok=True); (out/'masks').mkdir(exist_ok=True)
     jobs = [(s, i) for s in _SPLITS for i in range(getattr(cfg, f'n_{s}'))]
     karpathy, annots = [], []
-    for imgid, (split,
-                i) in enumerate(
-                    track_if(progress, jobs, 'generate · scenes train+val+test · images')):
+    for imgid, (split, i) in enumerate(
+        track_if(progress, jobs, 'generate · scenes train+val+test · images')):
         item, name = make_scene(cfg, split, i), f'{split}_{i:05d}'
         fname = f'{name}.{cfg.image_format}'
         _write_image(out/'images'/fname, item['image'], cfg.image_format)
         _write_image(out/'masks'/f'{name}.png', Image.fromarray(item['mask']), 'png')
         sent0 = imgid * cfg.captions_per_image
-        sents = [dict(raw=c['raw'], tokens=c['tokens'], imgid=imgid, sentid=sent0 + j) for j,
-                 c in enumerate(item['captions'])]
+        sents = [
+            dict(raw=c['raw'], tokens=c['tokens'], imgid=imgid, sentid=sent0 + j)
+            for j, c in enumerate(item['captions'])]
         karpathy.append(
             dict(filename=fname, imgid=imgid, split=split, sentids=[s['sentid'] for s in sents],
                  sentences=sents))
@@ -463,8 +463,9 @@ def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
             dict(imgid=imgid, filename=fname, mask=f'masks/{name}.png', split=split,
                  objects=item['objects'],
                            labels=item['labels'],
-                           captions=[dict(sentid=sent0 + j, **c) for j,
-                                     c in enumerate(item['captions'])]))
+                           captions=[
+                               dict(sentid=sent0 + j, **c)
+                               for j, c in enumerate(item['captions'])]))
     _write_json(out/'dataset_scenes.json', dict(dataset='scenes', images=karpathy))
     _write_json(out/'scenes_annotations.json',
                 dict(config=cfg.to_dict(), class_names=CLASS_NAMES, colours=list(COLOURS),

@@ -41,8 +41,8 @@ def check_classes(classes:list, # class names, one per label
     dup = {c: ix for c, ix in seen.items() if len(ix) > 1}
     if dup:
         raise DataError(
-            f"{what} names a class more than once: " + ', '.join(f"{c!r} at positions {ix}" for c,
-                ix in dup.items()))
+            f"{what} names a class more than once: "
+            + ', '.join(f"{c!r} at positions {ix}" for c, ix in dup.items()))
     return classes
 
 # %% ../../nbs/data/segdata.ipynb #ab4c4df8
@@ -198,8 +198,8 @@ class SegmentationData:
 
 # %% ../../nbs/data/segdata.ipynb #459c86ce
 def _camvid(root, split='train'):
-    root, names = Path(root), read_json(Path(root)/'classes.json', 'the CamVid class names',
-                                        expect=None)
+    root, names = (Path(root),
+                   read_json(Path(root)/'classes.json', 'the CamVid class names', expect=None))
     if not isinstance(names, dict):
         raise DataError(f"{root/'classes.json'}: expected {{index: name}}, got "
                         f"{type(names).__name__}")

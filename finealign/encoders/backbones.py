@@ -70,8 +70,8 @@ def _resolve_level(model, level):
     strides = sorted({d['reduction'] for d in info})
     raise ConfigError(f"feature_level={level!r} is not available for {type(model).__name__}; use "
                       f"'head', "
-                      + ', '.join(
-                          f"'stride{s}'" for s in strides) + f" or an index below {len(info)}")
+                      + ', '.join(f"'stride{s}'" for s in strides) + f" or an index below "
+                                                                     f"{len(info)}")
 
 # %% ../../nbs/encoders/backbones.ipynb #25a0ccab
 class ImageEncoder(nn.Module):
@@ -97,13 +97,14 @@ class ImageEncoder(nn.Module):
             input_size or ((3, *fixed) if fixed else cfg.get('input_size', (3, 224, 224))))
         self.mean = tuple(mean or cfg.get('mean', (0.485, 0.456, 0.406)))
         self.std = tuple(std or cfg.get('std', (0.229, 0.224, 0.225)))
-        self.crop_pct, self.interpolation = cfg.get('crop_pct', 1.0), cfg.get('interpolation',
-            'bicubic')
+        self.crop_pct, self.interpolation = (cfg.get('crop_pct', 1.0),
+                                             cfg.get('interpolation', 'bicubic'))
         self.num_prefix = getattr(model, 'num_prefix_tokens', 0)
         self._level = _resolve_level(model, feature_level)
         if pool == 'auto':
-            pool = 'cls' if self.num_prefix and getattr(model, 'global_pool',
-                                                        None) == 'token' else 'mean'
+            pool = (
+                'cls' if self.num_prefix and getattr(model, 'global_pool', None) == 'token'
+                else 'mean')
         self.pool = pool
         model.eval()
         with torch.no_grad(): probe, self.grid = self._features(torch.zeros(1, *self.input_size))
@@ -118,10 +119,10 @@ class ImageEncoder(nn.Module):
             if f.ndim == 3:                                   # (B, P + N, C): ViT-like
                 P = self.num_prefix
                 grid = tuple(
-                    getattr(getattr(m, 'patch_embed', None), 'grid_size', None) or (1,
-                        f.shape[1] - P))
-                return feature_map_to_tokens(f[:, P:], 'NLC', f[:, :P], self.pool,
-                                             self.keep_cls), grid
+                    getattr(getattr(m, 'patch_embed', None), 'grid_size', None)
+                    or (1, f.shape[1] - P))
+                return (feature_map_to_tokens(f[:, P:], 'NLC', f[:, :P], self.pool, self.keep_cls),
+                        grid)
             fmt = getattr(m, 'output_fmt', 'NCHW')
             if not isinstance(fmt, str): fmt = getattr(fmt, 'value', 'NCHW')
             grid = tuple(f.shape[1:3] if fmt == 'NHWC' else f.shape[2:4])
@@ -130,8 +131,8 @@ class ImageEncoder(nn.Module):
         if self.num_prefix: kw['return_prefix_tokens'] = True
         out = m.forward_intermediates(images, **kw)[0]
         f, prefix = out if self.num_prefix else (out, None)  # f: (B, C, h, w)
-        return feature_map_to_tokens(f, 'NCHW', prefix, self.pool,
-                                     self.keep_cls), tuple(f.shape[2:4])
+        return (feature_map_to_tokens(f, 'NCHW', prefix, self.pool, self.keep_cls),
+                tuple(f.shape[2:4]))
 
     def forward(self, images:torch.Tensor): # (B, 3, H, W) normalised images, see `preprocess`
         ("Region tokens `(B, h*w, dim)` (plus prefix tokens if `keep_cls`), all-True mask, pooled "
@@ -226,15 +227,14 @@ def _bundled_lite0(**kw):
     import timm
     m = timm.create_model('tf_efficientnet_lite0', **kw)
     src = torch.load(_efficientnet_lite0_file(), map_location='cpu', weights_only=True)
-    return port_state_dict_in_order(src, m,
-                                    source='the bundled EfficientNet-Lite0 weights'), dict(
-                                        input_size=(3, 224, 224))
+    return (port_state_dict_in_order(src, m, source='the bundled EfficientNet-Lite0 weights'),
+            dict(input_size=(3, 224, 224)))
 
 def _tiny(arch, size, **cfg):
     def make(**kw):
         import timm
-        return timm.create_model(arch, **{**cfg, **kw}), dict(input_size=(3, size, size),
-            mean=(0.5,)*3, std=(0.5,)*3)
+        return (timm.create_model(arch, **{**cfg, **kw}),
+                dict(input_size=(3, size, size), mean=(0.5,)*3, std=(0.5,)*3))
     return make
 
 _IMAGE_ENCODERS = {
@@ -291,12 +291,14 @@ def _weights(source:str, path=None):
 def _unknown_image_encoder(name):
     import timm
     close = difflib.get_close_matches(name,
-                                      list(_IMAGE_ENCODERS) + timm.list_models(
-                                          ) + timm.list_pretrained(), n=3)
+                                      list(_IMAGE_ENCODERS) + timm.list_models()
+                                      + timm.list_pretrained(), n=3)
     return ConfigError(f"unknown image encoder {name!r}; registered: {list_image_encoders()}, any "
                        f"timm architecture, "
-                       f"'name.tag' for its pretrained weights or 'name.random'" + (
-                           f"; did you mean {close}?" if close else ''))
+                       f"'name.tag' for its pretrained weights or 'name.random'" + (f"; did you "
+                                                                                    f"mean {close}?"
+                                                                                    if close
+                                                                                    else ''))
 
 def create_image_encoder(
                          # a registered name (`list_image_encoders()`), a timm name ('arch' or
@@ -346,8 +348,8 @@ def create_image_encoder(
             f"Hugging Face cache (finealign "
             f"never downloads) or use 'efficientnet_lite0.bundled'; for random weights ask by "
             f"name: '{arch}.random'")
-        model, enc_kw = _seeded(seed,
-                                lambda: timm.create_model(arch, pretrained=False, **kwargs)), {}
+        model, enc_kw = (_seeded(seed, lambda: timm.create_model(arch, pretrained=False, **kwargs)),
+                         {})
         if checkpoint is None: weights = _weights('random')
     if checkpoint is not None:
         _load_checkpoint(model, checkpoint, name)
@@ -388,10 +390,10 @@ class TextEncoder(nn.Module):
          "`(B, L)`.")
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
             raise DataError(
-                f"texts must be a list of strings, got {type(texts).__name__}" + (
-                    '' if isinstance(texts,
-                                     str) else f" holding "
-                                               f"{sorted({type(t).__name__ for t in texts})}"))
+                f"texts must be a list of strings, got {type(texts).__name__}"
+                + ('' if isinstance(texts, str) else f" holding "
+                                                     f"{sorted({type(t).__name__ for t in texts})}")
+                                                     )
         b = self.tokenizer(list(texts), padding=True, truncation=True,
                            max_length=max_len or self.max_len, return_tensors='pt')
         return dict(input_ids=b['input_ids'], attention_mask=b['attention_mask'])
@@ -441,9 +443,8 @@ def _load_hf(src, name):
     from transformers import AutoModel, AutoTokenizer
     try:
         with _quiet_hf():
-            return AutoModel.from_pretrained(src,
-                                             local_files_only=True), AutoTokenizer.from_pretrained(
-                                                 src, local_files_only=True)
+            return (AutoModel.from_pretrained(src, local_files_only=True),
+                    AutoTokenizer.from_pretrained(src, local_files_only=True))
     except (OSError, ValueError) as e:  # missing files / a folder without a recognisable model
         if Path(src).is_dir():
             raise ConfigError(f"text encoder folder {str(src)!r} could not be loaded: "

@@ -90,9 +90,8 @@ def plot_data_curve(points:list, # as for `curve_table`
     for ax, k in zip(axs[0], keys):
         for j, m in enumerate(methods):
             xy = [
-                (p['pairs'],
-                 p['results'][m][k]) for p in points if isinstance(p['results'].get(m, {}).get(k),
-                     (int, float))]
+                (p['pairs'], p['results'][m][k]) for p in points
+                if isinstance(p['results'].get(m, {}).get(k), (int, float))]
             if xy: ax.plot(*zip(*xy), 'o-', ms=3, color=f'C{j}', label=m)
         ax.set_xscale('log'); ax.set_xlabel('training pairs')
         ax.set_title(curve_label(k), fontsize=9)
