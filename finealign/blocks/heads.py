@@ -145,8 +145,8 @@ class ProjectionHeads(nn.Module):
         if not self.config.structure_weight: return out
         g, c = gather or (lambda t: t), self.config
         # frozen (B, D_v), mapped (B, d)
-        reg = (
-            structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels, c.tau)
+        reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels,
+                                     c.tau)
                + structure_regulariser(g(batch['text'].pooled), txt.pooled, c.structure_levels,
                                        c.tau)) / 2
         return {**out, 'loss': out['loss'] + self.config.structure_weight * reg,

@@ -231,8 +231,8 @@ def train_transform(size:int=224, # output side in pixels
                     std:tuple=IMAGENET_STD): # per-channel std of the backbone's pretraining
     ("Random resized crop (60–100 % of the area, bicubic) + horizontal flip + tensor + "
      "normalisation.")
-    return T.Compose(
-        [T.RandomResizedCrop(size, scale=(0.6, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+    return T.Compose([T.RandomResizedCrop(size, scale=(0.6, 1.0),
+                                          interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean, std)])
 
 def eval_transform(size:int=224, # output side in pixels

@@ -99,9 +99,8 @@ def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and imag
         raise DataError(
             f"{f}: no items in split(s) {empty}"
             + (" (the test half is held back)" if 'test' in empty else ''))
-    return {
-        s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64), names,
-                     s, str(f))
+    return {s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64),
+                         names, s, str(f))
             for s, o in out.items()}
 
 # %% ../../nbs/data/mvsa.ipynb #ae240ff3

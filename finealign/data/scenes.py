@@ -382,9 +382,8 @@ def make_scene(cfg:SceneConfig, # the dataset's config
     objects = []
     for k, o in enumerate(scene):
         ys, xs = np.nonzero(mask == k + 1)
-        objects.append(
-            dict(shape=o.shape, colour=o.colour, size=o.size, cell=[o.row, o.col], mask_value=k + 1,
-                 area=int(len(xs)),
+        objects.append(dict(shape=o.shape, colour=o.colour, size=o.size, cell=[o.row, o.col],
+                            mask_value=k + 1, area=int(len(xs)),
                             # x0, y0, x1, y1 (exclusive)
                             bbox=[int(xs.min()), int(ys.min()), int(xs.max()) + 1,
                                   int(ys.max()) + 1],
@@ -459,9 +458,8 @@ def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
         karpathy.append(
             dict(filename=fname, imgid=imgid, split=split, sentids=[s['sentid'] for s in sents],
                  sentences=sents))
-        annots.append(
-            dict(imgid=imgid, filename=fname, mask=f'masks/{name}.png', split=split,
-                 objects=item['objects'],
+        annots.append(dict(imgid=imgid, filename=fname, mask=f'masks/{name}.png', split=split,
+                           objects=item['objects'],
                            labels=item['labels'],
                            captions=[
                                dict(sentid=sent0 + j, **c)
