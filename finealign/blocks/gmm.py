@@ -18,13 +18,18 @@ __all__ = ['GMM', 'gmm_init', 'gmm_log_joint', 'gmm_e_step', 'gmm_m_step', 'fit_
 
 # %% ../../nbs/blocks/gmm.ipynb #c25772fc
 class GMM(NamedTuple):
-    "A Gaussian mixture; `fit_gmm` also fills in the posteriors and the log-likelihood trace of its fit."
+    ("A Gaussian mixture; `fit_gmm` also fills in the posteriors and the log-likelihood trace of "
+     "its fit.")
     pi: torch.Tensor                        # (..., K) mixing weights
     mu: torch.Tensor                        # (..., K, D) means
-    var: torch.Tensor                       # (..., K, D) variances (the diagonal of `cov` for a full mixture)
-    cov: torch.Tensor | None = None         # (..., K, D, D) covariances; None for a diagonal mixture
+    # (..., K, D) variances (the diagonal of `cov` for a full mixture)
+    var: torch.Tensor
+    # (..., K, D, D) covariances; None for a diagonal mixture
+    cov: torch.Tensor | None = None
     posterior: torch.Tensor | None = None   # (..., B, K) posteriors of the fitted samples
-    log_lik: torch.Tensor | None = None     # (..., iters+1) mean log-likelihood per sample at init and after each M-step
+    # (..., iters+1) mean log-likelihood per sample at init and
+    # after each M-step
+    log_lik: torch.Tensor | None = None
 
     @property
     def K(self): return self.mu.shape[-2]
@@ -36,21 +41,25 @@ def _check_x(x:torch.Tensor): # samples (..., B, D)
     "Raise `ShapeError` unless `x` is a floating tensor of shape (..., B, D) with B, D ≥ 1."
     if x.ndim < 2 or x.shape[-1] == 0 or x.shape[-2] == 0:
         raise ShapeError(f"x has shape {tuple(x.shape)}, expected (..., B, D) with B, D >= 1")
-    if not x.is_floating_point(): raise ShapeError(f"x has dtype {x.dtype}, expected a floating dtype")
+    if not x.is_floating_point():
+        raise ShapeError(f"x has dtype {x.dtype}, expected a floating dtype")
 
 def _check_config(K, var_floor, covariance, iters=0):
     "Raise `ConfigError` for a bad number of components, floor, covariance kind or step count."
     if not isinstance(K, int) or K < 1: raise ConfigError(f"K must be an int >= 1, got {K!r}")
     if not var_floor > 0: raise ConfigError(f"var_floor must be > 0, got {var_floor!r}")
-    if covariance not in ('diag', 'full'): raise ConfigError(f"covariance must be 'diag' or 'full', got {covariance!r}")
-    if not isinstance(iters, int) or iters < 0: raise ConfigError(f"iters must be an int >= 0, got {iters!r}")
+    if covariance not in ('diag', 'full'):
+        raise ConfigError(f"covariance must be 'diag' or 'full', got {covariance!r}")
+    if not isinstance(iters, int) or iters < 0:
+        raise ConfigError(f"iters must be an int >= 0, got {iters!r}")
 
 # %% ../../nbs/blocks/gmm.ipynb #3a250169
 def gmm_init(x:torch.Tensor, # samples (..., B, D)
              K:int, # number of components
              var_floor:float=1e-4, # variance floor (the released code's `gmm_var_floor`)
              covariance:str='diag'): # 'diag' (released code) or 'full'
-    "The released code's deterministic start: evenly spaced samples as means, the batch variance, uniform weights."
+    ("The released code's deterministic start: evenly spaced samples as means, the batch variance, "
+     "uniform weights.")
     _check_x(x); _check_config(K, var_floor, covariance)
     B, D = x.shape[-2:]
     if B >= K: idx = torch.linspace(0, B - 1, K, device=x.device).round().long()
@@ -61,7 +70,8 @@ def gmm_init(x:torch.Tensor, # samples (..., B, D)
         var = x.var(-2, unbiased=False).clamp_min(var_floor)                # (..., D)
         return GMM(pi, mu, var.unsqueeze(-2).expand(*var.shape[:-1], K, D).clone())
     xc = x - x.mean(-2, keepdim=True)                                        # (..., B, D)
-    cov = xc.transpose(-1, -2) @ xc / B + var_floor * torch.eye(D, dtype=x.dtype, device=x.device)  # (..., D, D)
+    # (..., D, D)
+    cov = xc.transpose(-1, -2) @ xc / B + var_floor * torch.eye(D, dtype=x.dtype, device=x.device)
     cov = cov.unsqueeze(-3).expand(*cov.shape[:-2], K, D, D).clone()         # (..., K, D, D)
     return GMM(pi, mu, cov.diagonal(dim1=-2, dim2=-1), cov)
 
@@ -77,7 +87,8 @@ def gmm_log_joint(x:torch.Tensor, # samples (..., B, D)
         log_det = gmm.var.log().sum(-1).unsqueeze(-2)                        # (..., 1, K)
     else:
         L = torch.linalg.cholesky(gmm.cov)                                   # (..., K, D, D)
-        z = torch.linalg.solve_triangular(L.unsqueeze(-4), diff.unsqueeze(-1), upper=False)  # (..., B, K, D, 1)
+        # (..., B, K, D, 1)
+        z = torch.linalg.solve_triangular(L.unsqueeze(-4), diff.unsqueeze(-1), upper=False)
         maha = z.squeeze(-1).pow(2).sum(-1)                                  # (..., B, K)
         log_det = 2 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1).unsqueeze(-2)  # (..., 1, K)
     return log_pi - 0.5 * (maha + log_det + D * math.log(2 * math.pi))
@@ -92,7 +103,8 @@ def gmm_e_step(x:torch.Tensor, # samples (..., B, D)
 # %% ../../nbs/blocks/gmm.ipynb #26408074
 def gmm_m_step(x:torch.Tensor, # samples (..., B, D)
                posterior:torch.Tensor, # (..., B, K) posteriors from the E-step
-               var_floor:float=1e-4, # diagonal: variances clamped at this; full: added to the diagonal
+               # diagonal: variances clamped at this; full: added to the diagonal
+               var_floor:float=1e-4,
                covariance:str='diag'): # 'diag' or 'full'
     "Weights, means and (co)variances maximising the expected complete log-likelihood."
     B = x.shape[-2]
@@ -102,7 +114,8 @@ def gmm_m_step(x:torch.Tensor, # samples (..., B, D)
     if covariance == 'diag':
         var = (posterior.unsqueeze(-1) * diff.pow(2)).sum(-3) / nk.unsqueeze(-1)  # (..., K, D)
         return GMM(nk / B, mu, var.clamp_min(var_floor))
-    cov = torch.einsum('...bk,...bkd,...bke->...kde', posterior, diff, diff) / nk[..., None, None]  # (..., K, D, D)
+    # (..., K, D, D)
+    cov = torch.einsum('...bk,...bkd,...bke->...kde', posterior, diff, diff) / nk[..., None, None]
     cov = cov + var_floor * torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
     return GMM(nk / B, mu, cov.diagonal(dim1=-2, dim2=-1), cov)
 
@@ -112,10 +125,14 @@ def fit_gmm(x:torch.Tensor, # samples (..., B, D); leading dims are independent 
             iters:int=5, # EM rounds (the released code's `gmm_em_iters`)
             var_floor:float=1e-4, # variance floor (the released code's `gmm_var_floor`)
             covariance:str='diag', # 'diag' (released code) or 'full'
-            init:GMM|None=None): # start here instead of `gmm_init`; must have K components of the same kind
-    "Fit a Gaussian mixture to each batch `x` by differentiable EM; returns parameters, posteriors and the log-likelihood trace."
+            # start here instead of `gmm_init`; must have K components of the same kind
+            init:GMM|None=None):
+    ("Fit a Gaussian mixture to each batch `x` by differentiable EM; returns parameters, "
+     "posteriors and the log-likelihood trace.")
     _check_x(x); _check_config(K, var_floor, covariance, iters)
-    gmm = gmm_init(x, K, var_floor, covariance) if init is None else _check_init(init, x, K, covariance)
+    gmm = (
+        gmm_init(x, K, var_floor, covariance) if init is None
+        else _check_init(init, x, K, covariance))
     lls = []
     for _ in range(iters):
         post, ll = gmm_e_step(x, gmm); lls.append(ll)
@@ -132,10 +149,12 @@ def _check_init(init:GMM, x:torch.Tensor, K:int, covariance:str):
     for f, shape in want.items():
         t = getattr(init, f)
         if t is None or tuple(t.shape) != shape:
-            raise ShapeError(f"init.{f} has shape {None if t is None else tuple(t.shape)}, expected {shape}")
+            raise ShapeError(f"init.{f} has shape {None if t is None else tuple(t.shape)}, "
+                             f"expected {shape}")
     if covariance == 'diag' and init.cov is not None:
         raise ConfigError("init has a full covariance (init.cov) but covariance='diag'")
-    if not bool((init.var > 0).all()): raise ConfigError("init.var has non-positive entries; variances must be > 0")
+    if not bool((init.var > 0).all()):
+        raise ConfigError("init.var has non-positive entries; variances must be > 0")
     if not bool((init.pi >= 0).all()) or not torch.allclose(init.pi.sum(-1), init.pi.new_ones(())):
         raise ConfigError("init.pi must be non-negative and sum to 1 over the K components")
     return init

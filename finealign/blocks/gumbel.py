@@ -25,10 +25,12 @@ def _gumbel_from_uniform(u:torch.Tensor): # uniform samples in [0, 1]
 
 # %% ../../nbs/blocks/gumbel.ipynb #91e1312b
 def gumbel_noise(shape:tuple, # shape of the sample
-                 generator:torch.Generator|None=None, # source of randomness; None uses torch's global RNG
+                 # source of randomness; None uses torch's global RNG
+                 generator:torch.Generator|None=None,
                  device=None, # where to draw; defaults to the generator's device
                  dtype:torch.dtype|None=None): # dtype of the result; default: torch's default float
-    "Standard Gumbel samples $-\\log(-\\log U)$ with $U$ clamped away from 0 and 1, so every sample is finite."
+    ("Standard Gumbel samples $-\\log(-\\log U)$ with $U$ clamped away from 0 and 1, so every "
+     "sample is finite.")
     dtype = dtype or torch.get_default_dtype()
     if device is None and generator is not None: device = generator.device
     work = torch.float64 if dtype == torch.float64 else torch.float32
@@ -38,15 +40,24 @@ def gumbel_noise(shape:tuple, # shape of the sample
 # %% ../../nbs/blocks/gumbel.ipynb #528b7e41
 _TAU_NOTE = ' (it divides the logits; tau -> 0 is the arg-max: use hard=True for that)'
 
-def gumbel_sigmoid(logits:torch.Tensor, # (...) keep-vs-drop logits z = log a - log(1 - a), any real value
+def gumbel_sigmoid(
+                   # (...) keep-vs-drop logits z = log a - log(1 - a), any real value
+                   logits:torch.Tensor,
                    tau:float=1.0, # temperature; smaller = soft samples closer to 0/1
-                   hard:bool=True, # forward exact 0/1 decisions with the straight-through gradient of the soft ones
-                   generator:torch.Generator|None=None, # source of the noise, on the logits' device (ignored when `noise` is given)
-                   noise:torch.Tensor|None=None, # (..., 2) explicit Gumbel noise (G_keep, G_drop), for exact tests
-                   mask:torch.Tensor|None=None): # (...) bool, True = real token; padding gets decision 0
-    "Binary Gumbel-softmax from logits: keep decisions $\\sigma((z + G_1 - G_2)/\\tau)$, or their hard 0/1 sample with a straight-through gradient."
+                   # forward exact 0/1 decisions with the straight-through gradient of the soft ones
+                   hard:bool=True,
+                   # source of the noise, on the logits' device (ignored when
+                   # `noise` is given)
+                   generator:torch.Generator|None=None,
+                   # (..., 2) explicit Gumbel noise (G_keep, G_drop), for exact tests
+                   noise:torch.Tensor|None=None,
+                   # (...) bool, True = real token; padding gets decision 0
+                   mask:torch.Tensor|None=None):
+    ("Binary Gumbel-softmax from logits: keep decisions $\\sigma((z + G_1 - G_2)/\\tau)$, or their "
+     "hard 0/1 sample with a straight-through gradient.")
     check_temperature(tau, 'tau', _TAU_NOTE)
-    if noise is None: noise = gumbel_noise((*logits.shape, 2), generator, logits.device, logits.dtype)
+    if noise is None:
+        noise = gumbel_noise((*logits.shape, 2), generator, logits.device, logits.dtype)
     else: check_shape(noise, (*logits.shape, 2), 'noise')
     y = (logits + noise[..., 0] - noise[..., 1]) / tau    # (...) = log M_keep - log M_drop
     soft = torch.sigmoid(y)                               # (...) M_keep
@@ -58,74 +69,116 @@ def gumbel_sigmoid(logits:torch.Tensor, # (...) keep-vs-drop logits z = log a - 
 
 # %% ../../nbs/blocks/gumbel.ipynb #5b1a35bd
 def binary_gumbel_softmax(scores:torch.Tensor, # (...) keep probabilities a in [0, 1], any shape
-                          tau:float=1.0, # temperature; the hard keep probability is `scores` for every tau
-                          hard:bool=True, # exact 0/1 decisions with straight-through gradients (LAPS eq. 5)
-                          generator:torch.Generator|None=None, # source of the noise, on the scores' device (ignored when `noise` is given)
+                          # temperature; the hard keep probability is `scores` for every tau
+                          tau:float=1.0,
+                          # exact 0/1 decisions with straight-through gradients (LAPS eq. 5)
+                          hard:bool=True,
+                          # source of the noise, on the scores' device (ignored when
+                          # `noise` is given)
+                          generator:torch.Generator|None=None,
                           eps:float=1e-6, # scores are clamped to [eps, 1 - eps] before the log
-                          noise:torch.Tensor|None=None, # (..., 2) explicit Gumbel noise (G_keep, G_drop), for exact tests
-                          mask:torch.Tensor|None=None): # (...) bool, True = real token; padding gets decision 0
-    "LAPS's decision matrix D (eqs. 4-5, standard Gumbel-softmax): keep decisions sampled from keep probabilities `scores`."
+                          # (..., 2) explicit Gumbel noise (G_keep, G_drop), for exact tests
+                          noise:torch.Tensor|None=None,
+                          # (...) bool, True = real token; padding gets decision 0
+                          mask:torch.Tensor|None=None):
+    ("LAPS's decision matrix D (eqs. 4-5, standard Gumbel-softmax): keep decisions sampled from "
+     "keep probabilities `scores`.")
     bad = scores.isnan() | (scores < 0) | (scores > 1)
     if bad.any():
-        raise ConfigError(f"scores must be keep probabilities in [0, 1]; got {int(bad.sum())} value(s) outside "
-                          f"(min {scores.nan_to_num(0).min().item():.4g}, max {scores.nan_to_num(0).max().item():.4g}, "
-                          f"NaN: {int(scores.isnan().sum())}); pass logits to gumbel_sigmoid instead")
+        raise ConfigError(f"scores must be keep probabilities in [0, 1]; got {int(bad.sum())} "
+                          f"value(s) outside "
+                          f"(min {scores.nan_to_num(0).min().item():.4g}, max "
+                          f"{scores.nan_to_num(0).max().item():.4g}, "
+                          f"NaN: {int(scores.isnan().sum())}); pass logits to gumbel_sigmoid "
+                          f"instead")
     a = scores.clamp(eps, 1 - eps)
     return gumbel_sigmoid(a.log() - (1 - a).log(), tau, hard, generator, noise, mask)   # (...)
 
 # %% ../../nbs/blocks/gumbel.ipynb #0c778b0b
-def ratio_loss(decisions:torch.Tensor, # (..., N) keep decisions in [0, 1], soft or hard; leading axes are items
+def ratio_loss(
+               # (..., N) keep decisions in [0, 1], soft or hard; leading axes are items
+               decisions:torch.Tensor,
                rho:float, # target keep ratio in [0, 1]
-               mask:torch.Tensor|None=None, # (..., N) bool, True = real token; means run over real tokens only
-               reduction:str='item'): # 'item': eq. (10) per item, averaged; 'batch': on the batch keep rate (LAPS code)
-    "LAPS's ratio loss $(\\rho - \\mathrm{mean}(D))^2$ (eq. 10), per item and averaged, or on the batch mean."
+               # (..., N) bool, True = real token; means run over real tokens only
+               mask:torch.Tensor|None=None,
+               # 'item': eq. (10) per item, averaged; 'batch': on the batch keep rate (LAPS
+               # code)
+               reduction:str='item'):
+    ("LAPS's ratio loss $(\\rho - \\mathrm{mean}(D))^2$ (eq. 10), per item and averaged, or on the "
+     "batch mean.")
     if not 0 <= rho <= 1: raise ConfigError(f"rho={rho} must be a keep ratio in [0, 1]")
-    if reduction not in ('item', 'batch'): raise ConfigError(f"reduction={reduction!r}; expected 'item' or 'batch'")
-    if decisions.ndim == 0: raise ShapeError("decisions is a scalar, expected (..., N) keep decisions")
+    if reduction not in ('item', 'batch'):
+        raise ConfigError(f"reduction={reduction!r}; expected 'item' or 'batch'")
+    if decisions.ndim == 0:
+        raise ShapeError("decisions is a scalar, expected (..., N) keep decisions")
     N = decisions.shape[-1]
     D = decisions.reshape(-1, N)                                        # (B, N)
     if mask is None: m = torch.ones_like(D)
-    else: m = check_shape(mask, tuple(decisions.shape), 'mask').reshape(-1, N).to(D.dtype)   # (B, N)
+    # (B, N)
+    else: m = check_shape(mask, tuple(decisions.shape), 'mask').reshape(-1, N).to(D.dtype)
     n = m.sum(-1)                                                       # (B,) real tokens per item
     if reduction == 'batch':
-        if n.sum() == 0: raise ShapeError("mask has no real token; the batch keep rate is undefined")
+        if n.sum() == 0:
+            raise ShapeError("mask has no real token; the batch keep rate is undefined")
         return (rho - (D * m).sum() / n.sum())**2
     if (n == 0).any():
-        raise ShapeError(f"mask row(s) {(n == 0).nonzero().flatten().tolist()} have no real token; their keep rate is undefined")
+        raise ShapeError(f"mask row(s) {(n == 0).nonzero().flatten().tolist()} have no real token; "
+                         f"their keep rate is undefined")
     return ((rho - (D * m).sum(-1) / n)**2).mean()
 
 # %% ../../nbs/blocks/gumbel.ipynb #a7ec0358
 def keep_count(n:int, # number of real tokens
                ratio:float): # keep ratio rho in (0, 1]
-    "Number of tokens kept at inference, $\\lceil \\rho n \\rceil$ (LAPS code), with $\\rho n$ rounded to 6 decimals first."
+    ("Number of tokens kept at inference, $\\lceil \\rho n \\rceil$ (LAPS code), with $\\rho n$ "
+     "rounded to 6 decimals first.")
     if not 0 < ratio <= 1: raise ConfigError(f"ratio={ratio} must be a keep ratio in (0, 1]")
     return math.ceil(round(n * ratio, 6))
 
 # %% ../../nbs/blocks/gumbel.ipynb #f9257fcd
 class Selection(NamedTuple):
-    "Tokens kept by `topk_keep`: a mask over all tokens, and the kept indices, best first, padded to a common count."
+    ("Tokens kept by `topk_keep`: a mask over all tokens, and the kept indices, best first, padded "
+     "to a common count.")
     keep: torch.Tensor   # (..., N) bool, True = kept
-    idx: torch.Tensor    # (..., K) long, kept token indices by descending score (ties: lower index first)
-    valid: torch.Tensor  # (..., K) bool, False where a row kept fewer than K tokens (those idx entries are filler)
+    # (..., K) long, kept token indices by descending score (ties: lower index first)
+    idx: torch.Tensor
+    # (..., K) bool, False where a row kept fewer than K tokens (those idx entries
+    # are filler)
+    valid: torch.Tensor
 
-def topk_keep(scores:torch.Tensor, # (..., N) significance scores (any real values); leading axes are items
-              ratio:float|None=None, # keep ceil(ratio * real tokens) per row (LAPS inference); or give `k`
-              k:int|None=None, # keep this many per row (rows with fewer real tokens keep all of them)
-              mask:torch.Tensor|None=None): # (..., N) bool, True = real token; padding is never kept
-    "LAPS's inference rule: keep the top-scored tokens of each row, no sampling; returns `Selection(keep, idx, valid)`."
-    if (ratio is None) == (k is None): raise ConfigError(f"pass exactly one of ratio and k (got ratio={ratio}, k={k})")
+def topk_keep(
+              # (..., N) significance scores (any real values); leading axes are items
+              scores:torch.Tensor,
+              # keep ceil(ratio * real tokens) per row (LAPS inference); or give `k`
+              ratio:float|None=None,
+              # keep this many per row (rows with fewer real tokens keep all of them)
+              k:int|None=None,
+              # (..., N) bool, True = real token; padding is never kept
+              mask:torch.Tensor|None=None):
+    ("LAPS's inference rule: keep the top-scored tokens of each row, no sampling; returns "
+     "`Selection(keep, idx, valid)`.")
+    if (ratio is None) == (k is None):
+        raise ConfigError(f"pass exactly one of ratio and k (got ratio={ratio}, k={k})")
     if scores.ndim == 0: raise ShapeError("scores is a scalar, expected (..., N) token scores")
     lead, N = scores.shape[:-1], scores.shape[-1]
-    if k is not None and not (isinstance(k, int) and 0 <= k <= N): raise ConfigError(f"k={k} must be an int in [0, {N}] (the number of tokens)")
-    if ratio is not None and not 0 < ratio <= 1: raise ConfigError(f"ratio={ratio} must be a keep ratio in (0, 1]")
-    if scores.isnan().any(): raise ConfigError(f"scores contain {int(scores.isnan().sum())} NaN value(s)")
+    if k is not None and not (isinstance(k, int) and 0 <= k <= N):
+        raise ConfigError(f"k={k} must be an int in [0, {N}] (the number of tokens)")
+    if ratio is not None and not 0 < ratio <= 1:
+        raise ConfigError(f"ratio={ratio} must be a keep ratio in (0, 1]")
+    if scores.isnan().any():
+        raise ConfigError(f"scores contain {int(scores.isnan().sum())} NaN value(s)")
     s = scores.reshape(-1, N)                                                    # (B, N)
-    m = torch.ones_like(s, dtype=torch.bool) if mask is None else check_shape(mask, tuple(scores.shape), 'mask').reshape(-1, N)
-    order = s.sort(dim=-1, descending=True, stable=True).indices                     # (B, N) best first, ties by index
-    real_first = m.gather(-1, order).to(torch.uint8).sort(dim=-1, descending=True, stable=True).indices
-    order = order.gather(-1, real_first)                                         # (B, N) real tokens first, each part in score order
-    n = m.sum(-1)                                                                # (B,) real tokens per row
-    if ratio is not None: K = torch.round(n.double() * ratio, decimals=6).ceil().long()   # (B,) keep_count per row
+    m = (torch.ones_like(s, dtype=torch.bool) if mask is None
+         else check_shape(mask, tuple(scores.shape), 'mask').reshape(-1, N))
+    # (B, N) best first, ties by index
+    order = s.sort(dim=-1, descending=True, stable=True).indices
+    real_first = m.gather(-1, order).to(torch.uint8).sort(dim=-1, descending=True,
+                                                          stable=True).indices
+    # (B, N) real tokens first, each part in score order
+    order = order.gather(-1, real_first)
+    # (B,) real tokens per row
+    n = m.sum(-1)
+    # (B,) keep_count per row
+    if ratio is not None: K = torch.round(n.double() * ratio, decimals=6).ceil().long()
     else: K = n.clamp(max=k)                                                     # (B,)
     Kmax = int(K.max()) if len(K) else 0
     idx = order[:, :Kmax]                                                        # (B, Kmax)

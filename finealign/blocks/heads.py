@@ -25,41 +25,53 @@ def check_positive(cfg, *names):
     "Raise a ConfigError naming the first of these config fields that is not a positive number."
     for n in names:
         v = getattr(cfg, n)
-        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive number")
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0):
+            raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive number")
 
 def check_positive_int(cfg, *names):
     "Raise a ConfigError naming the first of these config fields that is not a positive int."
     for n in names:
         v = getattr(cfg, n)
-        if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1): raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive int")
+        if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+            raise ConfigError(f"{type(cfg).__name__}.{n}={v!r}; expected a positive int")
 
 def check_width(t:Tokens, d:int, where:str, pooled:bool=True):
     "Raise unless the token features `t.x` (and `t.pooled`) have width `d`."
     for name, v in (('x', t.x), ('pooled', t.pooled))[:2 if pooled else 1]:
-        if v.shape[-1] != d: raise ShapeError(f"{where}: Tokens.{name} has width {v.shape[-1]}, but the config says {d}; build the aligner with the encoder's width")
+        if v.shape[-1] != d:
+            raise ShapeError(f"{where}: Tokens.{name} has width {v.shape[-1]}, but the config says "
+                             f"{d}; build the aligner with the encoder's width")
 
 def check_encoded(img:Tokens, txt:Tokens, d:int, what:str):
-    "Raise unless both sides carry their `(n, d)` encoding in `pooled` (i.e. went through `encode_*`)."
+    ("Raise unless both sides carry their `(n, d)` encoding in `pooled` (i.e. went through "
+     "`encode_*`).")
     for side, t in (('img', img), ('txt', txt)):
-        if t.pooled.shape[-1] != d: raise ShapeError(f"{side}.pooled has width {t.pooled.shape[-1]}, expected {d} ({what}); pass the output of encode_images / encode_texts")
+        if t.pooled.shape[-1] != d:
+            raise ShapeError(f"{side}.pooled has width {t.pooled.shape[-1]}, expected {d} "
+                             f"({what}); pass the output of encode_images / encode_texts")
 
 def temperature_of(module):
-    "The module's InfoNCE temperature: the config's, or learned as log(1/tau), CLIP-style, with tau >= 0.01."
+    ("The module's InfoNCE temperature: the config's, or learned as log(1/tau), CLIP-style, with "
+     "tau >= 0.01.")
     if module.log_inv_tau is None: return module.config.tau
     return module.log_inv_tau.clamp(max=math.log(100.)).neg().exp()
 
 def encode_batch(aligner, batch:dict, gather=None):
     "The batch's encoded images, texts and image ids (gathered across ranks under DDP)."
-    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
+    img, txt, ids = (aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
     return img, txt, ids
 
 def batch_info_nce(aligner, batch:dict, gather=None, encoded=None):
-    "Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image pairs masked."
+    ("Symmetric InfoNCE of a batch dict(image, text, image_ids) scored by `aligner`, same-image "
+     "pairs masked.")
     img, txt, ids = encoded or encode_batch(aligner, batch, gather)
-    sims = aligner.similarity(img, txt)                                                  # (B, B), global B under DDP
+    # (B, B), global B under DDP
+    sims = aligner.similarity(img, txt)
     tau = temperature_of(aligner)
-    return dict(loss=info_nce_loss(sims, ids, tau), pos_sim=sims.diagonal().mean().detach(), tau=torch.as_tensor(tau).detach())
+    return dict(loss=info_nce_loss(sims, ids, tau), pos_sim=sims.diagonal().mean().detach(),
+                tau=torch.as_tensor(tau).detach())
 
 # %% ../../nbs/blocks/heads.ipynb #f6db351e
 @dataclass
@@ -80,26 +92,35 @@ def _head(in_dim:int, d:int, kind:str, hidden:int):
     return nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Linear(hidden, d))
 
 class ProjectionHeads(nn.Module):
-    "Linear or MLP heads on the frozen pooled features; a pair scores the cosine of the two projections."
+    ("Linear or MLP heads on the frozen pooled features; a pair scores the cosine of the two "
+     "projections.")
     def __init__(self, config:HeadConfig):
         super().__init__()
-        check_positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels'); check_positive(config, 'tau')
-        if config.head not in ('linear', 'mlp'): raise ConfigError(f"HeadConfig.head={config.head!r}; expected 'linear' or 'mlp'")
-        if config.structure_weight < 0: raise ConfigError(f"HeadConfig.structure_weight={config.structure_weight}; expected >= 0")
+        check_positive_int(config, 'img_dim', 'txt_dim', 'd', 'hidden', 'structure_levels')
+        check_positive(config, 'tau')
+        if config.head not in ('linear', 'mlp'):
+            raise ConfigError(f"HeadConfig.head={config.head!r}; expected 'linear' or 'mlp'")
+        if config.structure_weight < 0:
+            raise ConfigError(f"HeadConfig.structure_weight={config.structure_weight}; expected >= "
+                              f"0")
         self.config = config
         self.img_head = _head(config.img_dim, config.d, config.head, config.hidden)
         self.txt_head = _head(config.txt_dim, config.d, config.head, config.hidden)
-        self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
+        self.register_parameter('log_inv_tau',
+                                nn.Parameter(torch.tensor(math.log(1 / config.tau)))
+                                if config.learn_tau else None)
 
     def _embed(self, t:Tokens, head, d:int, side:str, keep_tokens:bool=False):
         check_width(t, d, side)
         z = l2norm(head(t.pooled))                                          # (B, d)
-        if keep_tokens: return Tokens(t.x, t.mask, z)                       # raw tokens kept for `patch_scores` (no copy)
+        # raw tokens kept for `patch_scores` (no copy)
+        if keep_tokens: return Tokens(t.x, t.mask, z)
         return Tokens(z[:, None], torch.ones(len(z), 1, dtype=torch.bool, device=z.device), z)
 
     def encode_images(self, img:Tokens):
         "The image tokens unchanged (for `patch_scores`), `pooled` = the unit projection `(B, d)`."
-        return self._embed(img, self.img_head, self.config.img_dim, 'encode_images', keep_tokens=True)
+        return self._embed(img, self.img_head, self.config.img_dim, 'encode_images',
+                           keep_tokens=True)
     def encode_texts(self, txt:Tokens):
         "One token per caption: its unit projection `(B, 1, d)`, also in `pooled`."
         return self._embed(txt, self.txt_head, self.config.txt_dim, 'encode_texts')
@@ -115,15 +136,21 @@ class ProjectionHeads(nn.Module):
 
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
              max_violation:bool=False, # ignored (InfoNCE)
-             gather=None): # DDP: applied to the encoded images, texts and image ids (and the frozen features)
-        "Symmetric InfoNCE on the projection cosines, same-image pairs masked, plus STRUCTURE's term when weighted: dict(loss, pos_sim, tau[, structure])."
+             # DDP: applied to the encoded images, texts and image ids (and the frozen features)
+             gather=None):
+        ("Symmetric InfoNCE on the projection cosines, same-image pairs masked, plus STRUCTURE's "
+         "term when weighted: dict(loss, pos_sim, tau[, structure]).")
         img, txt, ids = encode_batch(self, batch, gather)
         out = batch_info_nce(self, batch, encoded=(img, txt, ids))
         if not self.config.structure_weight: return out
         g, c = gather or (lambda t: t), self.config
-        reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels, c.tau)       # frozen (B, D_v), mapped (B, d)
-               + structure_regulariser(g(batch['text'].pooled), txt.pooled, c.structure_levels, c.tau)) / 2
-        return {**out, 'loss': out['loss'] + self.config.structure_weight * reg, 'structure': reg.detach()}
+        # frozen (B, D_v), mapped (B, d)
+        reg = (structure_regulariser(g(batch['image'].pooled), img.pooled, c.structure_levels,
+                                     c.tau)
+               + structure_regulariser(g(batch['text'].pooled), txt.pooled, c.structure_levels,
+                                       c.tau)) / 2
+        return {**out, 'loss': out['loss'] + self.config.structure_weight * reg,
+                'structure': reg.detach()}
 
 # %% ../../nbs/blocks/heads.ipynb #945fbb4d
 @patch
@@ -132,6 +159,8 @@ def patch_scores(self:ProjectionHeads,
                  txt:Tokens): # prompts from `encode_texts`: projections in `pooled`
     "(n_img, N, n_txt) cosine of each image token's unit projection with each text's projection."
     check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
-    if txt.pooled.shape[-1] != self.config.d: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (d={self.config.d} projections)")
+    if txt.pooled.shape[-1] != self.config.d:
+        raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from "
+                         f"encode_texts (d={self.config.d} projections)")
     z = l2norm(self.img_head(img.x))                                      # (n_img, N, d)
     return (z @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)

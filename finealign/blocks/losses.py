@@ -15,8 +15,11 @@ from ..core import ShapeError, check_shape
 __all__ = ['contrastive_loss', 'aligner_hinge_loss', 'info_nce_loss']
 
 # %% ../../nbs/blocks/losses.ipynb #b29c975b
-def contrastive_loss(sims:torch.Tensor, # (B, B) scores, sims[i, j] = s(image of pair i, caption of pair j)
-                     img_ids:torch.Tensor, # (B,) image id of each pair; equal ids are never negatives
+def contrastive_loss(
+                     # (B, B) scores, sims[i, j] = s(image of pair i, caption of pair j)
+                     sims:torch.Tensor,
+                     # (B,) image id of each pair; equal ids are never negatives
+                     img_ids:torch.Tensor,
                      margin:float=0.2, # the hinge margin alpha
                      max_violation:bool=False): # hardest negative only (VSE++) instead of the sum
     "Bidirectional hinge triplet loss (summed over the batch) with positives masked by image id."
@@ -24,8 +27,10 @@ def contrastive_loss(sims:torch.Tensor, # (B, B) scores, sims[i, j] = s(image of
     check_shape(sims, (B, B), 'sims'); check_shape(img_ids, (B,), 'img_ids')
     pos = sims.diagonal()                                        # (B,)
     same = img_ids[:, None] == img_ids[None, :]                  # (B, B) True where not a negative
-    cost_c = (margin - pos[:, None] + sims).clamp(min=0).masked_fill(same, 0)  # (B, B) image i vs wrong captions
-    cost_i = (margin - pos[None, :] + sims).clamp(min=0).masked_fill(same, 0)  # (B, B) caption j vs wrong images
+    # (B, B) image i vs wrong captions
+    cost_c = (margin - pos[:, None] + sims).clamp(min=0).masked_fill(same, 0)
+    # (B, B) caption j vs wrong images
+    cost_i = (margin - pos[None, :] + sims).clamp(min=0).masked_fill(same, 0)
     if max_violation: return cost_c.amax(1).sum() + cost_i.amax(0).sum()
     return cost_c.sum() + cost_i.sum()
 
@@ -33,19 +38,26 @@ def contrastive_loss(sims:torch.Tensor, # (B, B) scores, sims[i, j] = s(image of
 def aligner_hinge_loss(aligner, # any aligner: `encode_images`, `encode_texts`, `similarity`
                        batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
                        margin:float, # the hinge margin
-                       max_violation:bool=False, # hardest negatives instead of the sum of violations
-                       gather=None): # DDP: applied to the encoded images, texts and image ids (global batch)
+                       # hardest negatives instead of the sum of violations
+                       max_violation:bool=False,
+                       # DDP: applied to the encoded images, texts and image ids (global batch)
+                       gather=None):
     "Hinge triplet loss of a batch of pairs scored by `aligner`; returns dict(loss, pos_sim)."
-    img, txt, ids = aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']), batch['image_ids']
+    img, txt, ids = (aligner.encode_images(batch['image']), aligner.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-    sims = aligner.similarity(img, txt)                                      # (B, B), global B under DDP
-    return dict(loss=contrastive_loss(sims, ids, margin, max_violation), pos_sim=sims.diagonal().mean().detach())
+    # (B, B), global B under DDP
+    sims = aligner.similarity(img, txt)
+    return dict(loss=contrastive_loss(sims, ids, margin, max_violation),
+                pos_sim=sims.diagonal().mean().detach())
 
 # %% ../../nbs/blocks/losses.ipynb #d38373df
 def info_nce_loss(sims:torch.Tensor, # (B, B) scores (cosines), positives on the diagonal
-                  img_ids:torch.Tensor, # (B,) image id of each pair; other pairs of one image are not negatives
+                  # (B,) image id of each pair; other pairs of one image are not negatives
+                  img_ids:torch.Tensor,
                   tau:float|torch.Tensor=0.07): # temperature
-    "Symmetric InfoNCE (image→text and text→image cross-entropy, averaged) with same-image pairs masked."
+    ("Symmetric InfoNCE (image→text and text→image cross-entropy, averaged) with same-image pairs "
+     "masked.")
     B = sims.shape[0]
     check_shape(sims, (B, B), 'sims'); check_shape(img_ids, (B,), 'img_ids')
     eye = torch.eye(B, dtype=torch.bool, device=sims.device)

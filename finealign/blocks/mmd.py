@@ -20,8 +20,10 @@ __all__ = ['sq_dists', 'median_bandwidth', 'gaussian_kernel', 'mmd2', 'moment_st
 # %% ../../nbs/blocks/mmd.ipynb #968b1f95
 def _check_pair(x, y):
     "Raise `ShapeError` unless x (..., n, d) and y (..., m, d) share their width."
-    if x.ndim < 2 or y.ndim < 2: raise ShapeError(f"x and y must be (..., n, d), got {tuple(x.shape)} and {tuple(y.shape)}")
-    if x.shape[-1] != y.shape[-1]: raise ShapeError(f"x has width {x.shape[-1]} but y has width {y.shape[-1]}")
+    if x.ndim < 2 or y.ndim < 2:
+        raise ShapeError(f"x and y must be (..., n, d), got {tuple(x.shape)} and {tuple(y.shape)}")
+    if x.shape[-1] != y.shape[-1]:
+        raise ShapeError(f"x has width {x.shape[-1]} but y has width {y.shape[-1]}")
 
 def sq_dists(x:torch.Tensor, # (..., n, d)
              y:torch.Tensor): # (..., m, d)
@@ -46,15 +48,21 @@ def _bandwidths(bandwidth, x, y):
     out = []
     for bw in bws:
         if bw == 'median': out.append(median_bandwidth(x, y).clamp_min(1e-12)[..., None, None])
-        elif isinstance(bw, (int, float)) and not isinstance(bw, bool) and bw > 0: out.append(float(bw))
-        else: raise ConfigError(f"bandwidth must be a positive number, 'median', or a sequence of them, got {bw!r}")
+        elif isinstance(bw, (int, float)) and not isinstance(bw, bool) and bw > 0:
+            out.append(float(bw))
+        else:
+            raise ConfigError(f"bandwidth must be a positive number, 'median', or a sequence of "
+                              f"them, got {bw!r}")
     return out
 
 # %% ../../nbs/blocks/mmd.ipynb #a52871dc
 def gaussian_kernel(x:torch.Tensor, # (..., n, d)
                     y:torch.Tensor, # (..., m, d)
-                    bandwidth=1.0): # bw in exp(-|x-y|²/(2 bw)): a number (released code: 1), 'median', or a sequence (sum of kernels)
-    "(..., n, m) Gaussian kernel matrix exp(-‖x_i − y_j‖² / (2·bw)), summed over the bandwidths given."
+                    # bw in exp(-|x-y|²/(2 bw)): a number (released code: 1), 'median', or a
+                    # sequence (sum of kernels)
+                    bandwidth=1.0):
+    ("(..., n, m) Gaussian kernel matrix exp(-‖x_i − y_j‖² / (2·bw)), summed over the bandwidths "
+     "given.")
     return _kernel(sq_dists(x, y), _bandwidths(bandwidth, x, y))             # (..., n, m)
 
 def _kernel(d2, bws): # squared distances, resolved bandwidths
@@ -64,57 +72,73 @@ def _kernel(d2, bws): # squared distances, resolved bandwidths
 # %% ../../nbs/blocks/mmd.ipynb #ba65aa5e
 def mmd2(x:torch.Tensor, # (..., n, d) samples of the first distribution
          y:torch.Tensor, # (..., m, d) samples of the second
-         bandwidth=1.0, # a number (released code: 1), 'median', or a sequence of them (sum of kernels)
-         unbiased:bool=False): # False: biased V-statistic (released code); True: unbiased U-statistic
+         # a number (released code: 1), 'median', or a sequence of them (sum of kernels)
+         bandwidth=1.0,
+         # False: biased V-statistic (released code); True: unbiased U-statistic
+         unbiased:bool=False):
     "(...,) squared MMD between two samples under the Gaussian kernel."
     _check_pair(x, y)
     n, m = x.shape[-2], y.shape[-2]
-    if unbiased and min(n, m) < 2: raise ShapeError(f"the unbiased estimator needs at least 2 samples on each side, got n={n}, m={m}")
-    bws = _bandwidths(bandwidth, x, y)                                       # one bandwidth for all three blocks
-    kxx, kyy, kxy = (_kernel(sq_dists(a, b), bws) for a, b in ((x, x), (y, y), (x, y)))   # (..., n, n), (..., m, m), (..., n, m)
+    if unbiased and min(n, m) < 2:
+        raise ShapeError(f"the unbiased estimator needs at least 2 samples on each side, got "
+                         f"n={n}, m={m}")
+    # one bandwidth for all three blocks
+    bws = _bandwidths(bandwidth, x, y)
+    # (..., n, n), (..., m, m), (..., n, m)
+    kxx, kyy, kxy = (_kernel(sq_dists(a, b), bws) for a, b in ((x, x), (y, y), (x, y)))
     if not unbiased: return kxx.mean((-2, -1)) + kyy.mean((-2, -1)) - 2 * kxy.mean((-2, -1))
     off = lambda K, k: (K.sum((-2, -1)) - K.diagonal(dim1=-2, dim2=-1).sum(-1)) / (k * (k - 1))
     return off(kxx, n) + off(kyy, m) - 2 * kxy.mean((-2, -1))
 
 # %% ../../nbs/blocks/mmd.ipynb #a640bf4c
 def moment_stats(z:torch.Tensor, # (..., N, p) samples
-                 var_eps:float=1e-6): # floor of the variance in the skewness's denominator (released code)
-    "Mean (..., p), unbiased covariance (..., p, p) and per-dimension skewness (..., p) of the rows of `z`."
+                 # floor of the variance in the skewness's denominator (released code)
+                 var_eps:float=1e-6):
+    ("Mean (..., p), unbiased covariance (..., p, p) and per-dimension skewness (..., p) of the "
+     "rows of `z`.")
     if z.ndim < 2: raise ShapeError(f"z has shape {tuple(z.shape)}, expected (..., N, p)")
     mu = z.mean(-2)                                                          # (..., p)
     zc = z - mu.unsqueeze(-2)                                                # (..., N, p)
     cov = zc.transpose(-1, -2) @ zc / max(z.shape[-2] - 1, 1)                # (..., p, p)
-    var = zc.pow(2).mean(-2).clamp_min(var_eps)                              # (..., p) population variance
+    # (..., p) population variance
+    var = zc.pow(2).mean(-2).clamp_min(var_eps)
     return mu, cov, zc.pow(3).mean(-2) / var.pow(1.5)
 
 # %% ../../nbs/blocks/mmd.ipynb #31c5d933
 def _sq(diff, n_entry_dims, reduction):
     "Sum or mean of squares over the last `n_entry_dims` dims."
-    if reduction not in ('mean', 'sum'): raise ConfigError(f"reduction must be 'mean' (released code) or 'sum' (paper), got {reduction!r}")
+    if reduction not in ('mean', 'sum'):
+        raise ConfigError(f"reduction must be 'mean' (released code) or 'sum' (paper), got "
+                          f"{reduction!r}")
     dims = tuple(range(-n_entry_dims, 0))
     return diff.pow(2).mean(dims) if reduction == 'mean' else diff.pow(2).sum(dims)
 
 def _check_moment_pair(x, y):
     if x.ndim < 2 or y.ndim < 2 or x.shape[-1] != y.shape[-1]:
-        raise ShapeError(f"x and y must be (..., N, p) with the same p, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ShapeError(f"x and y must be (..., N, p) with the same p, got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
 
 def mean_matching(x:torch.Tensor, # (..., N, p)
                   y:torch.Tensor, # (..., N', p)
-                  reduction:str='mean'): # 'mean' over entries (released code) or 'sum' (paper, squared norm)
+                  # 'mean' over entries (released code) or 'sum' (paper, squared norm)
+                  reduction:str='mean'):
     "(...,) squared distance between the sample means."
     _check_moment_pair(x, y)
     return _sq(x.mean(-2) - y.mean(-2), 1, reduction)
 
 def cov_matching(x:torch.Tensor, # (..., N, p)
                  y:torch.Tensor, # (..., N', p)
-                 reduction:str='mean'): # 'mean' over the p² entries (released code) or 'sum' (paper, squared Frobenius norm)
+                 # 'mean' over the p² entries (released code) or 'sum' (paper, squared
+                 # Frobenius norm)
+                 reduction:str='mean'):
     "(...,) squared distance between the unbiased sample covariances."
     _check_moment_pair(x, y)
     return _sq(moment_stats(x)[1] - moment_stats(y)[1], 2, reduction)
 
 def skew_matching(x:torch.Tensor, # (..., N, p)
                   y:torch.Tensor, # (..., N', p)
-                  reduction:str='mean', # 'mean' over entries (released code) or 'sum' (paper, squared norm)
+                  # 'mean' over entries (released code) or 'sum' (paper, squared norm)
+                  reduction:str='mean',
                   var_eps:float=1e-6): # variance floor of the skewness (released code)
     "(...,) squared distance between the per-dimension skewnesses."
     _check_moment_pair(x, y)
@@ -125,13 +149,17 @@ def _check_modalities(zs):
     if len(zs) < 2: raise ConfigError(f"zs must hold at least 2 modalities, got {len(zs)}")
     for i, z in enumerate(zs):
         if z.ndim < 2 or z.shape[-1] != zs[0].shape[-1]:
-            raise ShapeError(f"zs[{i}] has shape {tuple(z.shape)}, expected (..., N, {zs[0].shape[-1]}) like zs[0]")
+            raise ShapeError(f"zs[{i}] has shape {tuple(z.shape)}, expected (..., N, "
+                             f"{zs[0].shape[-1]}) like zs[0]")
 
 def moment_loss(zs:Sequence, # M tensors (..., N_m, p), one per modality
-                form:str='code', # 'code': MSE per moment, mean over pairs (released); 'paper': squared norms, 1/(M(M-1)) Σ_{i<j}
+                # 'code': MSE per moment, mean over pairs (released); 'paper': squared norms,
+                # 1/(M(M-1)) Σ_{i<j}
+                form:str='code',
                 var_eps:float=1e-6): # variance floor of the skewness (released code)
     "(...,) DecAlign's L_sem: mean, covariance and skewness matching over every pair of modalities."
-    if form not in ('code', 'paper'): raise ConfigError(f"form must be 'code' (released code) or 'paper', got {form!r}")
+    if form not in ('code', 'paper'):
+        raise ConfigError(f"form must be 'code' (released code) or 'paper', got {form!r}")
     _check_modalities(zs)
     M, red = len(zs), ('mean' if form == 'code' else 'sum')
     stats = [moment_stats(z, var_eps) for z in zs]

@@ -21,28 +21,35 @@ __all__ = ['gaussian_w2_diag', 'sqrtm_psd', 'gaussian_w2_full', 'w2_cost_matrix'
 # %% ../../nbs/blocks/ot.ipynb #069bdd9a
 def _check_eps(eps, name='eps'):
     "Raise `ConfigError` unless `eps` is a positive number."
-    if not (isinstance(eps, (int, float)) and eps > 0): raise ConfigError(f"{name} must be > 0, got {eps!r}")
+    if not (isinstance(eps, (int, float)) and eps > 0):
+        raise ConfigError(f"{name} must be > 0, got {eps!r}")
 
 def _check_choice(value, name, choices):
     if value not in choices: raise ConfigError(f"{name} must be one of {choices}, got {value!r}")
 
 def _check_gaussians(mu1, c1, mu2, c2, full:bool):
-    "Check means and (co)variances: matching widths, shapes, positive variances or positive-definite covariances."
+    ("Check means and (co)variances: matching widths, shapes, positive variances or "
+     "positive-definite covariances.")
     if mu1.shape[-1] != mu2.shape[-1]:
-        raise ShapeError(f"mu1 has width {mu1.shape[-1]} but mu2 has width {mu2.shape[-1]}; the Gaussians must live in the same space")
+        raise ShapeError(f"mu1 has width {mu1.shape[-1]} but mu2 has width {mu2.shape[-1]}; the "
+                         f"Gaussians must live in the same space")
     D = mu1.shape[-1]
     for mu, c, i in ((mu1, c1, 1), (mu2, c2, 2)):
         want = tuple(mu.shape) + ((D,) if full else ())
         if tuple(c.shape) != want:
-            raise ShapeError(f"{'cov' if full else 'var'}{i} has shape {tuple(c.shape)}, expected {want} to match mu{i}")
-        if not full and not bool((c > 0).all()): raise ConfigError(f"var{i} has non-positive entries; variances must be > 0")
+            raise ShapeError(f"{'cov' if full else 'var'}{i} has shape {tuple(c.shape)}, expected "
+                             f"{want} to match mu{i}")
+        if not full and not bool((c > 0).all()):
+            raise ConfigError(f"var{i} has non-positive entries; variances must be > 0")
 
 # %% ../../nbs/blocks/ot.ipynb #90b8aa6c
 def gaussian_w2_diag(mu1:torch.Tensor, # (..., D) means of the first Gaussians
                      var1:torch.Tensor, # (..., D) their variances, > 0
-                     mu2:torch.Tensor, # (..., D) means of the second Gaussians (broadcasts against the first)
+                     # (..., D) means of the second Gaussians (broadcasts against the first)
+                     mu2:torch.Tensor,
                      var2:torch.Tensor, # (..., D) their variances, > 0
-                     reduction:str='sum', # 'sum' over dimensions (the distance) or 'mean' (released code)
+                     # 'sum' over dimensions (the distance) or 'mean' (released code)
+                     reduction:str='sum',
                      sqrt_eps:float=0.): # released code: 1e-8 inside the square root
     "Squared 2-Wasserstein distance between diagonal Gaussians, (...,); broadcasts."
     _check_choice(reduction, 'reduction', ('sum', 'mean'))
@@ -61,9 +68,12 @@ def sqrtm_psd(A:torch.Tensor): # (..., D, D) symmetric positive semi-definite ma
 # %% ../../nbs/blocks/ot.ipynb #9d0ae90f
 def gaussian_w2_full(mu1:torch.Tensor, # (..., D) means of the first Gaussians
                      cov1:torch.Tensor, # (..., D, D) their covariances, positive definite
-                     mu2:torch.Tensor, # (..., D) means of the second Gaussians (broadcasts against the first)
+                     # (..., D) means of the second Gaussians (broadcasts against the first)
+                     mu2:torch.Tensor,
                      cov2:torch.Tensor, # (..., D, D) their covariances, positive definite
-                     reduction:str='sum'): # 'sum' (the distance) or 'mean' (both terms divided by D, as the released code's diagonal cost)
+                     # 'sum' (the distance) or 'mean' (both terms divided by D, as the released
+                     # code's diagonal cost)
+                     reduction:str='sum'):
     "Squared 2-Wasserstein distance between Gaussians with full covariances, (...,); broadcasts."
     _check_choice(reduction, 'reduction', ('sum', 'mean'))
     _check_gaussians(mu1, cov1, mu2, cov2, full=True)
@@ -71,7 +81,8 @@ def gaussian_w2_full(mu1:torch.Tensor, # (..., D) means of the first Gaussians
     for c, bad, i in ((cov1, info, 1), (cov2, None, 2)):
         if bad is None: bad = torch.linalg.cholesky_ex(c).info
         if bool((bad != 0).any()): raise ConfigError(f"cov{i} is not positive definite")
-    lam = torch.linalg.eigvalsh(L.transpose(-1, -2) @ cov2 @ L)              # (..., D) eigenvalues of Σ1 Σ2
+    # (..., D) eigenvalues of Σ1 Σ2
+    lam = torch.linalg.eigvalsh(L.transpose(-1, -2) @ cov2 @ L)
     tr = lambda S: S.diagonal(dim1=-2, dim2=-1).sum(-1)
     w2 = (mu1 - mu2).pow(2).sum(-1) + tr(cov1) + tr(cov2) - 2 * lam.clamp_min(0).sqrt().sum(-1)
     return w2 / mu1.shape[-1] if reduction == 'mean' else w2
@@ -85,35 +96,47 @@ def w2_cost_matrix(mu1:torch.Tensor, # (..., K1, D) means of the first set
                    sqrt_eps:float=0.): # diagonal only; released code: 1e-8
     "(..., K1, K2) squared 2-Wasserstein cost between every pair of Gaussians of two sets."
     if mu1.ndim < 2 or mu2.ndim < 2:
-        raise ShapeError(f"mu1 and mu2 must be (..., K, D), got {tuple(mu1.shape)} and {tuple(mu2.shape)}")
+        raise ShapeError(f"mu1 and mu2 must be (..., K, D), got {tuple(mu1.shape)} and "
+                         f"{tuple(mu2.shape)}")
     full = cov1.ndim == mu1.ndim + 1
     if full != (cov2.ndim == mu2.ndim + 1):
-        raise ShapeError(f"cov1 {tuple(cov1.shape)} and cov2 {tuple(cov2.shape)} must both be variances (..., K, D) or both covariances (..., K, D, D)")
-    a, b = (lambda t: t.unsqueeze(-2 - full)), (lambda t: t.unsqueeze(-3 - full))   # (..., K1, 1, ...), (..., 1, K2, ...)
-    if full: return gaussian_w2_full(mu1.unsqueeze(-2), a(cov1), mu2.unsqueeze(-3), b(cov2), reduction)
-    return gaussian_w2_diag(mu1.unsqueeze(-2), a(cov1), mu2.unsqueeze(-3), b(cov2), reduction, sqrt_eps)
+        raise ShapeError(f"cov1 {tuple(cov1.shape)} and cov2 {tuple(cov2.shape)} must both be "
+                         f"variances (..., K, D) or both covariances (..., K, D, D)")
+    # (..., K1, 1, ...), (..., 1, K2, ...)
+    a, b = (lambda t: t.unsqueeze(-2 - full)), (lambda t: t.unsqueeze(-3 - full))
+    if full:
+        return gaussian_w2_full(mu1.unsqueeze(-2), a(cov1), mu2.unsqueeze(-3), b(cov2), reduction)
+    return gaussian_w2_diag(mu1.unsqueeze(-2), a(cov1), mu2.unsqueeze(-3), b(cov2), reduction,
+                            sqrt_eps)
 
 # %% ../../nbs/blocks/ot.ipynb #5f3448ef
 def joint_cost(pair_costs:dict): # {(i, j): (..., K_i, K_j)} with i < j; modalities numbered 0..M-1
-    "(..., K_0, ..., K_{M-1}) sum over the given pairs of C_ij(k_i, k_j), each broadcast along the other axes."
+    ("(..., K_0, ..., K_{M-1}) sum over the given pairs of C_ij(k_i, k_j), each broadcast along "
+     "the other axes.")
     if not pair_costs: raise ConfigError("pair_costs is empty")
     M = 1 + max(max(p) for p in pair_costs)
     sizes = {}
     for (i, j), Cij in pair_costs.items():
-        if not (0 <= i < j): raise ConfigError(f"pair_costs key {(i, j)} must be (i, j) with 0 <= i < j")
+        if not (0 <= i < j):
+            raise ConfigError(f"pair_costs key {(i, j)} must be (i, j) with 0 <= i < j")
         for m, k in ((i, Cij.shape[-2]), (j, Cij.shape[-1])):
             if sizes.setdefault(m, k) != k:
-                raise ShapeError(f"pair_costs[{(i, j)}] has shape {tuple(Cij.shape)}: modality {m} has {k} components here but {sizes[m]} in another pair")
-    if len(sizes) < M: raise ShapeError(f"modalities {sorted(set(range(M)) - set(sizes))} appear in no pair, so their sizes are unknown")
+                raise ShapeError(f"pair_costs[{(i, j)}] has shape {tuple(Cij.shape)}: modality {m} "
+                                 f"has {k} components here but {sizes[m]} in another pair")
+    if len(sizes) < M:
+        raise ShapeError(f"modalities {sorted(set(range(M)) - set(sizes))} appear in no pair, so "
+                         f"their sizes are unknown")
     total = 0
     for (i, j), Cij in pair_costs.items():
         shape = [1] * M; shape[i], shape[j] = sizes[i], sizes[j]
-        total = total + Cij.reshape(*Cij.shape[:-2], *shape)                 # (..., 1.., K_i, 1.., K_j, 1..)
+        # (..., 1.., K_i, 1.., K_j, 1..)
+        total = total + Cij.reshape(*Cij.shape[:-2], *shape)
     return total
 
 # %% ../../nbs/blocks/ot.ipynb #c05e012d
 class Transport(NamedTuple):
-    "An entropic transport plan with its log, dual potentials and how far its marginals are from the targets."
+    ("An entropic transport plan with its log, dual potentials and how far its marginals are from "
+     "the targets.")
     plan: torch.Tensor         # (..., K_1, ..., K_M) the plan T
     log_plan: torch.Tensor     # (..., K_1, ..., K_M) log T, finite where T underflows
     potentials: tuple          # M tensors (..., K_m): the dual potentials f_m
@@ -124,11 +147,14 @@ class Transport(NamedTuple):
 def _check_marginals(marginals, sizes, names):
     "Raise unless each marginal is (..., K_m), non-negative and sums to 1."
     for nu, K, name in zip(marginals, sizes, names):
-        if nu.ndim < 1 or nu.shape[-1] != K: raise ShapeError(f"{name} has shape {tuple(nu.shape)}, expected (..., {K}) to match the cost")
+        if nu.ndim < 1 or nu.shape[-1] != K:
+            raise ShapeError(f"{name} has shape {tuple(nu.shape)}, expected (..., {K}) to match "
+                             f"the cost")
         if not bool((nu >= 0).all()): raise ConfigError(f"{name} has negative entries")
         s = nu.sum(-1)
         if not bool(((s - 1).abs() <= 1e-4).all()):
-            raise ConfigError(f"{name} sums to {s.flatten()[(s - 1).abs().argmax()].item():.6g}, expected 1 (normalise it first)")
+            raise ConfigError(f"{name} sums to {s.flatten()[(s - 1).abs().argmax()].item():.6g}, "
+                              f"expected 1 (normalise it first)")
 
 def _marginal(T, m, M):
     "Marginal m of a plan with M trailing axes."
@@ -136,7 +162,8 @@ def _marginal(T, m, M):
 
 def _marginal_err(T, marginals):
     M = len(marginals)
-    return torch.stack([(_marginal(T, m, M) - nu).abs().sum(-1) for m, nu in enumerate(marginals)], -1).amax(-1)
+    return torch.stack([(_marginal(T, m, M) - nu).abs().sum(-1) for m, nu in enumerate(marginals)],
+                       -1).amax(-1)
 
 # %% ../../nbs/blocks/ot.ipynb #73d4795f
 def sinkhorn(a:torch.Tensor, # (..., n) first marginal, sums to 1
@@ -144,9 +171,12 @@ def sinkhorn(a:torch.Tensor, # (..., n) first marginal, sums to 1
              C:torch.Tensor, # (..., n, m) cost
              eps:float=0.1, # entropic regularisation ε (DecAlign's λ, `lambda_ot`), > 0
              iters:int=50, # Sinkhorn rounds (released code: 50)
-             tol:float|None=None, # stop once every marginal is within `tol` (L1); checked every 10 rounds
-             init:Sequence|None=None): # starting potentials (f, g), e.g. from a larger ε; default zeros
-    "Entropic optimal transport between two marginals by log-domain Sinkhorn; returns a `Transport`."
+             # stop once every marginal is within `tol` (L1); checked every 10 rounds
+             tol:float|None=None,
+             # starting potentials (f, g), e.g. from a larger ε; default zeros
+             init:Sequence|None=None):
+    ("Entropic optimal transport between two marginals by log-domain Sinkhorn; returns a "
+     "`Transport`.")
     _check_eps(eps)
     if C.ndim < 2: raise ShapeError(f"C has shape {tuple(C.shape)}, expected (..., n, m)")
     _check_marginals((a, b), C.shape[-2:], ('a', 'b'))
@@ -156,7 +186,8 @@ def sinkhorn(a:torch.Tensor, # (..., n) first marginal, sums to 1
         f = eps * (la - ((g.unsqueeze(-2) - C) / eps).logsumexp(-1))        # (..., n)
         g = eps * (lb - ((f.unsqueeze(-1) - C) / eps).logsumexp(-2))        # (..., m)
         if tol is not None and it % 10 == 0:
-            if _marginal_err(torch.exp((f.unsqueeze(-1) + g.unsqueeze(-2) - C) / eps), (a, b)).max() < tol: break
+            if _marginal_err(torch.exp((f.unsqueeze(-1) + g.unsqueeze(-2) - C) / eps),
+                             (a, b)).max() < tol: break
     log_plan = (f.unsqueeze(-1) + g.unsqueeze(-2) - C) / eps                 # (..., n, m)
     plan = log_plan.exp()
     return Transport(plan, log_plan, (f, g), _marginal_err(plan, (a, b)), it if iters else 0)
@@ -164,24 +195,31 @@ def sinkhorn(a:torch.Tensor, # (..., n) first marginal, sums to 1
 # %% ../../nbs/blocks/ot.ipynb #d7877ece
 def multi_marginal_sinkhorn(C:torch.Tensor, # (..., K_1, ..., K_M) joint cost
                             marginals:Sequence, # M tensors (..., K_m), each summing to 1
-                            eps:float=0.1, # entropic regularisation ε (DecAlign's λ, `lambda_ot`), > 0
+                            # entropic regularisation ε (DecAlign's λ, `lambda_ot`), > 0
+                            eps:float=0.1,
                             iters:int=50, # Sinkhorn rounds (released code: 50)
-                            tol:float|None=None, # stop once every marginal is within `tol` (L1); checked every 10 rounds
-                            init:Sequence|None=None): # starting potentials, M tensors (..., K_m); default zeros
+                            # stop once every marginal is within `tol` (L1); checked every 10 rounds
+                            tol:float|None=None,
+                            # starting potentials, M tensors (..., K_m); default zeros
+                            init:Sequence|None=None):
     "Entropic multi-marginal optimal transport by log-domain Sinkhorn; returns a `Transport`."
     _check_eps(eps)
     M = len(marginals)
     if M < 2: raise ConfigError(f"marginals must hold at least 2 tensors, got {M}")
-    if C.ndim < M: raise ShapeError(f"C has shape {tuple(C.shape)}, expected (..., K_1, ..., K_{M}) for {M} marginals")
+    if C.ndim < M:
+        raise ShapeError(f"C has shape {tuple(C.shape)}, expected (..., K_1, ..., K_{M}) for {M} "
+                         f"marginals")
     _check_marginals(marginals, C.shape[-M:], [f'marginals[{m}]' for m in range(M)])
     lead = C.ndim - M
-    axis = lambda t, m: t.reshape(*t.shape[:-1], *[t.shape[-1] if n == m else 1 for n in range(M)])   # (..., 1.., K_m, 1..)
+    # (..., 1.., K_m, 1..)
+    axis = lambda t, m: t.reshape(*t.shape[:-1], *[t.shape[-1] if n == m else 1 for n in range(M)])
     log_nu = [nu.clamp_min(torch.finfo(nu.dtype).tiny).log() for nu in marginals]
     f = list(init) if init is not None else [torch.zeros_like(nu) for nu in marginals]
     for it in range(1, iters + 1):
         for m in range(M):
             S = (sum(axis(f[n], n) for n in range(M) if n != m) - C) / eps   # (..., K_1, ..., K_M)
-            f[m] = eps * (log_nu[m] - S.logsumexp([lead + n for n in range(M) if n != m]))   # (..., K_m)
+            # (..., K_m)
+            f[m] = eps * (log_nu[m] - S.logsumexp([lead + n for n in range(M) if n != m]))
         if tol is not None and it % 10 == 0:
             T = torch.exp((sum(axis(f[n], n) for n in range(M)) - C) / eps)
             if _marginal_err(T, marginals).max() < tol: break
@@ -193,7 +231,8 @@ def multi_marginal_sinkhorn(C:torch.Tensor, # (..., K_1, ..., K_M) joint cost
 def entropic_ot_loss(tp:Transport, # the plan from `sinkhorn` or `multi_marginal_sinkhorn`
                      C:torch.Tensor, # (..., K_1, ..., K_M) the cost it was solved for
                      eps:float=0.1, # the ε it was solved with
-                     entropy:str='paper'): # 'paper': ε Σ T log T; 'code': ε Σ T (log T − 1) (released code)
+                     # 'paper': ε Σ T log T; 'code': ε Σ T (log T − 1) (released code)
+                     entropy:str='paper'):
     "(...,) entropic transport objective ⟨T, C⟩ + ε·(entropy term) at the plan."
     _check_eps(eps); _check_choice(entropy, 'entropy', ('paper', 'code'))
     dims = list(range(C.ndim - len(tp.potentials), C.ndim))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core import Tokens, ShapeError, ConfigError, check_shape, check_temperature, masked_mean, masked_softmax, l2norm
+from ..core import (Tokens, ShapeError, ConfigError, check_shape, check_temperature,
+                            masked_mean, masked_softmax, l2norm)
 
 # %% auto #0
 __all__ = ['POOLINGS', 'ANCHOR_INITS', 'relative_representation', 'asif_sparsify', 'asif_similarity', 'cap_pool',
@@ -18,11 +19,18 @@ __all__ = ['POOLINGS', 'ANCHOR_INITS', 'relative_representation', 'asif_sparsify
 # %% ../../nbs/blocks/relreps.ipynb #62e89b37
 def _check_anchors(anchors:torch.Tensor, d:int, name:str='anchors'):
     "Raise unless `anchors` is a non-empty `(K, d)` matrix."
-    if anchors.ndim != 2: raise ShapeError(f"{name} has shape {tuple(anchors.shape)}, expected (K, {d})")
-    if anchors.shape[0] == 0: raise ConfigError(f"{name} has K=0 rows; a relative representation needs at least one anchor")
-    if anchors.shape[1] != d: raise ShapeError(f"{name} has shape {tuple(anchors.shape)}, expected (K, {d}): anchors must live in the space of the features (width {d})")
+    if anchors.ndim != 2:
+        raise ShapeError(f"{name} has shape {tuple(anchors.shape)}, expected (K, {d})")
+    if anchors.shape[0] == 0:
+        raise ConfigError(f"{name} has K=0 rows; a relative representation needs at least one "
+                          f"anchor")
+    if anchors.shape[1] != d:
+        raise ShapeError(f"{name} has shape {tuple(anchors.shape)}, expected (K, {d}): anchors "
+                         f"must live in the space of the features (width {d})")
 
-def relative_representation(x:torch.Tensor, # (..., d) features: a batch (n, d) or token sets (B, T, d)
+def relative_representation(
+                            # (..., d) features: a batch (n, d) or token sets (B, T, d)
+                            x:torch.Tensor,
                             anchors:torch.Tensor, # (K, d) anchors in the same space as `x`
                             eps:float=1e-8): # guards the norm of a zero vector (its cosines are 0)
     "Cosines of every vector of `x` with every anchor: `(..., K)` (Moschella et al., 2023)."
@@ -34,19 +42,24 @@ def relative_representation(x:torch.Tensor, # (..., d) features: a batch (n, d) 
 def asif_sparsify(rel:torch.Tensor, # (..., K) relative representations
                   k:int, # entries kept per vector (the closest anchors), 1 <= k <= K
                   p:float): # sharpening exponent applied to the kept entries, > 0
-    "ASIF's sparse vectors: keep the top `k` entries (the rest 0), clamp at 0, raise to the power `p`, L2-normalise."
+    ("ASIF's sparse vectors: keep the top `k` entries (the rest 0), clamp at 0, raise to the power "
+     "`p`, L2-normalise.")
     K = rel.shape[-1]
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= K): raise ConfigError(f"k={k!r}; expected an int with 1 <= k <= K={K}, the number of anchors")
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= K):
+        raise ConfigError(f"k={k!r}; expected an int with 1 <= k <= K={K}, the number of anchors")
     if not p > 0: raise ConfigError(f"p={p!r}; expected a positive sharpening exponent")
     vals, idx = rel.topk(int(k), dim=-1)                                          # (..., k)
     return l2norm(torch.zeros_like(rel).scatter(-1, idx, vals.clamp_min(0) ** p))  # (..., K)
 
 def asif_similarity(img_rel:torch.Tensor, # (n_img, K) images' cosines to the K anchor images
-                    txt_rel:torch.Tensor, # (n_txt, K) captions' cosines to the K anchor captions (same pairs, same order)
+                    # (n_txt, K) captions' cosines to the K anchor captions (same pairs, same
+                    # order)
+                    txt_rel:torch.Tensor,
                     k:int, # entries kept per vector, 1 <= k <= K
                     p:float): # sharpening exponent, > 0
     "(n_img, n_txt) ASIF scores: cosines of the sparsified, sharpened relative representations."
-    if img_rel.ndim != 2: raise ShapeError(f"img_rel has shape {tuple(img_rel.shape)}, expected (n_img, K)")
+    if img_rel.ndim != 2:
+        raise ShapeError(f"img_rel has shape {tuple(img_rel.shape)}, expected (n_img, K)")
     check_shape(txt_rel, (None, img_rel.shape[1]), 'txt_rel')
     return asif_sparsify(img_rel, k, p) @ asif_sparsify(txt_rel, k, p).T     # (n_img, n_txt)
 
@@ -55,19 +68,26 @@ def _check_token_mask(R:torch.Tensor, mask:torch.Tensor, name:str='R'):
     "Raise unless `R (B, T, K)` has tokens, `mask (B, T)` fits it, and every item has a real token."
     if R.ndim != 3: raise ShapeError(f"{name} has shape {tuple(R.shape)}, expected (B, T, K)")
     B, T, K = R.shape
-    if T == 0: raise ShapeError(f"{name} has shape {tuple(R.shape)}: T=0 tokens; an empty token set has no profile")
+    if T == 0:
+        raise ShapeError(f"{name} has shape {tuple(R.shape)}: T=0 tokens; an empty token set has "
+                         f"no profile")
     check_shape(mask, (B, T), 'mask')
-    if mask.dtype != torch.bool: raise ShapeError(f"mask has dtype {mask.dtype}, expected torch.bool")
+    if mask.dtype != torch.bool:
+        raise ShapeError(f"mask has dtype {mask.dtype}, expected torch.bool")
     empty = (~mask.any(1)).nonzero()[:, 0]
-    if len(empty): raise ShapeError(f"mask rows {empty[:5].tolist()} have no real token; every item needs at least one")
+    if len(empty):
+        raise ShapeError(f"mask rows {empty[:5].tolist()} have no real token; every item needs at "
+                         f"least one")
 
 def cap_pool(R:torch.Tensor, # (B, T, K) token-to-anchor cosines
              mask:torch.Tensor, # (B, T) bool, True = real token
              tau_p:float|torch.Tensor=0.03): # pooling temperature (paper: 0.03)
-    "PAL's cross-attention pooling: per anchor, a softmax over the real tokens of `R/tau_p` weights `R`; `(B, K)`."
+    ("PAL's cross-attention pooling: per anchor, a softmax over the real tokens of `R/tau_p` "
+     "weights `R`; `(B, K)`.")
     _check_token_mask(R, mask); check_temperature(tau_p, 'tau_p', ' (PAL: 0.03)')
     m = mask[..., None]                                        # (B, T, 1), broadcast over anchors
-    alpha = masked_softmax(R / tau_p, m, dim=1)                # (B, T, K), sums to 1 over the real tokens
+    # (B, T, K), sums to 1 over the real tokens
+    alpha = masked_softmax(R / tau_p, m, dim=1)
     return (alpha * R.masked_fill(~m, 0.)).sum(1)              # (B, K)
 
 # %% ../../nbs/blocks/relreps.ipynb #8e24ffa9
@@ -75,20 +95,26 @@ POOLINGS = ('cap', 'mean', 'global')
 
 def anchor_profile(t:Tokens, # token sets: x (B, T, d), mask (B, T), pooled (B, d)
                    anchors:torch.Tensor, # (K, d) this modality's anchors
-                   pooling:str='cap', # 'cap' (PAL), 'mean' (mean of token profiles) or 'global' (pooled feature only)
-                   tau_p:float|torch.Tensor=0.03): # CAP temperature (paper: 0.03); unused by 'mean' and 'global'
-    "PAL's unit profile `h = p / ||p||` of each item, `(B, K)`; the score of a pair is `h_img @ h_txt`."
-    if pooling not in POOLINGS: raise ConfigError(f"pooling={pooling!r}; expected one of {POOLINGS}")
+                   # 'cap' (PAL), 'mean' (mean of token profiles) or 'global' (pooled feature only)
+                   pooling:str='cap',
+                   # CAP temperature (paper: 0.03); unused by 'mean' and 'global'
+                   tau_p:float|torch.Tensor=0.03):
+    ("PAL's unit profile `h = p / ||p||` of each item, `(B, K)`; the score of a pair is `h_img @ "
+     "h_txt`.")
+    if pooling not in POOLINGS:
+        raise ConfigError(f"pooling={pooling!r}; expected one of {POOLINGS}")
     if pooling == 'global': return l2norm(relative_representation(t.pooled, anchors))   # (B, K)
     R = relative_representation(t.x, anchors)                                            # (B, T, K)
     if pooling == 'cap': return l2norm(cap_pool(R, t.mask, tau_p))                       # (B, K)
     _check_token_mask(R, t.mask)
-    return l2norm(masked_mean(R.masked_fill(~t.mask[..., None], 0.), t.mask))            # (B, K); NaN padding cannot leak
+    # (B, K); NaN padding cannot leak
+    return l2norm(masked_mean(R.masked_fill(~t.mask[..., None], 0.), t.mask))
 
 # %% ../../nbs/blocks/relreps.ipynb #8732a18d
 def token_profiles(t:Tokens, # token sets: x (B, T, d), mask (B, T)
                    anchors:torch.Tensor): # (K, d) this modality's anchors
-    "Unit token-level relative representations `r^t / ||r^t||`, `(B, T, K)`, zero at padded positions."
+    ("Unit token-level relative representations `r^t / ||r^t||`, `(B, T, K)`, zero at padded "
+     "positions.")
     R = relative_representation(t.x, anchors)                      # (B, T, K)
     check_shape(t.mask, R.shape[:2], 'mask')
     return l2norm(R).masked_fill(~t.mask[..., None], 0.)           # (B, T, K)
@@ -98,26 +124,39 @@ ANCHOR_INITS = ('normal', 'tokens')
 
 def init_anchors(K:int, # number of anchors (paper: 512)
                  d:int, # width of the modality's features
-                 init:str='normal', # 'normal' (N(0, std^2) entries) or 'tokens' (K random real tokens of `tokens`)
+                 # 'normal' (N(0, std^2) entries) or 'tokens' (K random real tokens of `tokens`)
+                 init:str='normal',
                  std:float=0.02, # standard deviation for 'normal'
                  tokens:Tokens|None=None, # a sample of the modality's token sets, for 'tokens'
                  generator:torch.Generator|None=None): # for reproducible draws
     "Initial anchors `(K, d)` for one modality."
-    if not (isinstance(K, (int, np.integer)) and K >= 1): raise ConfigError(f"K={K!r}; expected a positive number of anchors")
+    if not (isinstance(K, (int, np.integer)) and K >= 1):
+        raise ConfigError(f"K={K!r}; expected a positive number of anchors")
     if init not in ANCHOR_INITS: raise ConfigError(f"init={init!r}; expected one of {ANCHOR_INITS}")
-    if init == 'normal': return std * torch.randn(K, d, generator=generator)                 # (K, d)
-    if tokens is None: raise ConfigError("init='tokens' needs tokens=Tokens(...), a sample of the modality's token sets")
-    if tokens.x.shape[-1] != d: raise ShapeError(f"tokens.x has width {tokens.x.shape[-1]}, expected d={d}")
-    real = tokens.x[tokens.mask]                                                              # (n_real, d)
-    if len(real) < K: raise ConfigError(f"init='tokens' needs at least K={K} real tokens, tokens has {len(real)}")
+    # (K, d)
+    if init == 'normal': return std * torch.randn(K, d, generator=generator)
+    if tokens is None:
+        raise ConfigError("init='tokens' needs tokens=Tokens(...), a sample of the modality's "
+                          "token sets")
+    if tokens.x.shape[-1] != d:
+        raise ShapeError(f"tokens.x has width {tokens.x.shape[-1]}, expected d={d}")
+    # (n_real, d)
+    real = tokens.x[tokens.mask]
+    if len(real) < K:
+        raise ConfigError(f"init='tokens' needs at least K={K} real tokens, tokens has {len(real)}")
     idx = torch.randperm(len(real), generator=generator)[:K].to(real.device)
-    return real[idx].detach().clone()                                                         # (K, d)
+    # (K, d)
+    return real[idx].detach().clone()
 
 # %% ../../nbs/blocks/relreps.ipynb #231a8e75
 def _cka_prepare(X:torch.Tensor, name:str, n:int|None=None):
     "Check a `(n, p)` feature matrix and return it centred, in float64, with its `||X^T X||_F`."
-    if X.ndim != 2: raise ShapeError(f"{name} has shape {tuple(X.shape)}, expected (n, p): pool token sets to one vector per sample first")
-    if n is not None and X.shape[0] != n: raise ShapeError(f"{name} has {X.shape[0]} samples, expected {n}: CKA compares the same samples in two spaces")
+    if X.ndim != 2:
+        raise ShapeError(f"{name} has shape {tuple(X.shape)}, expected (n, p): pool token sets to "
+                         f"one vector per sample first")
+    if n is not None and X.shape[0] != n:
+        raise ShapeError(f"{name} has {X.shape[0]} samples, expected {n}: CKA compares the same "
+                         f"samples in two spaces")
     if X.shape[0] < 2: raise ShapeError(f"{name} has {X.shape[0]} sample(s); CKA needs at least 2")
     Xc = X.double() - X.double().mean(0)                       # (n, p)
     return Xc, (Xc.T @ Xc).norm()
@@ -127,7 +166,8 @@ def _cka_from(Xc, nx, Yc, ny):
 
 def linear_cka(X:torch.Tensor, # (n, p1) features of n samples in one space
                Y:torch.Tensor): # (n, p2) features of the same n samples in another space
-    "Linear centered kernel alignment of two representations of the same samples, in [0, 1] (float64 scalar)."
+    ("Linear centered kernel alignment of two representations of the same samples, in [0, 1] "
+     "(float64 scalar).")
     Xc, nx = _cka_prepare(X, 'X')
     Yc, ny = _cka_prepare(Y, 'Y', X.shape[0])
     return _cka_from(Xc, nx, Yc, ny)
@@ -137,7 +177,9 @@ def cka_matrix(feats_a:list, # L_a tensors (n, p_l): one per layer of encoder A,
                feats_b:list, # L_b tensors (n, q_l): one per layer of encoder B, the same n samples
                progress:bool=True): # show a progress bar over the layers of A
     "`(L_a, L_b)` matrix of linear CKA between every layer of A and every layer of B (float64)."
-    if len(feats_a) == 0 or len(feats_b) == 0: raise ConfigError(f"feats_a has {len(feats_a)} and feats_b {len(feats_b)} layers; both need at least one")
+    if len(feats_a) == 0 or len(feats_b) == 0:
+        raise ConfigError(f"feats_a has {len(feats_a)} and feats_b {len(feats_b)} layers; both "
+                          f"need at least one")
     n = feats_a[0].shape[0] if feats_a[0].ndim else None
     prep_b = [_cka_prepare(Y, f'feats_b[{j}]', n) for j, Y in enumerate(feats_b)]
     M = torch.zeros(len(feats_a), len(feats_b), dtype=torch.float64)
@@ -152,23 +194,31 @@ def cka_matrix(feats_a:list, # L_a tensors (n, p_l): one per layer of encoder A,
 
 # %% ../../nbs/blocks/relreps.ipynb #b33014f3
 def _neighbour_walk(A:torch.Tensor, tau:float):
-    A = l2norm(A.float()); A = A - A.mean(0, keepdim=True)              # unit, then centred over the batch
+    # unit, then centred over the batch
+    A = l2norm(A.float()); A = A - A.mean(0, keepdim=True)
     return torch.softmax(A @ A.T / tau, dim=-1)                          # (B, B) row-stochastic
 
 def structure_regulariser(original:torch.Tensor, # (B, D) frozen features of a batch
                           aligned:torch.Tensor, # (B, d) the same items after the trained map
                           levels:int=1, # random-walk steps compared, 1..L
                           tau:float=0.07): # temperature of the soft neighbours
-    "STRUCTURE's regulariser: the mean Jensen–Shannon divergence between the soft-neighbour walks of both sides (scalar)."
+    ("STRUCTURE's regulariser: the mean Jensen–Shannon divergence between the soft-neighbour walks "
+     "of both sides (scalar).")
     if original.ndim != 2 or aligned.ndim != 2 or len(original) != len(aligned):
-        raise ShapeError(f"original {tuple(original.shape)} and aligned {tuple(aligned.shape)}: expected (B, D) and (B, d), same B")
-    if len(original) < 2: raise ShapeError(f"a batch of {len(original)}: STRUCTURE compares neighbours, it needs at least 2")
+        raise ShapeError(f"original {tuple(original.shape)} and aligned {tuple(aligned.shape)}: "
+                         f"expected (B, D) and (B, d), same B")
+    if len(original) < 2:
+        raise ShapeError(f"a batch of {len(original)}: STRUCTURE compares neighbours, it needs at "
+                         f"least 2")
     if levels < 1: raise ConfigError(f"levels={levels}; expected >= 1")
     P, Q = _neighbour_walk(original.detach(), tau), _neighbour_walk(aligned, tau)   # (B, B) each
     Pl, Ql, total = P, Q, 0.
     for l in range(1, levels + 1):
         if l > 1: Pl, Ql = Pl @ P, Ql @ Q
         M = (Pl + Ql) / 2
-        js = 0.5 * (torch.xlogy(Pl, Pl) - torch.xlogy(Pl, M) + torch.xlogy(Ql, Ql) - torch.xlogy(Ql, M)).sum(-1)   # (B,)
+        # (B,)
+        js = (0.5
+              * (torch.xlogy(Pl, Pl) - torch.xlogy(Pl, M) + torch.xlogy(Ql, Ql)
+                 - torch.xlogy(Ql, M)).sum(-1))
         total = total + js.mean()
     return total / levels

@@ -10,7 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..core import Tokens, ShapeError, ConfigError, masked_softmax, masked_max, masked_mean, l2norm
+from ..core import (Tokens, ShapeError, ConfigError, masked_softmax, masked_max,
+                            masked_mean, l2norm)
 
 # %% auto #0
 __all__ = ['split_prefix', 'infer_n_prefix', 'global_cosine', 'patch_word_cosines', 'word_to_patch', 'scan_t2i_attention',
@@ -18,10 +19,12 @@ __all__ = ['split_prefix', 'infer_n_prefix', 'global_cosine', 'patch_word_cosine
 
 # %% ../../nbs/blocks/similarity.ipynb #791146d3
 def _check_pair(img:Tokens, txt:Tokens, fn:str, tokens:bool=True):
-    "Raise `ShapeError` unless image and caption features share a width and every item has a real token."
+    ("Raise `ShapeError` unless image and caption features share a width and every item has a real "
+     "token.")
     a, b = (img.x, txt.x) if tokens else (img.pooled, txt.pooled)
     if a.shape[-1] != b.shape[-1]:
-        raise ShapeError(f"{fn}: image tokens have width {a.shape[-1]} but caption tokens {b.shape[-1]}; project both to one width")
+        raise ShapeError(f"{fn}: image tokens have width {a.shape[-1]} but caption tokens "
+                         f"{b.shape[-1]}; project both to one width")
     if tokens:
         for side, t in (('image', img), ('caption', txt)):
             if not bool(t.mask.any(1).all()):
@@ -29,17 +32,26 @@ def _check_pair(img:Tokens, txt:Tokens, fn:str, tokens:bool=True):
                 raise ShapeError(f"{fn}: {side} item(s) {bad} have no real token (mask all False)")
 
 # %% ../../nbs/blocks/similarity.ipynb #5e4dbd16
-def split_prefix(img:Tokens, # images: `n_prefix` prefix tokens ([CLS]) then the spatial patches, x (n_img, P + N, d)
-                 n_prefix:int=0): # number of prefix tokens in front (1 for a ViT with [CLS], 0 for Swin)
-    "Split `img` into its prefix tokens (n_img, P, d) and its spatial patches as `Tokens` whose `pooled` is their mean."
+def split_prefix(
+                 # images: `n_prefix` prefix tokens ([CLS]) then the spatial patches, x (n_img, P +
+                 # N, d)
+                 img:Tokens,
+                 # number of prefix tokens in front (1 for a ViT with [CLS], 0 for Swin)
+                 n_prefix:int=0):
+    ("Split `img` into its prefix tokens (n_img, P, d) and its spatial patches as `Tokens` whose "
+     "`pooled` is their mean.")
     P = img.x.shape[1]
     if not (isinstance(n_prefix, int) and 0 <= n_prefix < P):
-        raise ConfigError(f"n_prefix={n_prefix!r} must be an int in [0, {P - 1}] for tokens of shape {tuple(img.x.shape)}")
+        raise ConfigError(f"n_prefix={n_prefix!r} must be an int in [0, {P - 1}] for tokens of "
+                          f"shape {tuple(img.x.shape)}")
     if n_prefix and not img.mask[:, :n_prefix].all():
-        raise ShapeError(f"Tokens.mask marks some of the first {n_prefix} (prefix) tokens as padding; prefix tokens must be real")
+        raise ShapeError(f"Tokens.mask marks some of the first {n_prefix} (prefix) tokens as "
+                         f"padding; prefix tokens must be real")
     x, m = img.x[:, n_prefix:], img.mask[:, n_prefix:]       # (n_img, N, d), (n_img, N)
     empty = (~m.any(1)).nonzero().flatten().tolist()
-    if empty: raise ShapeError(f"image(s) {empty} have no real spatial patch (mask all False after {n_prefix} prefix token(s))")
+    if empty:
+        raise ShapeError(f"image(s) {empty} have no real spatial patch (mask all False after "
+                         f"{n_prefix} prefix token(s))")
     return img.x[:, :n_prefix], Tokens(x, m, masked_mean(x, m))
 
 # %% ../../nbs/blocks/similarity.ipynb #c20b23a1
@@ -61,16 +73,21 @@ def _unit_tokens(t:Tokens): # a padded token set
 
 def patch_word_cosines(img:Tokens, # images, x (n_img, N, d)
                        txt:Tokens): # captions, x (n_txt, L, d)
-    "(n_img, n_txt, N, L) cosine of every image token with every caption token; 0 where either is padding."
+    ("(n_img, n_txt, N, L) cosine of every image token with every caption token; 0 where either is "
+     "padding.")
     _check_pair(img, txt, 'patch_word_cosines')
-    return torch.einsum('ind,tld->itnl', _unit_tokens(img), _unit_tokens(txt))   # (n_img, n_txt, N, L)
+    # (n_img, n_txt, N, L)
+    return torch.einsum('ind,tld->itnl', _unit_tokens(img), _unit_tokens(txt))
 
 # %% ../../nbs/blocks/similarity.ipynb #1eb2876c
 def word_to_patch(img:Tokens, # images, x (n_img, N, d)
                   txt:Tokens): # captions, x (n_txt, L, d)
-    "(n_img, n_txt, L) index of the most similar real image token for each word; -1 for padded words."
-    s = patch_word_cosines(img, txt).masked_fill(~img.mask[:, None, :, None], float('-inf'))   # (n_i, n_t, N, L)
-    idx = s.argmax(2)                                                                           # (n_i, n_t, L)
+    ("(n_img, n_txt, L) index of the most similar real image token for each word; -1 for padded "
+     "words.")
+    # (n_i, n_t, N, L)
+    s = patch_word_cosines(img, txt).masked_fill(~img.mask[:, None, :, None], float('-inf'))
+    # (n_i, n_t, L)
+    idx = s.argmax(2)
     return idx.masked_fill(~txt.mask[None], -1)
 
 # %% ../../nbs/blocks/similarity.ipynb #db94fcf1
@@ -80,19 +97,25 @@ def _aggregate(R:torch.Tensor, # (..., n_q) relevance of each query token
                lambda_lse:float): # LogSumExp inverse temperature
     "SCAN's aggregation over the real query tokens: LogSumExp (1/λ)·log Σ exp(λ R) or the mean."
     mask = mask.expand_as(R)
-    if agg == 'lse': return torch.logsumexp(lambda_lse * R.masked_fill(~mask, float('-inf')), -1) / lambda_lse
+    if agg == 'lse':
+        return torch.logsumexp(lambda_lse * R.masked_fill(~mask, float('-inf')), -1) / lambda_lse
     if agg == 'mean': return (R * mask).sum(-1) / mask.sum(-1)
     raise ConfigError(f"agg must be 'lse' or 'mean', got {agg!r}")
 
 # %% ../../nbs/blocks/similarity.ipynb #7a7c64ac
 def scan_t2i_attention(img:Tokens, # images: the context, x (n_img, N, d)
                        txt:Tokens, # captions: the queries, x (n_txt, L, d)
-                       lambda_softmax:float=9.): # λ1: inverse temperature of the attention over regions
-    "SCAN's word-to-region attention (n_img, n_txt, L, N) (rows of padded words are uniform) and the cosines (n_img, n_txt, N, L)."
+                       # λ1: inverse temperature of the attention over regions
+                       lambda_softmax:float=9.):
+    ("SCAN's word-to-region attention (n_img, n_txt, L, N) (rows of padded words are uniform) and "
+     "the cosines (n_img, n_txt, N, L).")
     s = patch_word_cosines(img, txt)                                           # (n_i, n_t, N, L)
-    a = F.leaky_relu(s, 0.1).masked_fill(~txt.mask[None, :, None, :], 0.)     # padded words out of the norm
-    a = l2norm(a, dim=-1)                                                      # clipped l2norm over the words
-    return masked_softmax(lambda_softmax * a.transpose(2, 3), img.mask[:, None, None, :]), s  # (n_i, n_t, L, N)
+    # padded words out of the norm
+    a = F.leaky_relu(s, 0.1).masked_fill(~txt.mask[None, :, None, :], 0.)
+    # clipped l2norm over the words
+    a = l2norm(a, dim=-1)
+    # (n_i, n_t, L, N)
+    return masked_softmax(lambda_softmax * a.transpose(2, 3), img.mask[:, None, None, :]), s
 
 # %% ../../nbs/blocks/similarity.ipynb #d730853b
 def scan_t2i(img:Tokens, # images: the context (regions / patches), x (n_img, N, d)
@@ -100,13 +123,18 @@ def scan_t2i(img:Tokens, # images: the context (regions / patches), x (n_img, N,
              lambda_softmax:float=9., # λ1: inverse temperature of the attention over regions
              agg:str='lse', # aggregation over words: 'lse' (LogSumExp) or 'mean'
              lambda_lse:float=6.): # λ2: LogSumExp inverse temperature
-    "(n_img, n_txt) SCAN text-to-image score: each word attends over the regions (clipped l2norm, softmax)."
-    attn, s = scan_t2i_attention(img, txt, lambda_softmax)                     # (n_i, n_t, L, N), (n_i, n_t, N, L)
-    num = (attn * s.transpose(2, 3)).sum(-1)                                   # (n_i, n_t, L) w_l · a_l
+    ("(n_img, n_txt) SCAN text-to-image score: each word attends over the regions (clipped l2norm, "
+     "softmax).")
+    # (n_i, n_t, L, N), (n_i, n_t, N, L)
+    attn, s = scan_t2i_attention(img, txt, lambda_softmax)
+    # (n_i, n_t, L) w_l · a_l
+    num = (attn * s.transpose(2, 3)).sum(-1)
     v = _unit_tokens(img)                                                      # (n_i, N, d)
     gram = v @ v.transpose(1, 2)                                               # (n_i, N, N)
-    sq = (torch.einsum('itln,inm->itlm', attn, gram) * attn).sum(-1)           # (n_i, n_t, L) |a_l|²
-    R = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)                           # (n_i, n_t, L) cos(w_l, a_l)
+    # (n_i, n_t, L) |a_l|²
+    sq = (torch.einsum('itln,inm->itlm', attn, gram) * attn).sum(-1)
+    # (n_i, n_t, L) cos(w_l, a_l)
+    R = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)
     return _aggregate(R, txt.mask[None], agg, lambda_lse)                      # (n_i, n_t)
 
 # %% ../../nbs/blocks/similarity.ipynb #442ac63b
@@ -114,42 +142,58 @@ def scan_i2t(img:Tokens, # images: the queries (regions / patches), x (n_img, N,
              txt:Tokens, # captions: the context (words), x (n_txt, L, d)
              lambda_softmax:float=4., # λ1: inverse temperature of the attention over words
              agg:str='lse', # aggregation over regions: 'lse' (LogSumExp) or 'mean'
-             lambda_lse:float=5.): # λ2: LogSumExp inverse temperature (SCAN: 5 on Flickr30K, 20 on COCO)
-    "(n_img, n_txt) SCAN image-to-text score: each region attends over the words (clipped l2norm, softmax)."
+             # λ2: LogSumExp inverse temperature (SCAN: 5 on Flickr30K, 20 on COCO)
+             lambda_lse:float=5.):
+    ("(n_img, n_txt) SCAN image-to-text score: each region attends over the words (clipped l2norm, "
+     "softmax).")
     s = patch_word_cosines(img, txt)                                           # (n_i, n_t, N, L)
-    a = F.leaky_relu(s, 0.1).masked_fill(~img.mask[:, None, :, None], 0.)     # padded regions out of the norm
-    a = l2norm(a, dim=2)                                                       # clipped l2norm over the regions
-    attn = masked_softmax(lambda_softmax * a, txt.mask[None, :, None, :])      # (n_i, n_t, N, L) over words
-    num = (attn * s).sum(-1)                                                   # (n_i, n_t, N) v_r · a_r
+    # padded regions out of the norm
+    a = F.leaky_relu(s, 0.1).masked_fill(~img.mask[:, None, :, None], 0.)
+    # clipped l2norm over the regions
+    a = l2norm(a, dim=2)
+    # (n_i, n_t, N, L) over words
+    attn = masked_softmax(lambda_softmax * a, txt.mask[None, :, None, :])
+    # (n_i, n_t, N) v_r · a_r
+    num = (attn * s).sum(-1)
     w = _unit_tokens(txt)                                                      # (n_t, L, d)
     gram = w @ w.transpose(1, 2)                                               # (n_t, L, L)
-    sq = (torch.einsum('itnl,tlk->itnk', attn, gram) * attn).sum(-1)           # (n_i, n_t, N) |a_r|²
-    R = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)                           # (n_i, n_t, N) cos(v_r, a_r)
+    # (n_i, n_t, N) |a_r|²
+    sq = (torch.einsum('itnl,tlk->itnk', attn, gram) * attn).sum(-1)
+    # (n_i, n_t, N) cos(v_r, a_r)
+    R = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)
     return _aggregate(R, img.mask[:, None], agg, lambda_lse)                   # (n_i, n_t)
 
 # %% ../../nbs/blocks/similarity.ipynb #5ec1f090
 def hard_assignment(img:Tokens, # images, x (n_img, N, d)
                     txt:Tokens, # captions, x (n_txt, L, d)
-                    pool:str='mean', # pooling over words: 'mean' (CHAN with BERT) or 'lse' (CHAN with GRU)
+                    # pooling over words: 'mean' (CHAN with BERT) or 'lse' (CHAN with GRU)
+                    pool:str='mean',
                     temperature:float=0.1): # τ of the LSE pooling (CHAN's `belta`)
     "(n_img, n_txt) CHAN score: each word's best region cosine, pooled over the words."
     s = patch_word_cosines(img, txt)                                # (n_i, n_t, N, L)
-    m = masked_max(s, img.mask[:, None, :, None], dim=2)            # (n_i, n_t, L) best real region per word
+    # (n_i, n_t, L) best real region per word
+    m = masked_max(s, img.mask[:, None, :, None], dim=2)
     wm = txt.mask[None].expand_as(m)                                # (n_i, n_t, L)
     if pool == 'mean': return (m * wm).sum(-1) / wm.sum(-1)
     if pool == 'lse': return torch.logsumexp((m / temperature).masked_fill(~wm, float('-inf')), -1)
     raise ConfigError(f"pool must be 'mean' or 'lse', got {pool!r}")
 
 # %% ../../nbs/blocks/similarity.ipynb #7384539f
-def sparse_alignment(img:Tokens, # images (LAPS: the selected and aggregated patches), x (n_img, N, d)
+def sparse_alignment(
+                     # images (LAPS: the selected and aggregated patches), x (n_img, N, d)
+                     img:Tokens,
                      txt:Tokens, # captions, x (n_txt, L, d)
                      leaky:bool=True): # apply LeakyReLU(0.1) to the cosines, as LAPS's code does
-    "(n_img, n_txt) LAPS score: mean over words of the best patch + mean over patches of the best word."
+    ("(n_img, n_txt) LAPS score: mean over words of the best patch + mean over patches of the best "
+     "word.")
     s = patch_word_cosines(img, txt)                                 # (n_i, n_t, N, L)
     if leaky: s = F.leaky_relu(s, 0.1)
-    im, wm = img.mask[:, None, :, None], txt.mask[None, :, None, :]  # (n_i, 1, N, 1), (1, n_t, 1, L)
+    # (n_i, 1, N, 1), (1, n_t, 1, L)
+    im, wm = img.mask[:, None, :, None], txt.mask[None, :, None, :]
     best_patch = masked_max(s, im, dim=2)                            # (n_i, n_t, L)
     best_word = masked_max(s, wm, dim=3)                             # (n_i, n_t, N)
-    t2i = (best_patch * wm[:, :, 0]).sum(-1) / txt.lengths[None]     # (n_i, n_t) mean over real words
-    i2t = (best_word * im[..., 0]).sum(-1) / img.lengths[:, None]    # (n_i, n_t) mean over real patches
+    # (n_i, n_t) mean over real words
+    t2i = (best_patch * wm[:, :, 0]).sum(-1) / txt.lengths[None]
+    # (n_i, n_t) mean over real patches
+    i2t = (best_word * im[..., 0]).sum(-1) / img.lengths[:, None]
     return t2i + i2t

@@ -32,14 +32,17 @@ def karpathy_tokens(raw:str): # a caption as written
 
 # %% ../../nbs/data/karpathy.ipynb #ed4c69c5
 def load_image(path:str|Path): # an image file
-    "Open and fully decode `path` as an RGB PIL image; `DataError` naming the file if it is missing or unreadable."
+    ("Open and fully decode `path` as an RGB PIL image; `DataError` naming the file if it is "
+     "missing or unreadable.")
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
             return im.convert('RGB')
-    except FileNotFoundError: raise DataError(f"{path.name}: image file not found ({path})") from None
-    except (OSError, SyntaxError, ValueError) as e: raise DataError(f"{path.name}: cannot decode image: {e} ({path})") from e
+    except FileNotFoundError:
+        raise DataError(f"{path.name}: image file not found ({path})") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"{path.name}: cannot decode image: {e} ({path})") from e
 
 # %% ../../nbs/data/karpathy.ipynb #c81f8d0c
 class Skipped(NamedTuple):
@@ -63,11 +66,16 @@ class CaptionData:
 
     def __post_init__(self):
         n, m = len(self.images), len(self.captions)
-        if len(self.image_ids) != n: raise ShapeError(f"CaptionData: {len(self.image_ids)} image_ids for {n} images")
-        if len(self.tokens) != m: raise ShapeError(f"CaptionData: {len(self.tokens)} token lists for {m} captions")
+        if len(self.image_ids) != n:
+            raise ShapeError(f"CaptionData: {len(self.image_ids)} image_ids for {n} images")
+        if len(self.tokens) != m:
+            raise ShapeError(f"CaptionData: {len(self.tokens)} token lists for {m} captions")
         ci = self.caption_image
-        if ci.dtype != torch.long or tuple(ci.shape) != (m,): raise ShapeError(f"CaptionData.caption_image has shape {tuple(ci.shape)} and dtype {ci.dtype}, expected ({m},) long")
-        if m and (ci.min() < 0 or ci.max() >= n): raise ShapeError(f"CaptionData.caption_image has values outside [0, {n})")
+        if ci.dtype != torch.long or tuple(ci.shape) != (m,):
+            raise ShapeError(f"CaptionData.caption_image has shape {tuple(ci.shape)} and dtype "
+                             f"{ci.dtype}, expected ({m},) long")
+        if m and (ci.min() < 0 or ci.max() >= n):
+            raise ShapeError(f"CaptionData.caption_image has values outside [0, {n})")
 
     @property
     def n_images(self): return len(self.images)
@@ -83,32 +91,38 @@ class CaptionData:
 # %% ../../nbs/data/karpathy.ipynb #7519a300
 class _Problems:
     "Raise a `DataError` for a bad item, or (skip_bad) record it as `Skipped` and count it."
-    def __init__(self, jname, skip): self.jname, self.skip, self.items, self.n_images, self.n_captions = jname, skip, [], 0, 0
+    def __init__(self, jname, skip):
+        self.jname, self.skip, self.items, self.n_images, self.n_captions = jname, skip, [], 0, 0
     def __call__(self, file, where, reason, image=True, detail=''):
         if not self.skip: raise DataError(f"{self.jname}: {where} {reason}{detail}")
         self.items.append(Skipped(str(file), where, reason))
         if image: self.n_images += 1
         else: self.n_captions += 1
     def summary(self):
-        return (f"{self.jname}: skipped {self.n_images} image(s) (with their captions) and {self.n_captions} "
+        return (f"{self.jname}: skipped {self.n_images} image(s) (with their captions) and "
+                f"{self.n_captions} "
                 f"single caption(s): {len(self.items)} problem(s), listed in `.skipped`")
 
 # %% ../../nbs/data/karpathy.ipynb #0a031ffa
 def _select_split(records, splits, bad, jname):
-    "The (k, record) pairs whose `split` is in `splits`; `DataError` for a split absent from the file."
+    ("The (k, record) pairs whose `split` is in `splits`; `DataError` for a split absent from the "
+     "file.")
     present, selected = Counter(), []
     for k, rec in enumerate(records):
         if not isinstance(rec, dict): bad(jname, f"images[{k}]", 'is not an object'); continue
         s = rec.get('split')
         if not isinstance(s, str):
             fn = rec.get('filename')
-            bad(fn if isinstance(fn, str) else jname, f"images[{k}].split", 'is missing' if s is None else 'is not a string'); continue
+            bad(fn if isinstance(fn, str) else jname, f"images[{k}].split",
+                'is missing' if s is None else 'is not a string')
+            continue
         present[s] += 1
         if s in splits: selected.append((k, rec))
     missing = [s for s in splits if s not in present]
     if missing:
         have = ', '.join(f"{s!r} ({n} images)" for s, n in sorted(present.items()))
-        raise DataError(f"{jname}: no images with split {', '.join(map(repr, missing))}; splits present: {have or 'none'}"
+        raise DataError(f"{jname}: no images with split {', '.join(map(repr, missing))}; splits "
+                        f"present: {have or 'none'}"
                         " (split names are not aliased: 'val' is not 'dev')")
     return selected
 
@@ -149,10 +163,12 @@ def _check_record(k, rec, root, check, bad, jname):
     if why:
         return bad(fn, f"{w}.filepath" if fp and outside_root(root, fp) else f"{w}.filename", why)
     if check != 'none' and not os.path.isfile(os.path.join(root, fp, fn)):
-        return bad(fn, f"{w}.filename", f"'{rel.as_posix()}' not found under the image root", detail=f" {root}")
+        return bad(fn, f"{w}.filename", f"'{rel.as_posix()}' not found under the image root",
+                   detail=f" {root}")
     if check == 'decode':
         try: load_image(root/rel)
-        except DataError as e: return bad(fn, f"{w}.filename", f"'{rel.as_posix()}' cannot be decoded: {e.__cause__}")
+        except DataError as e:
+            return bad(fn, f"{w}.filename", f"'{rel.as_posix()}' cannot be decoded: {e.__cause__}")
     caps = _check_captions(sents, fn, w, bad)
     if not caps: return bad(fn, f"{w}.sentences", 'has no usable caption')
     return rel, rec.get('imgid', fn), caps
@@ -161,20 +177,29 @@ def _check_record(k, rec, root, check, bad, jname):
 _CHECKS = ('exists', 'decode', 'none')
 
 def read_karpathy(json_path:str|Path, # a Karpathy-split JSON, e.g. dataset_flickr8k.json
-                  image_root:str|Path, # folder the `filepath`/`filename` of each record is relative to
-                  split:str|list='train', # split name, or a list of them (e.g. ['train', 'restval'])
-                  skip_bad:bool=False, # leave out bad images/captions (listed in `.skipped`) instead of raising
-                  check_images:str='exists', # 'exists' (file is there), 'decode' (decode every image) or 'none'
+                  # folder the `filepath`/`filename` of each record is relative to
+                  image_root:str|Path,
+                  # split name, or a list of them (e.g. ['train', 'restval'])
+                  split:str|list='train',
+                  # leave out bad images/captions (listed in `.skipped`) instead of raising
+                  skip_bad:bool=False,
+                  # 'exists' (file is there), 'decode' (decode every image) or 'none'
+                  check_images:str='exists',
                   max_images:int|None=None, # stop after this many usable images (file order)
                   progress:bool=True): # show a progress bar while checking records
-    "Read one or more splits of a Karpathy caption JSON into a `CaptionData`, checking every record."
+    ("Read one or more splits of a Karpathy caption JSON into a `CaptionData`, checking every "
+     "record.")
     json_path, image_root = Path(json_path), Path(image_root)
-    if check_images not in _CHECKS: raise ConfigError(f"check_images={check_images!r}; expected one of {_CHECKS}")
+    if check_images not in _CHECKS:
+        raise ConfigError(f"check_images={check_images!r}; expected one of {_CHECKS}")
     splits = [split] if isinstance(split, str) else list(split)
-    if not splits or not all(isinstance(s, str) for s in splits): raise ConfigError(f"split={split!r}; expected a split name or a list of them")
-    if max_images is not None and (not isinstance(max_images, int) or max_images < 1): raise ConfigError(f"max_images={max_images!r}; expected a positive int or None")
+    if not splits or not all(isinstance(s, str) for s in splits):
+        raise ConfigError(f"split={split!r}; expected a split name or a list of them")
+    if max_images is not None and (not isinstance(max_images, int) or max_images < 1):
+        raise ConfigError(f"max_images={max_images!r}; expected a positive int or None")
     jname, doc = json_path.name, read_json(json_path, 'a Karpathy-split caption JSON', expect=None)
-    if not isinstance(doc, dict) or 'images' not in doc: raise DataError(f"{jname}: top-level field 'images' is missing")
+    if not isinstance(doc, dict) or 'images' not in doc:
+        raise DataError(f"{jname}: top-level field 'images' is missing")
     if not isinstance(doc['images'], list): raise DataError(f"{jname}: images is not a list")
     bad = _Problems(jname, skip_bad)
     selected = _select_split(doc['images'], splits, bad, jname)
@@ -184,13 +209,17 @@ def read_karpathy(json_path:str|Path, # a Karpathy-split JSON, e.g. dataset_flic
         r = _check_record(k, rec, image_root, check_images, bad, jname)
         if r is None: continue
         rel, iid, cs = r
-        if rel in seen: bad(rel.name, f"images[{k}].filename", f"'{rel.as_posix()}' repeats images[{seen[rel]}]"); continue
+        if rel in seen:
+            bad(rel.name, f"images[{k}].filename",
+                f"'{rel.as_posix()}' repeats images[{seen[rel]}]")
+            continue
         seen[rel] = k
         for raw, t in cs: caps.append(raw); toks.append(t); cap_img.append(len(images))
         images.append(image_root/rel); ids.append(iid)
     if not images: raise DataError(f"{jname}: no usable image in split {'+'.join(splits)}")
     if bad.items: warnings.warn(bad.summary(), stacklevel=2)
-    return CaptionData(images, caps, toks, torch.tensor(cap_img, dtype=torch.long), ids, '+'.join(splits),
+    return CaptionData(images, caps, toks, torch.tensor(cap_img, dtype=torch.long), ids,
+                       '+'.join(splits),
                        doc.get('dataset') or json_path.stem, bad.items)
 
 # %% ../../nbs/data/karpathy.ipynb #5400579a
@@ -200,15 +229,19 @@ HALF_MEAN, HALF_STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
 def train_transform(size:int=224, # output side in pixels
                     mean:tuple=IMAGENET_MEAN, # per-channel mean of the backbone's pretraining
                     std:tuple=IMAGENET_STD): # per-channel std of the backbone's pretraining
-    "Random resized crop (60–100 % of the area, bicubic) + horizontal flip + tensor + normalisation."
-    return T.Compose([T.RandomResizedCrop(size, scale=(0.6, 1.0), interpolation=T.InterpolationMode.BICUBIC),
+    ("Random resized crop (60–100 % of the area, bicubic) + horizontal flip + tensor + "
+     "normalisation.")
+    return T.Compose([T.RandomResizedCrop(size, scale=(0.6, 1.0),
+                                          interpolation=T.InterpolationMode.BICUBIC),
                       T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean, std)])
 
 def eval_transform(size:int=224, # output side in pixels
                    mean:tuple=IMAGENET_MEAN, # per-channel mean of the backbone's pretraining
                    std:tuple=IMAGENET_STD): # per-channel std of the backbone's pretraining
     "Bicubic resize of the whole image to `size`×`size` + tensor + normalisation."
-    return T.Compose([T.Resize((size, size), interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(), T.Normalize(mean, std)])
+    return T.Compose(
+        [T.Resize((size, size), interpolation=T.InterpolationMode.BICUBIC), T.ToTensor(),
+         T.Normalize(mean, std)])
 
 # %% ../../nbs/data/karpathy.ipynb #998ab6a4
 class ImageDataset(Dataset):
@@ -230,60 +263,91 @@ class PairDataset(Dataset):
     def __getitem__(self, j):
         j = range(len(self))[j]
         i = int(self.data.caption_image[j])
-        return dict(image=self.transform(load_image(self.data.images[i])), caption=self.data.captions[j], image_index=i, caption_index=j)
+        return dict(image=self.transform(load_image(self.data.images[i])),
+                    caption=self.data.captions[j], image_index=i, caption_index=j)
 
 # %% ../../nbs/data/karpathy.ipynb #6102e32f
 def collate_captions(captions:list, # caption strings
-                     tokenizer:Callable, # a Hugging Face tokenizer (any callable with the same interface)
-                     max_len:int|None=None): # truncate to this many tokens (default: the tokenizer's maximum)
+                     # a Hugging Face tokenizer (any callable with the same interface)
+                     tokenizer:Callable,
+                     # truncate to this many tokens (default: the tokenizer's maximum)
+                     max_len:int|None=None):
     "Tokenize and pad a list of captions: dict(input_ids (B, L), attention_mask (B, L))."
-    if isinstance(captions, str) or not len(captions): raise DataError(f"collate_captions expects a non-empty list of captions, got {captions!r}")
-    enc = tokenizer(list(captions), padding=True, truncation=True, max_length=max_len, return_tensors='pt')
+    if isinstance(captions, str) or not len(captions):
+        raise DataError(f"collate_captions expects a non-empty list of captions, got {captions!r}")
+    enc = tokenizer(list(captions), padding=True, truncation=True, max_length=max_len,
+                    return_tensors='pt')
     return dict(input_ids=enc['input_ids'], attention_mask=enc['attention_mask'])   # (B, L), (B, L)
 
 def collate_pairs(items:list, # `PairDataset` items
                   tokenizer:Callable, # a Hugging Face tokenizer
                   max_len:int|None=None): # truncate captions to this many tokens
-    "Batch pair items: dict(images (B,3,H,W), input_ids (B,L), attention_mask (B,L), image_ids (B,), caption_ids (B,))."
+    ("Batch pair items: dict(images (B,3,H,W), input_ids (B,L), attention_mask (B,L), image_ids "
+     "(B,), caption_ids (B,)).")
     if not items: raise DataError("collate_pairs got an empty batch")
     shapes = sorted({tuple(it['image'].shape) for it in items})
-    if len(shapes) > 1: raise ShapeError(f"images in one batch have different shapes {shapes}; use a transform with a fixed size")
+    if len(shapes) > 1:
+        raise ShapeError(f"images in one batch have different shapes {shapes}; use a transform "
+                         f"with a fixed size")
     text = collate_captions([it['caption'] for it in items], tokenizer, max_len)
-    return dict(images=torch.stack([it['image'] for it in items]),                       # (B, 3, H, W)
-                **text,                                                                   # (B, L), (B, L)
-                image_ids=torch.tensor([it['image_index'] for it in items], dtype=torch.long),    # (B,)
-                caption_ids=torch.tensor([it['caption_index'] for it in items], dtype=torch.long))  # (B,)
+    # (B, 3, H, W)
+    return dict(images=torch.stack([it['image'] for it in items]),
+                # (B, L), (B, L)
+                **text,
+                # (B,)
+                image_ids=torch.tensor([it['image_index'] for it in items], dtype=torch.long),
+                # (B,)
+                caption_ids=torch.tensor([it['caption_index'] for it in items], dtype=torch.long))
 
 # %% ../../nbs/data/karpathy.ipynb #d99f0395
 def _need(obj, key, where, jname):
-    if not isinstance(obj, dict) or key not in obj: raise DataError(f"{jname}: {where}.{key} is missing")
+    if not isinstance(obj, dict) or key not in obj:
+        raise DataError(f"{jname}: {where}.{key} is missing")
     return obj[key]
 
-def coco_to_karpathy(captions_json:str|Path, # a COCO captions file, e.g. annotations/captions_train2017.json
-                     image_dir_name:str, # the images' folder under the image root, stored as `filepath` (e.g. 'train2017')
+def coco_to_karpathy(
+                     # a COCO captions file, e.g. annotations/captions_train2017.json
+                     captions_json:str|Path,
+                     # the images' folder under the image root, stored as `filepath` (e.g.
+                     # 'train2017')
+                     image_dir_name:str,
                      split:str='train', # the split name given to every image
                      out_path:str|Path|None=None, # write the result here as JSON (atomically)
                      overwrite:bool=False): # allow replacing an existing `out_path`
     "Convert a COCO caption file to the Karpathy-split layout read by `read_karpathy`."
-    path = Path(captions_json); jname, doc = path.name, read_json(path, 'a COCO captions JSON', expect=None)
-    ims, anns = _need(doc, 'images', 'top-level', jname), _need(doc, 'annotations', 'top-level', jname)
-    if not isinstance(ims, list) or not isinstance(anns, list): raise DataError(f"{jname}: images and annotations must be lists")
+    path = Path(captions_json)
+    jname, doc = path.name, read_json(path, 'a COCO captions JSON', expect=None)
+    ims, anns = (_need(doc, 'images', 'top-level', jname),
+                 _need(doc, 'annotations', 'top-level', jname))
+    if not isinstance(ims, list) or not isinstance(anns, list):
+        raise DataError(f"{jname}: images and annotations must be lists")
     recs, by_id = [], {}
     for k, im in enumerate(ims):
-        cid, fn = _need(im, 'id', f"images[{k}]", jname), _need(im, 'file_name', f"images[{k}]", jname)
-        if cid in by_id: raise DataError(f"{jname}: images[{k}].id {cid} repeats images[{by_id[cid]['imgid']}]")
-        by_id[cid] = dict(filepath=image_dir_name, filename=fn, imgid=k, cocoid=cid, split=split, sentids=[], sentences=[])
+        cid, fn = (_need(im, 'id', f"images[{k}]", jname),
+                   _need(im, 'file_name', f"images[{k}]", jname))
+        if cid in by_id:
+            raise DataError(f"{jname}: images[{k}].id {cid} repeats images[{by_id[cid]['imgid']}]")
+        by_id[cid] = dict(filepath=image_dir_name, filename=fn, imgid=k, cocoid=cid, split=split,
+                          sentids=[], sentences=[])
         recs.append(by_id[cid])
     for a, ann in enumerate(anns):
-        iid, cap, sid = (_need(ann, f, f"annotations[{a}]", jname) for f in ('image_id', 'caption', 'id'))
-        if iid not in by_id: raise DataError(f"{jname}: annotations[{a}].image_id {iid} names no image in images[]")
-        if not isinstance(cap, str) or not cap.strip(): raise DataError(f"{jname}: annotations[{a}].caption is empty")
+        iid, cap, sid = (
+            _need(ann, f, f"annotations[{a}]", jname) for f in ('image_id', 'caption', 'id'))
+        if iid not in by_id:
+            raise DataError(f"{jname}: annotations[{a}].image_id {iid} names no image in images[]")
+        if not isinstance(cap, str) or not cap.strip():
+            raise DataError(f"{jname}: annotations[{a}].caption is empty")
         rec = by_id[iid]
-        rec['sentences'].append(dict(raw=cap, tokens=karpathy_tokens(cap), imgid=rec['imgid'], sentid=sid)); rec['sentids'].append(sid)
+        rec['sentences'].append(
+            dict(raw=cap, tokens=karpathy_tokens(cap), imgid=rec['imgid'], sentid=sid))
+        rec['sentids'].append(sid)
     for rec in recs:
-        if not rec['sentences']: raise DataError(f"{jname}: images[{rec['imgid']}] (id {rec['cocoid']}) has no caption in annotations[]")
+        if not rec['sentences']:
+            raise DataError(f"{jname}: images[{rec['imgid']}] (id {rec['cocoid']}) has no caption "
+                            f"in annotations[]")
     out = {'dataset': 'coco', 'images': recs}
     if out_path is not None:
-        if Path(out_path).exists() and not overwrite: raise ConfigError(f"{Path(out_path).name} exists; pass overwrite=True to replace it")
+        if Path(out_path).exists() and not overwrite:
+            raise ConfigError(f"{Path(out_path).name} exists; pass overwrite=True to replace it")
         atomic_write(out_path, lambda p: p.write_text(json.dumps(out)))
     return out

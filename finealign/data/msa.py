@@ -26,12 +26,18 @@ __all__ = ['SAFE_PICKLE_GLOBALS', 'NONFINITE_ACTIONS', 'SIMS_EDGES', 'MSA_METRIC
 
 # %% ../../nbs/data/msa.ipynb #17d2779c
 def _numpy_globals():
-    "The NumPy callables an array pickle may name, under both the NumPy 1 (`numpy.core`) and NumPy 2 (`numpy._core`) paths."
-    try: ma, nu = importlib.import_module('numpy._core.multiarray'), importlib.import_module('numpy._core.numeric')
-    except ImportError: ma, nu = importlib.import_module('numpy.core.multiarray'), importlib.import_module('numpy.core.numeric')
+    ("The NumPy callables an array pickle may name, under both the NumPy 1 (`numpy.core`) and "
+     "NumPy 2 (`numpy._core`) paths.")
+    try:
+        ma, nu = (importlib.import_module('numpy._core.multiarray'),
+                  importlib.import_module('numpy._core.numeric'))
+    except ImportError:
+        ma, nu = (importlib.import_module('numpy.core.multiarray'),
+                  importlib.import_module('numpy.core.numeric'))
     out = {('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype}
     for pkg in ('numpy.core', 'numpy._core'):
-        out |= {(f'{pkg}.multiarray', '_reconstruct'): ma._reconstruct, (f'{pkg}.multiarray', 'scalar'): ma.scalar,
+        out |= {(f'{pkg}.multiarray', '_reconstruct'): ma._reconstruct,
+                (f'{pkg}.multiarray', 'scalar'): ma.scalar,
                 (f'{pkg}.numeric', '_frombuffer'): nu._frombuffer}
     return out
 
@@ -40,7 +46,8 @@ _BUILTINS = {'set': set, 'frozenset': frozenset, 'complex': complex, 'bytearray'
              'list': list, 'dict': dict, 'tuple': tuple}
 SAFE_PICKLE_GLOBALS = {**_numpy_globals(), ('_codecs', 'encode'): codecs.encode,
                        ('collections', 'OrderedDict'): collections.OrderedDict,
-                       **{(m, k): v for m in ('builtins', '__builtin__') for k, v in _BUILTINS.items()}}
+                       **{(m, k): v for m in ('builtins', '__builtin__')
+                          for k, v in _BUILTINS.items()}}
 
 class SafeUnpickler(pickle.Unpickler):
     "An unpickler that rebuilds NumPy arrays and plain containers and refuses every other global."
@@ -48,43 +55,58 @@ class SafeUnpickler(pickle.Unpickler):
         super().__init__(file, **kwargs); self.name = name
     def find_class(self, module, name):
         if (module, name) in SAFE_PICKLE_GLOBALS: return SAFE_PICKLE_GLOBALS[(module, name)]
-        raise DataError(f"{self.name}: refused to load global '{module}.{name}' from the pickle: only NumPy arrays "
-                        "and plain containers are allowed, because unpickling anything else can run arbitrary code")
+        raise DataError(f"{self.name}: refused to load global '{module}.{name}' from the pickle: "
+                        f"only NumPy arrays "
+                        "and plain containers are allowed, because unpickling anything else can "
+                        "run arbitrary code")
 
 # %% ../../nbs/data/msa.ipynb #19437a7f
 def load_pickle(path:str|Path): # a pickle holding NumPy arrays in dicts / lists
-    "Unpickle `path` with `SafeUnpickler`; `DataError` naming the file if it is missing, unreadable or unsafe."
+    ("Unpickle `path` with `SafeUnpickler`; `DataError` naming the file if it is missing, "
+     "unreadable or unsafe.")
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path.name}: pickle file not found ({path})")
     with open(path, 'rb') as f:
         try: return SafeUnpickler(f, name=path.name, encoding='latin1').load()
         except DataError: raise
-        except Exception as e: raise DataError(f"{path.name}: not a readable pickle: {type(e).__name__}: {e}") from e
+        except Exception as e:
+            raise DataError(f"{path.name}: not a readable pickle: {type(e).__name__}: {e}") from e
 
 # %% ../../nbs/data/msa.ipynb #d1d9b363
 @dataclass(repr=False)
 class NonfiniteReport:
-    "How many NaN / +inf / −inf values each float feature array held, and what the reader did with them."
-    counts: dict          # {key: {'nan': int, '+inf': int, '-inf': int}} for every float feature array
+    ("How many NaN / +inf / −inf values each float feature array held, and what the reader did "
+     "with them.")
+    # {key: {'nan': int, '+inf': int, '-inf': int}} for every float feature array
+    counts: dict
     action: str = 'keep'  # 'keep' (left in place) or 'zero' (replaced by 0.0)
 
     @property
     def total(self): return sum(sum(c.values()) for c in self.counts.values())
     @property
     def summary(self): # e.g. 'audio: 12 -inf; vision: 1 nan', or 'none'
-        bad = [f"{k}: " + ', '.join(f"{n} {kind}" for kind, n in c.items() if n) for k, c in self.counts.items() if sum(c.values())]
+        bad = [
+            f"{k}: " + ', '.join(f"{n} {kind}" for kind, n in c.items() if n)
+            for k, c in self.counts.items() if sum(c.values())]
         return '; '.join(bad) or 'none'
-    def __repr__(self): return f"NonfiniteReport({self.summary} -> {self.action})" if self.total else "NonfiniteReport(none)"
+    def __repr__(self):
+        return (
+            f"NonfiniteReport({self.summary} -> {self.action})" if self.total
+            else "NonfiniteReport(none)")
 
 def count_nonfinite(x:np.ndarray): # a float array
     "Counts of NaN, +inf and −inf in `x`."
-    return {'nan': int(np.isnan(x).sum()), '+inf': int(np.isposinf(x).sum()), '-inf': int(np.isneginf(x).sum())}
+    return {'nan': int(np.isnan(x).sum()), '+inf': int(np.isposinf(x).sum()),
+            '-inf': int(np.isneginf(x).sum())}
 
 # %% ../../nbs/data/msa.ipynb #152b367b
 @dataclass(repr=False)
 class MSASplit:
-    "One split of a multimodal sentiment dataset: three padded feature sequences, their lengths, labels and ids."
-    text: np.ndarray            # (N, L_t, d_t) float32 features, or (N, 3, L_t) int64 BERT rows (ids, mask, segments)
+    ("One split of a multimodal sentiment dataset: three padded feature sequences, their lengths, "
+     "labels and ids.")
+    # (N, L_t, d_t) float32 features, or (N, 3, L_t) int64 BERT rows (ids, mask,
+    # segments)
+    text: np.ndarray
     audio: np.ndarray           # (N, L_a, d_a) float32
     vision: np.ndarray          # (N, L_v, d_v) float32
     text_lengths: np.ndarray    # (N,) int64 real steps per item
@@ -101,37 +123,54 @@ class MSASplit:
     def __repr__(self): return _msa_repr(self)
     def __len__(self): return len(self.labels)
     @property
-    def text_is_ids(self): return self.text.dtype.kind in 'iu'  # BERT rows rather than float features
+    def text_is_ids(self): # BERT rows rather than float features
+        return self.text.dtype.kind in 'iu'
     @property
     def task(self): return 'classification' if self.labels.dtype.kind in 'iu' else 'regression'
     @property
-    def seq_lens(self): return (self.text.shape[2] if self.text_is_ids else self.text.shape[1], self.audio.shape[1], self.vision.shape[1])
+    def seq_lens(self):
+        return (self.text.shape[2] if self.text_is_ids else self.text.shape[1], self.audio.shape[1],
+                self.vision.shape[1])
     @property
-    def feature_dims(self): return (None if self.text_is_ids else self.text.shape[2], self.audio.shape[2], self.vision.shape[2])
+    def feature_dims(self):
+        return (None if self.text_is_ids else self.text.shape[2], self.audio.shape[2],
+                self.vision.shape[2])
 
 # %% ../../nbs/data/msa.ipynb #60f2e93f
 def _check_split(s:MSASplit):
     "Raise `DataError` unless the arrays of `s` have consistent shapes, lengths and labels."
     where = f"{s.source or 'MSASplit'} [{s.split or '?'}]"
     n = len(s.labels)
-    if s.labels.ndim != 1: raise DataError(f"{where}: labels has shape {s.labels.shape}, expected (N,)")
+    if s.labels.ndim != 1:
+        raise DataError(f"{where}: labels has shape {s.labels.shape}, expected (N,)")
     for k in ('text', 'audio', 'vision'):
         x = getattr(s, k)
-        if x.ndim != 3 or x.shape[0] != n: raise DataError(f"{where}: {k} has shape {x.shape}, expected ({n}, L, d) like the {n} labels")
-    if s.text_is_ids and s.text.shape[1] != 3: raise DataError(f"{where}: text holds integer ids of shape {s.text.shape}, expected ({n}, 3, L) BERT rows")
+        if x.ndim != 3 or x.shape[0] != n:
+            raise DataError(f"{where}: {k} has shape {x.shape}, expected ({n}, L, d) like the {n} "
+                            f"labels")
+    if s.text_is_ids and s.text.shape[1] != 3:
+        raise DataError(f"{where}: text holds integer ids of shape {s.text.shape}, expected ({n}, "
+                        f"3, L) BERT rows")
     for k, L in zip(('text', 'audio', 'vision'), s.seq_lens):
         ln = getattr(s, f'{k}_lengths')
-        if ln.shape != (n,): raise DataError(f"{where}: {k}_lengths has shape {ln.shape}, expected ({n},)")
-        if len(ln) and (ln.min() < 0 or ln.max() > L): raise DataError(f"{where}: {k}_lengths range over [{ln.min()}, {ln.max()}], outside [0, {L}] (the padded length)")
+        if ln.shape != (n,):
+            raise DataError(f"{where}: {k}_lengths has shape {ln.shape}, expected ({n},)")
+        if len(ln) and (ln.min() < 0 or ln.max() > L):
+            raise DataError(f"{where}: {k}_lengths range over [{ln.min()}, {ln.max()}], outside "
+                            f"[0, {L}] (the padded length)")
     for k in ('ids', 'raw_text'):
         v = getattr(s, k)
-        if v is not None and len(v) != n: raise DataError(f"{where}: {k} has {len(v)} entries for {n} labels")
+        if v is not None and len(v) != n:
+            raise DataError(f"{where}: {k} has {len(v)} entries for {n} labels")
 
 def _msa_repr(s:MSASplit):
     arr = lambda x: f"{tuple(x.shape)} {x.dtype}"
-    lab = (f"regression labels in [{s.labels.min():.2f}, {s.labels.max():.2f}]" if s.task == 'regression'
+    lab = (
+        f"regression labels in [{s.labels.min():.2f}, {s.labels.max():.2f}]"
+        if s.task == 'regression'
            else f"{len(np.unique(s.labels))} classes") if len(s) else 'no labels'
-    return (f"MSASplit({s.split}: {len(s)} items from {s.source}; text {arr(s.text)}, audio {arr(s.audio)}, "
+    return (f"MSASplit({s.split}: {len(s)} items from {s.source}; text {arr(s.text)}, audio "
+            f"{arr(s.audio)}, "
             f"vision {arr(s.vision)}; {lab}; {s.nonfinite or 'nonfinite: not checked'})")
 
 # %% ../../nbs/data/msa.ipynb #e8813b5b
@@ -139,42 +178,58 @@ NONFINITE_ACTIONS = ('raise', 'keep', 'zero')
 
 def _get(d:dict, key:str, where:str):
     "`d[key]` as an array; `DataError` naming the file, split and key when it is missing."
-    if key not in d: raise DataError(f"{where}: no key '{key}' (the split has {sorted(map(str, d))})")
+    if key not in d:
+        raise DataError(f"{where}: no key '{key}' (the split has {sorted(map(str, d))})")
     return np.asarray(d[key])
 
 def _bert_rows(x:np.ndarray, where:str, key:str):
-    "Check MMSA BERT rows `(N, 3, L)` hold whole numbers with trailing padding; return them as int64 and the lengths."
-    if x.ndim != 3 or x.shape[1] != 3: raise DataError(f"{where}: {key} has shape {x.shape}, expected (N, 3, L) BERT rows")
-    if x.dtype.kind == 'f' and not np.array_equal(x, np.round(x)): raise DataError(f"{where}: {key} holds non-integer values; expected token ids")
+    ("Check MMSA BERT rows `(N, 3, L)` hold whole numbers with trailing padding; return them as "
+     "int64 and the lengths.")
+    if x.ndim != 3 or x.shape[1] != 3:
+        raise DataError(f"{where}: {key} has shape {x.shape}, expected (N, 3, L) BERT rows")
+    if x.dtype.kind == 'f' and not np.array_equal(x, np.round(x)):
+        raise DataError(f"{where}: {key} holds non-integer values; expected token ids")
     x = x.astype(np.int64)
     real = x[:, 0] != 0                                      # (N, L) real token ids
     lengths = real.sum(1)
     bad = np.flatnonzero((real != (np.arange(x.shape[2]) < lengths[:, None])).any(1))
-    if len(bad): raise DataError(f"{where}: {key} item {bad[0]} has token id 0 before a real token; expected padding only at the end")
+    if len(bad):
+        raise DataError(f"{where}: {key} item {bad[0]} has token id 0 before a real token; "
+                        f"expected padding only at the end")
     return x, lengths
 
 # %% ../../nbs/data/msa.ipynb #7c398c53
 def _read_split(d, split:str, name:str, text_key:str, label_key:str, nonfinite:str):
     "Build one `MSASplit` from the dict `d` of an MMSA file."
     where = f"{name} [{split}]"
-    if not isinstance(d, dict): raise DataError(f"{where}: expected a dict of arrays, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise DataError(f"{where}: expected a dict of arrays, got {type(d).__name__}")
     tk = text_key if text_key != 'auto' else ('text_bert' if 'text_bert' in d else 'text')
     text = _get(d, tk, where)
     if tk == 'text_bert' or text.dtype.kind in 'iu': text, text_len = _bert_rows(text, where, tk)
     else:
         text = text.astype(np.float32)
-        if text.ndim != 3: raise DataError(f"{where}: {tk} has shape {text.shape}, expected (N, L, d)")
-        text_len = _get(d, 'text_lengths', where) if 'text_lengths' in d else np.full(len(text), text.shape[1])
+        if text.ndim != 3:
+            raise DataError(f"{where}: {tk} has shape {text.shape}, expected (N, L, d)")
+        text_len = (
+            _get(d, 'text_lengths', where) if 'text_lengths' in d
+            else np.full(len(text), text.shape[1]))
     feats = {'text': text} if text.dtype.kind == 'f' else {}
     for k in ('audio', 'vision'):
         feats[k] = _get(d, k, where).astype(np.float32)
-        if feats[k].ndim != 3: raise DataError(f"{where}: {k} has shape {feats[k].shape}, expected (N, L, d)")
-    lens = {k: np.asarray(d[f'{k}_lengths']) if f'{k}_lengths' in d else np.full(len(feats[k]), feats[k].shape[1]) for k in ('audio', 'vision')}
+        if feats[k].ndim != 3:
+            raise DataError(f"{where}: {k} has shape {feats[k].shape}, expected (N, L, d)")
+    lens = {
+        k: np.asarray(d[f'{k}_lengths']) if f'{k}_lengths' in d
+        else np.full(len(feats[k]), feats[k].shape[1]) for k in ('audio', 'vision')}
     report = _nonfinite(feats, where, nonfinite)
-    return MSASplit(feats.get('text', text), feats['audio'], feats['vision'], np.asarray(text_len, np.int64).reshape(-1),
-                    lens['audio'].astype(np.int64).reshape(-1), lens['vision'].astype(np.int64).reshape(-1),
+    return MSASplit(feats.get('text', text), feats['audio'], feats['vision'],
+                    np.asarray(text_len, np.int64).reshape(-1),
+                    lens['audio'].astype(np.int64).reshape(-1),
+                    lens['vision'].astype(np.int64).reshape(-1),
                     _labels(d, where, label_key), [str(i) for i in _get(d, 'id', where)],
-                    [str(t) for t in d['raw_text']] if 'raw_text' in d else None, split, name, report)
+                    [str(t) for t in d['raw_text']] if 'raw_text' in d else None, split, name,
+                    report)
 
 # %% ../../nbs/data/msa.ipynb #f7aaa0ee
 def _labels(d:dict, where:str, label_key:str):
@@ -182,12 +237,17 @@ def _labels(d:dict, where:str, label_key:str):
     lk = label_key
     if lk == 'auto':
         lk = next((k for k in ('regression_labels', 'classification_labels') if k in d), None)
-        if lk is None: raise DataError(f"{where}: no label key: expected 'regression_labels' or 'classification_labels' (the split has {sorted(map(str, d))})")
+        if lk is None:
+            raise DataError(f"{where}: no label key: expected 'regression_labels' or "
+                            f"'classification_labels' (the split has {sorted(map(str, d))})")
     y = _get(d, lk, where).reshape(-1)
-    if y.dtype.kind not in 'iufb': raise DataError(f"{where}: {lk} has dtype {y.dtype}, expected numbers")
-    if y.dtype.kind == 'f' and not np.isfinite(y).all(): raise DataError(f"{where}: {lk} holds {int((~np.isfinite(y)).sum())} non-finite labels")
+    if y.dtype.kind not in 'iufb':
+        raise DataError(f"{where}: {lk} has dtype {y.dtype}, expected numbers")
+    if y.dtype.kind == 'f' and not np.isfinite(y).all():
+        raise DataError(f"{where}: {lk} holds {int((~np.isfinite(y)).sum())} non-finite labels")
     if lk.startswith('classification'):
-        if not np.array_equal(y, np.round(y)): raise DataError(f"{where}: {lk} holds non-integer class ids")
+        if not np.array_equal(y, np.round(y)):
+            raise DataError(f"{where}: {lk} holds non-integer class ids")
         return y.astype(np.int64)
     return y.astype(np.float32)
 
@@ -196,30 +256,42 @@ def _nonfinite(feats:dict, where:str, action:str):
     counts = {k: count_nonfinite(x) for k, x in feats.items()}
     rep = NonfiniteReport(counts, 'zero' if action == 'zero' else 'keep')
     if rep.total and action == 'raise':
-        raise DataError(f"{where}: {rep.total} non-finite feature values ({rep.summary}); pass nonfinite='zero' "
-                        "to replace them with 0 as MMSA does (reported in split.nonfinite) or nonfinite='keep'")
-    if rep.total and action == 'keep': warnings.warn(f"{where}: keeping {rep.total} non-finite feature values ({rep.summary})")
+        raise DataError(f"{where}: {rep.total} non-finite feature values ({rep.summary}); pass "
+                        f"nonfinite='zero' "
+                        "to replace them with 0 as MMSA does (reported in split.nonfinite) or "
+                        "nonfinite='keep'")
+    if rep.total and action == 'keep':
+        warnings.warn(f"{where}: keeping {rep.total} non-finite feature values ({rep.summary})")
     if action == 'zero':
         for x in feats.values(): x[~np.isfinite(x)] = 0.0
     return rep
 
 # %% ../../nbs/data/msa.ipynb #573cb970
 def read_mmsa(path:str|Path, # an MMSA pickle, e.g. mosi_aligned_50.pkl
-              splits:tuple|None=None, # splits to read; None: every one of train/valid/test the file has
+              # splits to read; None: every one of train/valid/test the file has
+              splits:tuple|None=None,
               text_key:str='auto', # 'text_bert', 'text', or 'auto' (text_bert when present)
-              label_key:str='auto', # 'regression_labels', 'classification_labels', or 'auto' (that order)
-              nonfinite:str='raise'): # 'raise', 'keep' (warn) or 'zero' (replace with 0.0); always reported
+              # 'regression_labels', 'classification_labels', or 'auto' (that order)
+              label_key:str='auto',
+              # 'raise', 'keep' (warn) or 'zero' (replace with 0.0); always reported
+              nonfinite:str='raise'):
     "Read an MMSA pickle safely into a dict of split name → `MSASplit`."
-    if nonfinite not in NONFINITE_ACTIONS: raise ConfigError(f"nonfinite={nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
+    if nonfinite not in NONFINITE_ACTIONS:
+        raise ConfigError(f"nonfinite={nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
     if isinstance(splits, str): splits = (splits,)
     path = Path(path); obj = load_pickle(path)
-    if not isinstance(obj, dict): raise DataError(f"{path.name}: expected a dict of splits, got {type(obj).__name__}")
+    if not isinstance(obj, dict):
+        raise DataError(f"{path.name}: expected a dict of splits, got {type(obj).__name__}")
     present = [s for s in ('train', 'valid', 'test') if s in obj]
     if splits is None:
-        if not present: raise DataError(f"{path.name}: no split 'train', 'valid' or 'test' (top-level keys: {sorted(map(str, obj))[:10]})")
+        if not present:
+            raise DataError(f"{path.name}: no split 'train', 'valid' or 'test' (top-level keys: "
+                            f"{sorted(map(str, obj))[:10]})")
         splits = present
     for s in splits:
-        if s not in obj: raise DataError(f"{path.name}: split '{s}' is missing (the file has {sorted(map(str, obj))})")
+        if s not in obj:
+            raise DataError(f"{path.name}: split '{s}' is missing (the file has "
+                            f"{sorted(map(str, obj))})")
     return {s: _read_split(obj[s], s, path.name, text_key, label_key, nonfinite) for s in splits}
 
 # %% ../../nbs/data/msa.ipynb #e9177e50
@@ -230,7 +302,8 @@ def write_mmsa(path:str|Path, # destination .pkl
     for name, s in splits.items():
         d = {'text_bert' if s.text_is_ids else 'text': s.text, 'audio': s.audio, 'vision': s.vision,
              'audio_lengths': s.audio_lengths, 'vision_lengths': s.vision_lengths,
-             'classification_labels' if s.task == 'classification' else 'regression_labels': s.labels,
+             'classification_labels' if s.task == 'classification'
+             else 'regression_labels': s.labels,
              'id': np.array(s.ids, dtype=object)}
         if not s.text_is_ids: d['text_lengths'] = s.text_lengths
         if s.raw_text is not None: d['raw_text'] = np.array(s.raw_text, dtype=object)
@@ -240,19 +313,29 @@ def write_mmsa(path:str|Path, # destination .pkl
 # %% ../../nbs/data/msa.ipynb #1daa9c83
 def _synthetic_split(rng, n, world, seq_lens, n_unique, signal, noise, misalign, ragged, n_classes):
     "Draw `n` clips of the synthetic world with the generator `rng`."
-    y = np.clip(np.round(rng.normal(0, 1.5, n) * 5) / 5, -3, 3)          # (n,) sentiment, multiples of 0.2
-    c = rng.uniform(0.3, 0.7, n)                                            # (n,) when it is expressed
+    # (n,) sentiment, multiples of 0.2
+    y = np.clip(np.round(rng.normal(0, 1.5, n) * 5) / 5, -3, 3)
+    # (n,) when it is expressed
+    c = rng.uniform(0.3, 0.7, n)
     feats, lens = [], []
     for m, (L, (w, U)) in enumerate(zip(seq_lens, world)):
         ln = rng.integers((L + 1) // 2, L + 1, n) if ragged else np.full(n, L)                # (n,)
-        delta = np.zeros(n) if m == 0 else rng.uniform(-misalign, misalign, n)                 # (n,)
-        t = np.arange(L) / np.maximum(ln - 1, 1)[:, None]                                       # (n, L) relative time
-        p = np.exp(-0.5 * ((t - (c + delta)[:, None]) / 0.15) ** 2)                            # (n, L)
-        z = rng.standard_normal((n, n_unique))                                                  # (n, k)
-        x = signal * (y / 3)[:, None, None] * p[..., None] * w + (z @ U.T)[:, None] + noise * rng.standard_normal((n, L, len(w)))
-        x[np.arange(L)[None] >= ln[:, None]] = 0.0                                              # (n, L, d) zero padding
+        # (n,)
+        delta = np.zeros(n) if m == 0 else rng.uniform(-misalign, misalign, n)
+        # (n, L) relative time
+        t = np.arange(L) / np.maximum(ln - 1, 1)[:, None]
+        # (n, L)
+        p = np.exp(-0.5 * ((t - (c + delta)[:, None]) / 0.15) ** 2)
+        # (n, k)
+        z = rng.standard_normal((n, n_unique))
+        x = (signal * (y / 3)[:, None, None] * p[..., None] * w + (z @ U.T)[:, None] + noise
+             * rng.standard_normal((n, L, len(w))))
+        # (n, L, d) zero padding
+        x[np.arange(L)[None] >= ln[:, None]] = 0.0
         feats.append(x.astype(np.float32)); lens.append(ln.astype(np.int64))
-    labels = (np.clip(((y + 3) / 6 * n_classes).astype(np.int64), 0, n_classes - 1) if n_classes else y.astype(np.float32))
+    labels = (
+        np.clip(((y + 3) / 6 * n_classes).astype(np.int64), 0, n_classes - 1) if n_classes
+        else y.astype(np.float32))
     return feats, lens, labels
 
 # %% ../../nbs/data/msa.ipynb #f68d93f1
@@ -262,37 +345,59 @@ def synthetic_msa(n:tuple=(64, 32, 32), # clips in the train, valid and test spl
                   n_unique:int=2, # modality-unique factors per modality
                   signal:float=1.0, # strength of the shared sentiment direction
                   noise:float=1.0, # std of the Gaussian noise on every feature
-                  misalign:float=0.0, # largest shift of the audio / vision sentiment peak against the text's (fraction of the clip)
-                  ragged:bool=False, # draw a length per clip and modality (half to full) and zero-pad
+                  # largest shift of the audio / vision sentiment peak against the text's
+                  # (fraction of the clip)
+                  misalign:float=0.0,
+                  # draw a length per clip and modality (half to full) and zero-pad
+                  ragged:bool=False,
                   n_classes:int=0, # 0: regression scores in [-3, 3]; k: k sentiment classes
                   seed:int=0): # fixes the world and every clip
-    "A seeded synthetic multimodal sentiment dataset: dict of split name → `MSASplit`, like `read_mmsa`."
-    if len(n) != 3 or len(seq_lens) != 3 or len(feature_dims) != 3: raise ConfigError("synthetic_msa: n, seq_lens and feature_dims need 3 entries each (train/valid/test; text/audio/vision)")
-    if min(seq_lens) < 1 or min(feature_dims) < 1 or n_unique < 0 or n_classes == 1: raise ConfigError(f"synthetic_msa: invalid seq_lens={seq_lens}, feature_dims={feature_dims}, n_unique={n_unique} or n_classes={n_classes}")
+    ("A seeded synthetic multimodal sentiment dataset: dict of split name → `MSASplit`, like "
+     "`read_mmsa`.")
+    if len(n) != 3 or len(seq_lens) != 3 or len(feature_dims) != 3:
+        raise ConfigError("synthetic_msa: n, seq_lens and feature_dims need 3 entries each "
+                          "(train/valid/test; text/audio/vision)")
+    if min(seq_lens) < 1 or min(feature_dims) < 1 or n_unique < 0 or n_classes == 1:
+        raise ConfigError(f"synthetic_msa: invalid seq_lens={seq_lens}, "
+                          f"feature_dims={feature_dims}, n_unique={n_unique} or "
+                          f"n_classes={n_classes}")
     wr = np.random.default_rng([seed, 0])
-    world = [(wr.standard_normal(d), wr.standard_normal((d, n_unique)) / np.sqrt(max(n_unique, 1))) for d in feature_dims]
+    world = [
+        (wr.standard_normal(d), wr.standard_normal((d, n_unique)) / np.sqrt(max(n_unique, 1)))
+        for d in feature_dims]
     src = f"synthetic_msa(seed={seed})"
     out = {}
     for k, (name, nk) in enumerate(zip(('train', 'valid', 'test'), n)):
-        (t, a, v), (lt, la, lv), y = _synthetic_split(np.random.default_rng([seed, k + 1]), nk, world, seq_lens, n_unique, signal, noise, misalign, ragged, n_classes)
-        out[name] = MSASplit(t, a, v, lt, la, lv, y, [f"syn{seed}_{name}_{i:05d}" for i in range(nk)], None, name, src,
-                             NonfiniteReport({'text': count_nonfinite(t), 'audio': count_nonfinite(a), 'vision': count_nonfinite(v)}))
+        (t, a, v), (lt, la, lv), y = _synthetic_split(np.random.default_rng([seed, k + 1]), nk,
+                                                      world, seq_lens, n_unique, signal, noise,
+                                                      misalign, ragged, n_classes)
+        out[name] = MSASplit(t, a, v, lt, la, lv, y,
+                             [f"syn{seed}_{name}_{i:05d}" for i in range(nk)], None, name, src,
+                             NonfiniteReport(
+                                 {'text': count_nonfinite(t), 'audio': count_nonfinite(a),
+                                  'vision': count_nonfinite(v)}))
     return out
 
 # %% ../../nbs/data/msa.ipynb #b002b535
 class MSADataset(Dataset):
-    "A torch `Dataset` over an `MSASplit`: one dict of tensors per clip, each modality cut to its real length."
+    ("A torch `Dataset` over an `MSASplit`: one dict of tensors per clip, each modality cut to its "
+     "real length.")
     def __init__(self, data:MSASplit, # the split to serve
                  trim:bool=True): # cut each modality to its length (else keep the padded length)
         self.data, self.trim = data, trim
-        self.t, self.a, self.v = (torch.from_numpy(np.ascontiguousarray(x)) for x in (data.text, data.audio, data.vision))
+        self.t, self.a, self.v = (
+            torch.from_numpy(np.ascontiguousarray(x)) for x in (data.text, data.audio, data.vision))
         self.y = torch.from_numpy(np.ascontiguousarray(data.labels))
     def __len__(self): return len(self.data)
     def __getitem__(self, i):
         d = self.data
         lt, la, lv = int(d.text_lengths[i]), int(d.audio_lengths[i]), int(d.vision_lengths[i])
-        text = self.t[i] if not self.trim else (self.t[i][:, :lt] if d.text_is_ids else self.t[i][:lt])   # (3, l_t) or (l_t, d_t)
-        return dict(text=text, audio=self.a[i][:la] if self.trim else self.a[i], vision=self.v[i][:lv] if self.trim else self.v[i],
+        # (3, l_t) or (l_t, d_t)
+        text = (
+            self.t[i] if not self.trim
+            else (self.t[i][:, :lt] if d.text_is_ids else self.t[i][:lt]))
+        return dict(text=text, audio=self.a[i][:la] if self.trim else self.a[i],
+                    vision=self.v[i][:lv] if self.trim else self.v[i],
                     lengths=torch.tensor([lt, la, lv]), label=self.y[i], id=d.ids[i], index=i)
 
 # %% ../../nbs/data/msa.ipynb #945ce334
@@ -304,27 +409,39 @@ def _pad_time(xs:list, time_dim:int=0):
     return out
 
 def msa_collate(items:list): # dicts from `MSADataset`
-    "Pad a list of `MSADataset` items into a batch with a boolean mask (True = real step) per modality."
+    ("Pad a list of `MSADataset` items into a batch with a boolean mask (True = real step) per "
+     "modality.")
     lengths = torch.stack([it['lengths'] for it in items])                               # (B, 3)
     ids_text = items[0]['text'].dtype == torch.int64
     for k in ('text', 'audio', 'vision'):
-        dims = {tuple(s for j, s in enumerate(it[k].shape) if j != (1 if k == 'text' and ids_text else 0)) for it in items}
-        if len(dims) > 1: raise ShapeError(f"msa_collate: {k} items have different feature shapes {sorted(dims)}")
-    out = {'text': _pad_time([it['text'] for it in items], 1 if ids_text else 0),      # (B, 3, L_t) or (B, L_t, d_t)
-           'audio': _pad_time([it['audio'] for it in items]),                            # (B, L_a, d_a)
-           'vision': _pad_time([it['vision'] for it in items])}                          # (B, L_v, d_v)
+        dims = {
+            tuple(
+                s for j, s in enumerate(it[k].shape) if j != (1 if k == 'text' and ids_text else 0))
+                for it in items}
+        if len(dims) > 1:
+            raise ShapeError(f"msa_collate: {k} items have different feature shapes {sorted(dims)}")
+    # (B, 3, L_t) or (B, L_t, d_t)
+    out = {'text': _pad_time([it['text'] for it in items], 1 if ids_text else 0),
+           # (B, L_a, d_a)
+           'audio': _pad_time([it['audio'] for it in items]),
+           # (B, L_v, d_v)
+           'vision': _pad_time([it['vision'] for it in items])}
     for j, k in enumerate(('text', 'audio', 'vision')):
         L = out[k].shape[2 if k == 'text' and ids_text else 1]
-        out[f'{k}_mask'] = torch.arange(L) < lengths[:, j:j + 1]                          # (B, L_m) bool
-    return out | {'labels': torch.stack([it['label'] for it in items]), 'ids': [it['id'] for it in items],
+        # (B, L_m) bool
+        out[f'{k}_mask'] = torch.arange(L) < lengths[:, j:j + 1]
+    return out | {'labels': torch.stack([it['label'] for it in items]),
+                  'ids': [it['id'] for it in items],
                   'index': torch.tensor([it['index'] for it in items])}
 
 # %% ../../nbs/data/msa.ipynb #d106c619
 def weighted_f1(y_true:np.ndarray, # (N,) true classes (any comparable values, e.g. bool)
                 y_pred:np.ndarray): # (N,) predicted classes
-    "F1 per class weighted by true support: scikit-learn's `f1_score(y_true, y_pred, average='weighted')`."
+    ("F1 per class weighted by true support: scikit-learn's `f1_score(y_true, y_pred, "
+     "average='weighted')`.")
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
-    if len(y_true) == 0: return 0.0                                         # sklearn: 0.0 with a warning
+    # sklearn: 0.0 with a warning
+    if len(y_true) == 0: return 0.0
     classes, inv = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
     t, p = inv[:len(y_true)], inv[len(y_true):]
     support, n_pred = np.bincount(t, minlength=len(classes)), np.bincount(p, minlength=len(classes))
@@ -337,39 +454,49 @@ def accuracy(y_true:np.ndarray, y_pred:np.ndarray): # (N,) classes each
 
 # %% ../../nbs/data/msa.ipynb #b9ed4909
 def _as_array(x, name:str):
-    "A NumPy view of a tensor / array / list of numbers, as MMSA gets from `.cpu().detach().numpy()`."
+    ("A NumPy view of a tensor / array / list of numbers, as MMSA gets from "
+     "`.cpu().detach().numpy()`.")
     if isinstance(x, torch.Tensor): x = x.detach().cpu().numpy()
     x = np.asarray(x)
     if x.dtype.kind not in 'biuf': raise DataError(f"{name} has dtype {x.dtype}, expected numbers")
     return x
 
-def paired_predictions(preds, # predictions (tensor, array or list), any shape with one value per label
+def paired_predictions(
+                       # predictions (tensor, array or list), any shape with one value per label
+                       preds,
                        labels): # true values, as many
-    "Flatten predictions and labels to one float dtype (float32 stays float32, as in MMSA); check sizes and finiteness."
+    ("Flatten predictions and labels to one float dtype (float32 stays float32, as in MMSA); check "
+     "sizes and finiteness.")
     p, y = _as_array(preds, 'preds').reshape(-1), _as_array(labels, 'labels').reshape(-1)
-    if p.shape != y.shape: raise ShapeError(f"preds has {p.size} values but labels has {y.size}; expected one prediction per label")
+    if p.shape != y.shape:
+        raise ShapeError(f"preds has {p.size} values but labels has {y.size}; expected one "
+                         f"prediction per label")
     if p.size == 0: raise ShapeError("preds and labels are empty")
     dt = np.promote_types(np.promote_types(p.dtype, y.dtype), np.float32)
     p, y = p.astype(dt), y.astype(dt)
     for name, v in (('preds', p), ('labels', y)):
-        if not np.isfinite(v).all(): raise DataError(f"{name} holds {int((~np.isfinite(v)).sum())} non-finite values")
+        if not np.isfinite(v).all():
+            raise DataError(f"{name} holds {int((~np.isfinite(v)).sum())} non-finite values")
     return p, y
 
 # %% ../../nbs/data/msa.ipynb #5c78b582
 def pearson(x:np.ndarray, y:np.ndarray): # (N,) each
     "Pearson correlation in float64; 0.0 when either side is constant (DecAlign's NaN → 0)."
-    x, y = np.asarray(x, np.float64) - np.mean(x, dtype=np.float64), np.asarray(y, np.float64) - np.mean(y, dtype=np.float64)
+    x, y = (np.asarray(x, np.float64) - np.mean(x, dtype=np.float64),
+            np.asarray(y, np.float64) - np.mean(y, dtype=np.float64))
     den = np.sqrt((x * x).sum() * (y * y).sum())
     return float((x * y).sum() / den) if den > 0 else 0.0
 
 def _round_acc(p, y, bound:float):
     "MMSA's multiclass accuracy: clip both to [−bound, bound], round half to even, compare."
-    return float(np.mean(np.round(np.clip(p, -bound, bound)) == np.round(np.clip(y, -bound, bound))))
+    return float(
+        np.mean(np.round(np.clip(p, -bound, bound)) == np.round(np.clip(y, -bound, bound))))
 
 # %% ../../nbs/data/msa.ipynb #d5d8c034
 def mosi_metrics(preds, # (N,) or (N, 1) predicted sentiment (tensor, array or list)
                  labels): # (N,) true sentiment in [-3, 3]
-    "MOSI / MOSEI metrics as MMSA computes them (both Acc-2 conventions), plus DecAlign's names for the non-zero pair."
+    ("MOSI / MOSEI metrics as MMSA computes them (both Acc-2 conventions), plus DecAlign's names "
+     "for the non-zero pair.")
     p, y = paired_predictions(preds, labels)
     nz = y != 0
     non0_acc = accuracy(y[nz] > 0, p[nz] > 0) if nz.any() else float('nan')
@@ -384,12 +511,14 @@ def mosi_metrics(preds, # (N,) or (N, 1) predicted sentiment (tensor, array or l
 SIMS_EDGES = {2: (0.0,), 3: (-0.1, 0.1), 5: (-0.7, -0.1, 0.1, 0.7)}
 
 def _buckets(x:np.ndarray, edges:tuple):
-    "Index of the interval (a, b] that holds each value: the number of edges it exceeds, compared in `x`'s dtype."
+    ("Index of the interval (a, b] that holds each value: the number of edges it exceeds, compared "
+     "in `x`'s dtype.")
     return (x[:, None] > np.asarray(edges, dtype=x.dtype)[None]).sum(1)   # (N,)
 
 def sims_metrics(preds, # (N,) or (N, 1) predicted sentiment
                  labels): # (N,) true sentiment in [-1, 1]
-    "CH-SIMS metrics as MMSA computes them: 2/3/5-class accuracy, weighted F1 (2 classes), MAE and Corr on clipped values."
+    ("CH-SIMS metrics as MMSA computes them: 2/3/5-class accuracy, weighted F1 (2 classes), MAE "
+     "and Corr on clipped values.")
     p, y = (np.clip(v, -1., 1.) for v in paired_predictions(preds, labels))
     acc = {f'Mult_acc_{k}': accuracy(_buckets(y, e), _buckets(p, e)) for k, e in SIMS_EDGES.items()}
     return acc | {'F1_score': weighted_f1(_buckets(y, SIMS_EDGES[2]), _buckets(p, SIMS_EDGES[2])),
@@ -398,17 +527,21 @@ def sims_metrics(preds, # (N,) or (N, 1) predicted sentiment
 # %% ../../nbs/data/msa.ipynb #5dee13f7
 def iemocap_metrics(preds, # (N, C) logits, or (N,) predicted class ids
                     labels): # (N,) true class ids
-    "Classification metrics as DecAlign computes them for IEMOCAP: accuracy (WAcc) and weighted F1 (WAF1)."
+    ("Classification metrics as DecAlign computes them for IEMOCAP: accuracy (WAcc) and weighted "
+     "F1 (WAF1).")
     p, y = _as_array(preds, 'preds'), _as_array(labels, 'labels').reshape(-1)
     if p.ndim == 2: p = p.argmax(1)
-    if p.ndim != 1 or p.shape != y.shape: raise ShapeError(f"preds has shape {p.shape} after argmax, expected ({len(y)},) like labels")
+    if p.ndim != 1 or p.shape != y.shape:
+        raise ShapeError(
+            f"preds has shape {p.shape} after argmax, expected ({len(y)},) like labels")
     if len(y) == 0: raise ShapeError("preds and labels are empty")
     if not np.array_equal(y, np.round(y)): raise DataError("labels holds non-integer class ids")
     y = y.astype(np.int64)
     return {'WAcc': accuracy(y, p), 'WAF1': weighted_f1(y, p)}
 
 # %% ../../nbs/data/msa.ipynb #52bc92b1
-MSA_METRICS = {'mosi': mosi_metrics, 'mosei': mosi_metrics, 'sims': sims_metrics, 'ch-sims': sims_metrics,
+MSA_METRICS = {'mosi': mosi_metrics, 'mosei': mosi_metrics, 'sims': sims_metrics,
+               'ch-sims': sims_metrics,
                'chsims': sims_metrics, 'iemocap': iemocap_metrics}
 
 def msa_metrics(preds, # predictions: (N,) scores, or (N, C) logits for 'iemocap'
@@ -416,5 +549,7 @@ def msa_metrics(preds, # predictions: (N,) scores, or (N, C) logits for 'iemocap
                 dataset:str='mosi'): # 'mosi', 'mosei', 'sims' (or 'ch-sims'), 'iemocap'
     "The metrics MMSA / DecAlign report for `dataset`, as a dict of floats."
     fn = MSA_METRICS.get(str(dataset).lower())
-    if fn is None: raise ConfigError(f"msa_metrics: unknown dataset {dataset!r}; expected one of {sorted(MSA_METRICS)}")
+    if fn is None:
+        raise ConfigError(f"msa_metrics: unknown dataset {dataset!r}; expected one of "
+                          f"{sorted(MSA_METRICS)}")
     return fn(preds, labels)

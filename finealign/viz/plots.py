@@ -25,11 +25,15 @@ def plot_curves(history:list, # per-epoch records from `fit`
     keys = [k for k in ('val_rsum', 'test_rsum') if any(k in r for r in history)]
     fig = Figure(figsize=(4 + 3 * bool(keys), 2.6), dpi=80, layout='constrained')
     axs = fig.subplots(1, 1 + bool(keys), squeeze=False)[0]
-    if steps: axs[0].plot([s['step'] for s in steps], [s['loss'] for s in steps], lw=0.6, alpha=0.6, label='step')
+    if steps:
+        axs[0].plot([s['step'] for s in steps], [s['loss'] for s in steps], lw=0.6, alpha=0.6,
+                    label='step')
     if steps and history:
         per = max(s['step'] for s in steps) / max(len(history), 1)
-        axs[0].plot([(r['epoch'] + 1) * per for r in history], [r['loss'] for r in history], 'o-', label='epoch mean')
-    axs[0].set(xlabel='optimizer step', ylabel='training loss', title='loss'); axs[0].legend(fontsize=7)
+        axs[0].plot([(r['epoch'] + 1) * per for r in history], [r['loss'] for r in history], 'o-',
+                    label='epoch mean')
+    axs[0].set(xlabel='optimizer step', ylabel='training loss', title='loss')
+    axs[0].legend(fontsize=7)
     for k in keys:
         rs = [r for r in history if k in r]
         axs[1].plot([r['epoch'] for r in rs], [r[k] for r in rs], 'o-', label=k)
@@ -38,20 +42,28 @@ def plot_curves(history:list, # per-epoch records from `fit`
     return Path(path)
 
 # %% ../../nbs/viz/plots.ipynb #5fe33ca4
-def plot_retrieval_examples(examples:list, # dicts: caption, images (list of paths or PIL images), correct (list of bool)
+def plot_retrieval_examples(
+                            # dicts: caption, images (list of paths or PIL images), correct (list of
+                            # bool)
+                            examples:list,
                             thumb:int=96): # thumbnail side in pixels
-    "A grid: one row per caption query, its top-k retrieved images, the correct ones framed in green."
+    ("A grid: one row per caption query, its top-k retrieved images, the correct ones framed in "
+     "green.")
     import matplotlib.pyplot as plt
     k = max(len(e['images']) for e in examples)
-    fig, axs = plt.subplots(len(examples), k, figsize=(1.3 * k, 1.45 * len(examples)), dpi=80, squeeze=False)
+    fig, axs = plt.subplots(len(examples), k, figsize=(1.3 * k, 1.45 * len(examples)), dpi=80,
+                            squeeze=False)
     for r, e in enumerate(examples):
         for c in range(k):
             ax = axs[r, c]; ax.set_xticks([]); ax.set_yticks([])
             if c >= len(e['images']): ax.axis('off'); continue
             im = e['images'][c]
-            im = (Image.open(im) if not isinstance(im, Image.Image) else im).convert('RGB').resize((thumb, thumb))
+            im = (Image.open(im) if not isinstance(im, Image.Image) else im).convert('RGB').resize(
+                (thumb, thumb))
             ax.imshow(im)
-            for s in ax.spines.values(): s.set_edgecolor('tab:green' if e['correct'][c] else 'lightgrey'); s.set_linewidth(3 if e['correct'][c] else 1)
+            for s in ax.spines.values():
+                s.set_edgecolor('tab:green' if e['correct'][c] else 'lightgrey')
+                s.set_linewidth(3 if e['correct'][c] else 1)
         cap = e['caption'] if len(e['caption']) < 70 else e['caption'][:67] + '...'
         axs[r, 0].set_title(cap, fontsize=7, loc='left', x=0)
     fig.tight_layout()
@@ -77,9 +89,12 @@ def plot_data_curve(points:list, # as for `curve_table`
     fig, axs = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3), dpi=80, squeeze=False)
     for ax, k in zip(axs[0], keys):
         for j, m in enumerate(methods):
-            xy = [(p['pairs'], p['results'][m][k]) for p in points if isinstance(p['results'].get(m, {}).get(k), (int, float))]
+            xy = [
+                (p['pairs'], p['results'][m][k]) for p in points
+                if isinstance(p['results'].get(m, {}).get(k), (int, float))]
             if xy: ax.plot(*zip(*xy), 'o-', ms=3, color=f'C{j}', label=m)
-        ax.set_xscale('log'); ax.set_xlabel('training pairs'); ax.set_title(curve_label(k), fontsize=9)
+        ax.set_xscale('log'); ax.set_xlabel('training pairs')
+        ax.set_title(curve_label(k), fontsize=9)
     axs[0, 0].legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -98,13 +113,17 @@ def plot_cka(M:torch.Tensor, # (L_a, L_b) CKA values, e.g. from `cka_matrix`
     names_a = list(range(M.shape[0])) if names_a is None else list(names_a)
     names_b = list(range(M.shape[1])) if names_b is None else list(names_b)
     if len(names_a) != M.shape[0] or len(names_b) != M.shape[1]:
-        raise ShapeError(f"names_a/names_b have {len(names_a)}/{len(names_b)} labels for M of shape {tuple(M.shape)}")
-    if ax is None: _, ax = plt.subplots(figsize=(1 + 0.6 * M.shape[1], 0.8 + 0.5 * M.shape[0]), dpi=70)
+        raise ShapeError(f"names_a/names_b have {len(names_a)}/{len(names_b)} labels for M of "
+                         f"shape {tuple(M.shape)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1 + 0.6 * M.shape[1], 0.8 + 0.5 * M.shape[0]), dpi=70)
     im = ax.imshow(M.numpy(), vmin=0, vmax=1, cmap='viridis')
     ax.set_xticks(range(M.shape[1]), [str(s) for s in names_b], rotation=45, ha='right')
     ax.set_yticks(range(M.shape[0]), [str(s) for s in names_a])
     if annotate:
         for i in range(M.shape[0]):
-            for j in range(M.shape[1]): ax.text(j, i, f"{M[i, j]:.2f}", ha='center', va='center', fontsize=7, color='w' if M[i, j] < 0.6 else 'k')
+            for j in range(M.shape[1]):
+                ax.text(j, i, f"{M[i, j]:.2f}", ha='center', va='center', fontsize=7,
+                        color='w' if M[i, j] < 0.6 else 'k')
     ax.set_title(title); ax.figure.colorbar(im, ax=ax, fraction=0.05)
     return ax

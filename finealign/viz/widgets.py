@@ -28,7 +28,8 @@ def figure_png(fig:Figure): # a matplotlib figure (built with `Figure(...)`, no 
 def figure_view(draw, # called with no arguments; returns `n` `Figure`s built without pyplot
                 controls:list, # ipywidgets; a change of any one's value redraws
                 n:int=1): # figures `draw` returns
-    "`ipywidgets.VBox` of the controls, an `Image` per figure and a status line; redrawn on each change."
+    ("`ipywidgets.VBox` of the controls, an `Image` per figure and a status line; redrawn on each "
+     "change.")
     import ipywidgets as W
     images, status, lock = [W.Image(format='png') for _ in range(n)], W.HTML(), threading.Lock()
     def redraw(*_):
@@ -46,13 +47,16 @@ def figure_view(draw, # called with no arguments; returns `n` `Figure`s built wi
     return box
 
 # %% ../../nbs/viz/widgets.ipynb #8efdcd7b
-def caption_explorer(draw, # draw(i, txt, words) -> `n` Figures: image i, the caption's Tokens and words
+def caption_explorer(
+                     # draw(i, txt, words) -> `n` Figures: image i, the caption's Tokens and words
+                     draw,
                      n_images:int, # images to choose from
                      txt_enc, # text encoder: `encode([text])` and `tokenizer`
                      n:int=1, # figures `draw` returns
                      controls:list=(), # more ipywidgets, between the image slider and the caption
                      caption:str='a red circle left of a blue square'): # the caption to start from
-    "`figure_view` of an image slider, `controls` and a caption box; each change draws the pair anew."
+    ("`figure_view` of an image slider, `controls` and a caption box; each change draws the pair "
+     "anew.")
     import ipywidgets as W
     idx = W.IntSlider(0, 0, n_images - 1, description='image')
     cap = W.Text(caption, description='caption', layout=W.Layout(width='60%'))
