@@ -112,8 +112,8 @@ def _check_batch(batch:dict):
     if missing:
         raise ShapeError(f"an end-to-end batch needs images, input_ids, attention_mask and "
                          f"image_ids; missing {missing} "
-                                 f"(got keys {sorted(batch)}; a frozen-feature batch with "
-                                 f"image/text Tokens goes to the head itself)")
+                         f"(got keys {sorted(batch)}; a frozen-feature batch with "
+                         f"image/text Tokens goes to the head itself)")
     B = len(batch['image_ids'])
     for k in ('images', 'input_ids', 'attention_mask'):
         if len(batch[k]) != B:
@@ -143,9 +143,8 @@ def loss(self:EndToEnd,
                           max_violation=max_violation, **kw)
 
 @patch
-def encode_images(
-                  # backbone tokens -> the head's
-                  self:EndToEnd, t:Tokens): return self.head.encode_images(t)
+def encode_images(self:EndToEnd, t:Tokens): # backbone tokens -> the head's
+    return self.head.encode_images(t)
 @patch
 def encode_texts(self:EndToEnd, t:Tokens): return self.head.encode_texts(t)
 @patch

@@ -242,8 +242,8 @@ def loss(self:GRM,
         out['ratio'] = (len(ids)
                         * (ratio_loss(iv.gate[:, P:], c.img_keep, pm)
                            + ratio_loss(tv.gate, c.txt_keep, tv.ori.mask)))
-    total = (con + c.recon_weight * out['recon'] + c.kl_weight * out['kl'] + c.ent_weight
-             * out['ent'] + c.ratio_weight * out['ratio'])
+    total = (con + c.recon_weight * out['recon'] + c.kl_weight * out['kl']
+             + c.ent_weight * out['ent'] + c.ratio_weight * out['ratio'])
     S = sum(w[k] * s for k, s in sims.items())
     return dict(loss=total, **{k: v.detach() for k, v in out.items()},
                 keep_img=((iv.gate[:, P:] * pm).sum() / pm.sum()).detach(),

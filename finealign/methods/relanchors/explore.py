@@ -135,8 +135,8 @@ def layer_cka(images:list, # n image files
     from finealign.encoders.backbones import create_image_encoder, create_text_encoder
     from finealign.blocks.relreps import cka_matrix
     if len(images) != len(captions):
-        raise ShapeError(f"{len(images)} images for {len(captions)} captions: layer_cka needs n "
-                         f"pairs")
+        raise ShapeError(f"{len(images)} images for {len(captions)} captions: "
+                         f"layer_cka needs n pairs")
     if len(images) < 2: raise ShapeError(f"{len(images)} pair(s): CKA needs at least 2")
     if text_layers is None:
         text_layers = range(create_text_encoder(text_encoder).model.config.num_hidden_layers + 1)
@@ -146,14 +146,14 @@ def layer_cka(images:list, # n image files
         for level in steps(image_levels):
             enc = create_image_encoder(image_encoder, feature_level=level).eval()
             tfm = eval_transform(enc.input_size[-1], enc.mean, enc.std)
+            # (n, D_level)
             img_feats.append(torch.cat(
                 [enc(torch.stack([tfm(load_image(p)) for p in images[i:i + batch_size]])).pooled
-                                        # (n, D_level)
-                                        for i in range(0, len(images), batch_size)]).double())
+                 for i in range(0, len(images), batch_size)]).double())
         for k in steps(text_layers):
             enc = create_text_encoder(text_encoder, layer=int(k))
+            # (n, D)
             txt_feats.append(torch.cat([enc.encode(list(captions[i:i + batch_size])).pooled
-                                        # (n, D)
                                         for i in range(0, len(captions), batch_size)]).double())
     return (cka_matrix(img_feats, txt_feats, progress=False), [str(l) for l in image_levels],
             [f'L{int(k)}' for k in text_layers])
