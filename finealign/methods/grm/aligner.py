@@ -271,8 +271,8 @@ def word_to_patch(self:GRM,
         iv = iv if iv is not None else self.image_views(img)
         tv = tv if tv is not None else self.text_views(txt)
         # (n_i, n_t, T, L)
-        A = patch_word_cosines(iv.key, tv.ori).masked_fill(~iv.key.mask[:, None, :, None],
-                                                           float('-inf'))
+        A = patch_word_cosines(iv.key, tv.ori).masked_fill(
+            ~iv.key.mask[:, None, :, None], float('-inf'))
         return A.argmax(2).masked_fill(~tv.ori.mask[None], -1)
 
 # %% ../../../nbs/methods/grm/aligner.ipynb #3e37add6
