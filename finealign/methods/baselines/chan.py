@@ -21,7 +21,8 @@ __all__ = ['CHANConfig', 'CHAN']
 # %% ../../../nbs/methods/baselines/chan.ipynb #60d8ac98
 @dataclass
 class CHANConfig:
-    img_dim: int = 1280         # width of the image backbone's tokens (EfficientNet-Lite0 head, 49 per image)
+    # width of the image backbone's tokens (EfficientNet-Lite0 head, 49 per image)
+    img_dim: int = 1280
     txt_dim: int = 384          # width of the text backbone's tokens (all-MiniLM-L6-v2)
     d: int = 512                # shared token width
     pool: str = 'mean'          # pooling of the per-word best cosines: 'mean' or 'lse'
@@ -33,14 +34,17 @@ class CHANConfig:
 @register_aligner('chan_lse', CHANConfig(pool='lse', temperature=0.1))
 @register_aligner('chan', CHANConfig(pool='mean'))
 class CHAN(TwoTowerAligner):
-    "CHAN: token-wise projections scored by hard assignment (each word's best image token), pooled over words."
+    ("CHAN: token-wise projections scored by hard assignment (each word's best image token), "
+     "pooled over words.")
     def check_config(self, config:CHANConfig):
-        if config.pool not in ('mean', 'lse'): raise ConfigError(f"CHANConfig.pool must be 'mean' or 'lse', got {config.pool!r}")
+        if config.pool not in ('mean', 'lse'):
+            raise ConfigError(f"CHANConfig.pool must be 'mean' or 'lse', got {config.pool!r}")
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) CHAN scores of encoded token sets."
         return hard_assignment(img, txt, self.config.pool, self.config.temperature)
 
     def word_to_patch(self, img:Tokens, txt:Tokens):
-        "(n_img, n_txt, L) the image token each word is assigned to (its best cosine); -1 for padded words."
+        ("(n_img, n_txt, L) the image token each word is assigned to (its best cosine); -1 for "
+         "padded words.")
         return word_to_patch(img, txt)

@@ -21,10 +21,13 @@ __all__ = ['SCANConfig', 'SCAN']
 # %% ../../../nbs/methods/baselines/scan.ipynb #9b8dc1d9
 @dataclass
 class SCANConfig:
-    img_dim: int = 1280         # width of the image backbone's tokens (EfficientNet-Lite0 head, 49 per image)
+    # width of the image backbone's tokens (EfficientNet-Lite0 head, 49 per image)
+    img_dim: int = 1280
     txt_dim: int = 384          # width of the text backbone's tokens (all-MiniLM-L6-v2)
     d: int = 512                # shared token width
-    direction: str = 't2i'      # 't2i' (words attend over image tokens) or 'i2t' (image tokens attend over words)
+    # 't2i' (words attend over image tokens) or
+    # 'i2t' (image tokens attend over words)
+    direction: str = 't2i'
     lambda_softmax: float = 9.  # λ1, inverse temperature of the attention
     agg: str = 'lse'            # aggregation over the query tokens: 'lse' or 'mean'
     lambda_lse: float = 6.      # λ2, LogSumExp inverse temperature
@@ -33,13 +36,19 @@ class SCANConfig:
 # %% ../../../nbs/methods/baselines/scan.ipynb #22ced84b
 @register_aligner('scan_tiny', SCANConfig(img_dim=8, txt_dim=8, d=16))
 @register_aligner('scan_t2i_avg', SCANConfig(direction='t2i', lambda_softmax=9., agg='mean'))
-@register_aligner('scan_i2t', SCANConfig(direction='i2t', lambda_softmax=4., agg='lse', lambda_lse=5.))
-@register_aligner('scan_t2i', SCANConfig(direction='t2i', lambda_softmax=9., agg='lse', lambda_lse=6.))
+@register_aligner('scan_i2t',
+                  SCANConfig(direction='i2t', lambda_softmax=4., agg='lse', lambda_lse=5.))
+@register_aligner('scan_t2i',
+                  SCANConfig(direction='t2i', lambda_softmax=9., agg='lse', lambda_lse=6.))
 class SCAN(TwoTowerAligner):
-    "SCAN: token-wise projections scored by stacked cross attention (text-to-image or image-to-text)."
+    ("SCAN: token-wise projections scored by stacked cross attention (text-to-image or "
+     "image-to-text).")
     def check_config(self, config:SCANConfig):
-        if config.direction not in ('t2i', 'i2t'): raise ConfigError(f"SCANConfig.direction must be 't2i' or 'i2t', got {config.direction!r}")
-        if config.agg not in ('lse', 'mean'): raise ConfigError(f"SCANConfig.agg must be 'lse' or 'mean', got {config.agg!r}")
+        if config.direction not in ('t2i', 'i2t'):
+            raise ConfigError(f"SCANConfig.direction must be 't2i' or 'i2t', got "
+                              f"{config.direction!r}")
+        if config.agg not in ('lse', 'mean'):
+            raise ConfigError(f"SCANConfig.agg must be 'lse' or 'mean', got {config.agg!r}")
 
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) SCAN scores of encoded token sets."
@@ -48,7 +57,9 @@ class SCAN(TwoTowerAligner):
         return fn(img, txt, c.lambda_softmax, c.agg, c.lambda_lse)
 
     def word_to_patch(self, img:Tokens, txt:Tokens):
-        "(n_img, n_txt, L) the image token each word points at (-1 for padding): t2i its most attended one, i2t its best cosine."
-        if self.config.direction == 'i2t': return word_to_patch(img, txt)    # i2t has no attention from words to regions
+        ("(n_img, n_txt, L) the image token each word points at (-1 for padding): t2i its most "
+         "attended one, i2t its best cosine.")
+        # i2t has no attention from words to regions
+        if self.config.direction == 'i2t': return word_to_patch(img, txt)
         attn, _ = scan_t2i_attention(img, txt, self.config.lambda_softmax)   # (n_i, n_t, L, N)
         return attn.argmax(-1).masked_fill(~txt.mask[None], -1)

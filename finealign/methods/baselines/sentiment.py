@@ -23,9 +23,12 @@ class LateFusionConfig:
     feature_dims: tuple = (768, 5, 20)  # input widths of text, audio, vision
     hidden: int = 64                    # width of each modality's MLP (ours)
     dropout: float = 0.2                # dropout inside each MLP (ours)
-    n_classes: int = 0                  # 0: regression, pred (B,); C >= 2: classification, pred (B, C) logits
+    # 0: regression, pred (B,); C >= 2: classification, pred (B, C) logits
+    n_classes: int = 0
     task_loss: str = 'mse'              # regression: 'mse' or 'l1'; classification: cross-entropy
-    modalities: tuple = ('text', 'audio', 'vision')  # the batch keys, in feature_dims order (MVSA: ('text', 'image'))
+    # the batch keys, in feature_dims
+    # order (MVSA: ('text', 'image'))
+    modalities: tuple = ('text', 'audio', 'vision')
 
 @register_aligner('late_fusion_mlp_tiny', LateFusionConfig(feature_dims=(12, 6, 10), hidden=8))
 @register_aligner('late_fusion_mlp', LateFusionConfig())
@@ -34,23 +37,33 @@ class LateFusionMLP(nn.Module):
     def __init__(self, config:LateFusionConfig):
         super().__init__()
         c = self.config = config
-        if c.task_loss not in ('mse', 'l1'): raise ConfigError(f"LateFusionConfig.task_loss={c.task_loss!r}; use 'mse' or 'l1'")
+        if c.task_loss not in ('mse', 'l1'):
+            raise ConfigError(f"LateFusionConfig.task_loss={c.task_loss!r}; use 'mse' or 'l1'")
         if len(c.modalities) != len(c.feature_dims):
-            raise ConfigError(f"LateFusionConfig: {len(c.feature_dims)} feature_dims for the modalities {tuple(c.modalities)}")
-        self.mlps = nn.ModuleList(nn.Sequential(nn.Linear(d, c.hidden), nn.ReLU(), nn.Dropout(c.dropout), nn.Linear(c.hidden, c.hidden), nn.ReLU())
+            raise ConfigError(f"LateFusionConfig: {len(c.feature_dims)} feature_dims for the "
+                              f"modalities {tuple(c.modalities)}")
+        self.mlps = nn.ModuleList(nn.Sequential(nn.Linear(d, c.hidden), nn.ReLU(),
+                                                nn.Dropout(c.dropout),
+                                                nn.Linear(c.hidden, c.hidden), nn.ReLU())
                                   for d in c.feature_dims)
         self.head = nn.Linear(len(c.feature_dims) * c.hidden, max(c.n_classes, 1))
 
-    def forward(self, batch:dict): # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
+    # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
+    def forward(self, batch:dict):
         "dict(pred=(B,) or (B, C))."
         parts = []
         for k, mlp, d in zip(self.config.modalities, self.mlps, self.config.feature_dims):
             x = batch[k]
             if not x.is_floating_point() or x.ndim != 3 or x.shape[-1] != d:
-                raise ShapeError(f"batch['{k}'] has shape {tuple(x.shape)} ({x.dtype}), expected float (B, L, {d})")
-            mask = batch.get(f'{k}_mask', torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))   # (B, L)
-            parts.append(mlp(masked_mean(x, mask)))                                                     # (B, hidden)
-        out = self.head(torch.cat(parts, -1))                                                            # (B, C) or (B, 1)
+                raise ShapeError(f"batch['{k}'] has shape {tuple(x.shape)} ({x.dtype}), expected "
+                                 f"float (B, L, {d})")
+            # (B, L)
+            mask = batch.get(f'{k}_mask',
+                             torch.ones(x.shape[:2], dtype=torch.bool, device=x.device))
+            # (B, hidden)
+            parts.append(mlp(masked_mean(x, mask)))
+        # (B, C) or (B, 1)
+        out = self.head(torch.cat(parts, -1))
         return dict(pred=out if self.config.n_classes else out[:, 0])
 
     def loss(self, batch:dict, **_): # with 'labels' (B,); the aligner engine's keywords are ignored
@@ -58,6 +71,9 @@ class LateFusionMLP(nn.Module):
         out = self(batch)
         y = batch['labels']
         if self.config.n_classes: task = F.cross_entropy(out['pred'], y)
-        elif y.is_floating_point(): task = (F.mse_loss if self.config.task_loss == 'mse' else F.l1_loss)(out['pred'], y)
-        else: raise DataError("batch['labels'] holds integers but LateFusionConfig.n_classes=0 (regression): expected scores")
+        elif y.is_floating_point():
+            task = (F.mse_loss if self.config.task_loss == 'mse' else F.l1_loss)(out['pred'], y)
+        else:
+            raise DataError("batch['labels'] holds integers but LateFusionConfig.n_classes=0 "
+                            "(regression): expected scores")
         return dict(loss=task, task=task, pred=out['pred'].detach())

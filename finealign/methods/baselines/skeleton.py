@@ -33,7 +33,8 @@ class TwoTowerAligner(nn.Module):
         "Raise `ConfigError` for a config the subclass cannot take (default: accept)."
 
     def make_tower(self, in_dim:int, config):
-        "The module from width `in_dim` to `config.d` (default: a linear `Projection` of each token)."
+        ("The module from width `in_dim` to `config.d` (default: a linear `Projection` of each "
+         "token).")
         return Projection(in_dim, config.d, 'linear')
 
     def embed(self, t:Tokens, tower:nn.Module):

@@ -32,10 +32,12 @@ class EmbedHead(nn.Module):
     "Linear projection, optionally plus a residual two-layer MLP (VSE∞'s `MLP` branch)."
     def __init__(self, in_dim:int, d:int, kind:str='mlp', dropout:float=0.0):
         super().__init__()
-        if kind not in ('linear', 'mlp'): raise ConfigError(f"head must be 'linear' or 'mlp', got '{kind}'")
+        if kind not in ('linear', 'mlp'):
+            raise ConfigError(f"head must be 'linear' or 'mlp', got '{kind}'")
         self.drop = nn.Dropout(dropout)
         self.fc = nn.Linear(in_dim, d)
-        self.mlp = nn.Sequential(nn.Linear(in_dim, d // 2), nn.BatchNorm1d(d // 2), nn.ReLU(), nn.Linear(d // 2, d)) if kind == 'mlp' else None
+        self.mlp = (nn.Sequential(nn.Linear(in_dim, d // 2), nn.BatchNorm1d(d // 2), nn.ReLU(),
+                                  nn.Linear(d // 2, d)) if kind == 'mlp' else None)
     def forward(self, x):                      # (B, in_dim)
         x = self.drop(x)
         h = self.fc(x)                         # (B, d)

@@ -15,7 +15,8 @@ from torch.utils.data import DataLoader
 
 from ...core import ShapeError, ConfigError, DataError, l2norm
 from ...data.msa import MSASplit, MSADataset, msa_collate, paired_predictions
-from .predictor import DecAlign, MODALITIES, fit_prototypes, prototype_ot_loss, sentiment_bins
+from .predictor import (DecAlign, MODALITIES, fit_prototypes,
+                                                  prototype_ot_loss, sentiment_bins)
 
 # %% auto #0
 __all__ = ['decalign_features', 'PCA2D', 'pca_2d', 'split_prototypes', 'plot_prototypes', 'pairwise_marginals',
@@ -28,19 +29,25 @@ def decalign_features(model:DecAlign, # a DecAlign, paper or official mode
                       split:MSASplit, # the clips, with float text features
                       batch_size:int=256, # clips per forward call
                       device=None): # default: the model's device
-    "dict(unique, common (M, N, D) time-pooled features, pred (N,) or (N, C), labels (N,)) for every clip of `split`, in order; eval mode, no gradients."
-    # by name, not isinstance: a notebook that re-runs the DecAlign cells registers its own (equal) class
-    if type(getattr(model, 'config', None)).__name__ != 'DecAlignConfig': raise ConfigError(f"decalign_features needs a DecAlign model, got {type(model).__name__}")
-    if not isinstance(batch_size, int) or batch_size < 1: raise ConfigError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    ("dict(unique, common (M, N, D) time-pooled features, pred (N,) or (N, C), labels (N,)) for "
+     "every clip of `split`, in order; eval mode, no gradients.")
+    # by name, not isinstance: a notebook that re-runs the DecAlign cells registers its own (equal)
+    # class
+    if type(getattr(model, 'config', None)).__name__ != 'DecAlignConfig':
+        raise ConfigError(f"decalign_features needs a DecAlign model, got {type(model).__name__}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size must be an int >= 1, got {batch_size!r}")
     if not len(split): raise ShapeError("the split is empty")
     want = tuple(model.config.feature_dims)
     if split.feature_dims != want:
-        raise ShapeError(f"the split's feature widths (text, audio, vision) are {split.feature_dims}, the model's feature_dims {want}")
+        raise ShapeError(f"the split's feature widths (text, audio, vision) are "
+                         f"{split.feature_dims}, the model's feature_dims {want}")
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
     try:
         outs = [model({k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()})
-                for b in DataLoader(MSADataset(split), batch_size=batch_size, collate_fn=msa_collate)]
+                for b in DataLoader(MSADataset(split), batch_size=batch_size,
+                                    collate_fn=msa_collate)]
     finally: model.train(was)
     cat = lambda k, dim: torch.cat([o[k].float().cpu() for o in outs], dim)
     return dict(unique=cat('pooled_unique', 1), common=cat('pooled_common', 1), pred=cat('pred', 0),
@@ -50,7 +57,9 @@ def decalign_features(model:DecAlign, # a DecAlign, paper or official mode
 class PCA2D(NamedTuple):
     "A 2-D principal-component projection of some points, and what it takes to project others."
     coords: torch.Tensor      # (N, 2) the fitted points, projected
-    components: torch.Tensor  # (2, D) the unit principal axes, each signed so that its largest loading is positive
+    # (2, D) the unit principal axes, each signed
+    # so that its largest loading is positive
+    components: torch.Tensor
     mean: torch.Tensor        # (D,) the fitted points' mean
     explained: torch.Tensor   # (2,) share of the total variance along each axis
     def transform(self, y:torch.Tensor): # (..., D) other points
@@ -60,54 +69,77 @@ class PCA2D(NamedTuple):
 def pca_2d(x:torch.Tensor): # (N, D) points, N >= 2 and D >= 2
     "The first two principal components of `x` (float64), by SVD of the centred points."
     x = torch.as_tensor(x).detach().cpu()
-    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2: raise ShapeError(f"pca_2d needs (N, D) points with N >= 2 and D >= 2, got {tuple(x.shape)}")
+    if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 2:
+        raise ShapeError(f"pca_2d needs (N, D) points with N >= 2 and D >= 2, got {tuple(x.shape)}")
     x = x.to(torch.float64)
     mean = x.mean(0)
     _, S, Vt = torch.linalg.svd(x - mean, full_matrices=False)              # Vt (min(N, D), D)
     V = Vt[:2]                                                               # (2, D)
-    V = V * V.gather(1, V.abs().argmax(1, keepdim=True)).sign()              # largest loading positive
+    # largest loading positive
+    V = V * V.gather(1, V.abs().argmax(1, keepdim=True)).sign()
     var = S.pow(2)
-    return PCA2D((x - mean) @ V.T, V, mean, var[:2] / var.sum().clamp_min(torch.finfo(x.dtype).tiny))
+    return PCA2D((x - mean) @ V.T, V, mean,
+                 var[:2] / var.sum().clamp_min(torch.finfo(x.dtype).tiny))
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #179a8935
 def split_prototypes(model:DecAlign, # gives the GMM and transport settings
-                     unique:torch.Tensor): # (M, N, D) time-pooled unique features (`decalign_features`)
-    "dict(gmm, ot_loss, plan (K,)*M, cost (K,)*M): the model's prototypes fitted once to all N clips, and their multi-marginal transport."
+                     # (M, N, D) time-pooled unique features (`decalign_features`)
+                     unique:torch.Tensor):
+    ("dict(gmm, ot_loss, plan (K,)*M, cost (K,)*M): the model's prototypes fitted once to all N "
+     "clips, and their multi-marginal transport.")
     cfg = model.config
     M = len(cfg.modalities)
     if unique.ndim != 3 or unique.shape[0] != M or unique.shape[2] != cfg.d_model:
-        raise ShapeError(f"unique must be ({M}, N, {cfg.d_model}) pooled features, got {tuple(unique.shape)}")
+        raise ShapeError(f"unique must be ({M}, N, {cfg.d_model}) pooled features, got "
+                         f"{tuple(unique.shape)}")
     with torch.no_grad():
-        gmm = fit_prototypes(unique.to(torch.float64), cfg.n_prototypes, cfg.gmm_iters, cfg.gmm_var_floor, cfg.gmm_covariance)
-        loss, tp, C = prototype_ot_loss(gmm, cfg.ot_eps, cfg.ot_iters, cfg.cost_reduction, cfg.cost_sqrt_eps, cfg.ot_entropy)
+        gmm = fit_prototypes(unique.to(torch.float64), cfg.n_prototypes, cfg.gmm_iters,
+                             cfg.gmm_var_floor, cfg.gmm_covariance)
+        loss, tp, C = prototype_ot_loss(gmm, cfg.ot_eps, cfg.ot_iters, cfg.cost_reduction,
+                                        cfg.cost_sqrt_eps, cfg.ot_entropy)
     return dict(gmm=gmm, ot_loss=float(loss), plan=tp.plan, cost=C, err=float(tp.err))
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #945bb190
-def plot_prototypes(unique:torch.Tensor, # (M, N, D) time-pooled unique features (`decalign_features`)
-                    gmm, # their mixtures (`split_prototypes`' gmm): mu (M, K, D), pi (M, K), posterior (M, N, K)
+def plot_prototypes(
+                    # (M, N, D) time-pooled unique features (`decalign_features`)
+                    unique:torch.Tensor,
+                    # their mixtures (`split_prototypes`' gmm): mu
+                    # (M, K, D), pi (M, K), posterior (M, N, K)
+                    gmm,
                     names:tuple=MODALITIES, # the M modalities' names
-                    colour_by=None, # (N,) values to colour the clips by (e.g. the labels); default: the most likely prototype
+                    # (N,) values to colour the clips by (e.g. the
+                    # labels); default: the most likely prototype
+                    colour_by=None,
                     title:str=''): # figure title
-    "One panel per modality: its clips and its prototype means in the PCA plane of its unique features; returns the figure."
+    ("One panel per modality: its clips and its prototype means in the PCA plane of its unique "
+     "features; returns the figure.")
     import matplotlib.pyplot as plt
     if unique.ndim != 3: raise ShapeError(f"unique must be (M, N, D), got {tuple(unique.shape)}")
     M, N, D = unique.shape
     K = gmm.mu.shape[-2]
-    if tuple(gmm.mu.shape) != (M, K, D) or gmm.posterior is None or tuple(gmm.posterior.shape) != (M, N, K):
-        raise ShapeError(f"gmm must be fitted to these features: mu ({M}, K, {D}) and posterior ({M}, {N}, K), "
-                         f"got {tuple(gmm.mu.shape)} and {None if gmm.posterior is None else tuple(gmm.posterior.shape)}")
+    if (tuple(gmm.mu.shape) != (M, K, D)
+        or gmm.posterior is None or tuple(gmm.posterior.shape) != (M, N, K)):
+        raise ShapeError(f"gmm must be fitted to these features: mu ({M}, K, {D}) and posterior "
+                         f"({M}, {N}, K), "
+                         f"got {tuple(gmm.mu.shape)} and "
+                         f"{None if gmm.posterior is None else tuple(gmm.posterior.shape)}")
     if len(names) != M: raise ShapeError(f"{len(names)} names for {M} modalities")
-    if colour_by is not None and len(colour_by) != N: raise ShapeError(f"colour_by has {len(colour_by)} values for {N} clips")
+    if colour_by is not None and len(colour_by) != N:
+        raise ShapeError(f"colour_by has {len(colour_by)} values for {N} clips")
     fig, axs = plt.subplots(1, M, figsize=(3.1 * M, 3), dpi=80, squeeze=False)
     for m, ax in enumerate(axs[0]):
         p = pca_2d(unique[m])
         c = gmm.posterior[m].argmax(-1).numpy() if colour_by is None else np.asarray(colour_by)
-        ax.scatter(*p.coords.T.numpy(), c=c, s=7, alpha=0.6, cmap='tab10' if colour_by is None else 'coolwarm',
+        ax.scatter(*p.coords.T.numpy(), c=c, s=7, alpha=0.6,
+                   cmap='tab10' if colour_by is None else 'coolwarm',
                    vmin=0 if colour_by is None else None, vmax=9 if colour_by is None else None)
         mu = p.transform(gmm.mu[m]).numpy()                                  # (K, 2)
-        colours = dict(c=np.arange(K), cmap='tab10', vmin=0, vmax=9) if colour_by is None else dict(c='k')
-        ax.scatter(*mu.T, **colours, marker='X', s=40 + 400 * gmm.pi[m].detach().cpu().numpy(), edgecolors='k', linewidths=0.8)
-        for k, (a, b) in enumerate(mu): ax.annotate(str(k), (a, b), fontsize=7, xytext=(4, 4), textcoords='offset points')
+        colours = (dict(c=np.arange(K), cmap='tab10', vmin=0, vmax=9)
+                   if colour_by is None else dict(c='k'))
+        ax.scatter(*mu.T, **colours, marker='X', s=40 + 400 * gmm.pi[m].detach().cpu().numpy(),
+                   edgecolors='k', linewidths=0.8)
+        for k, (a, b) in enumerate(mu):
+            ax.annotate(str(k), (a, b), fontsize=7, xytext=(4, 4), textcoords='offset points')
         ev = p.explained.numpy()
         ax.set(title=names[m], xlabel=f'PC1 ({ev[0]:.0%})', ylabel=f'PC2 ({ev[1]:.0%})')
         ax.title.set_fontsize(9); ax.tick_params(labelsize=7)
@@ -120,42 +152,59 @@ def pairwise_marginals(plan:torch.Tensor): # (K_1, ..., K_M) a multi-marginal pl
     "{(i, j): (K_i, K_j)}: the plan summed over every other modality's axis, for each pair i < j."
     plan = torch.as_tensor(plan).detach().cpu()
     M = plan.ndim
-    if M < 2: raise ShapeError(f"plan must have one axis per modality (at least 2), got shape {tuple(plan.shape)}")
-    return {(i, j): plan.sum([n for n in range(M) if n not in (i, j)]) if M > 2 else plan for i, j in combinations(range(M), 2)}
+    if M < 2:
+        raise ShapeError(f"plan must have one axis per modality (at least 2), got shape "
+                         f"{tuple(plan.shape)}")
+    return {(i, j): plan.sum([n for n in range(M) if n not in (i, j)]) if M > 2 else plan
+            for i, j in combinations(range(M), 2)}
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #e9bf2ce1
 def total_correlation(plan:torch.Tensor): # (K_1, ..., K_M) a plan summing to 1
     "Σ_m H(ν_m) − H(T) in nats, with ν_m the plan's marginals: 0 for the independent coupling."
     plan = torch.as_tensor(plan).detach().cpu().to(torch.float64)
-    if plan.ndim < 2: raise ShapeError(f"plan must have one axis per modality (at least 2), got shape {tuple(plan.shape)}")
-    if not bool((plan >= 0).all()) or abs(float(plan.sum()) - 1) > 1e-4: raise DataError(f"plan must be non-negative and sum to 1, sums to {float(plan.sum()):.6g}")
+    if plan.ndim < 2:
+        raise ShapeError(f"plan must have one axis per modality (at least 2), got shape "
+                         f"{tuple(plan.shape)}")
+    if not bool((plan >= 0).all()) or abs(float(plan.sum()) - 1) > 1e-4:
+        raise DataError(f"plan must be non-negative and sum to 1, sums to {float(plan.sum()):.6g}")
     H = lambda p: -(p * p.clamp_min(1e-300).log()).sum()
     M = plan.ndim
     return float(sum(H(plan.sum([n for n in range(M) if n != m])) for m in range(M)) - H(plan))
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #fc855935
-def plot_transport_marginals(plan:torch.Tensor, # (K_1, ..., K_M) the multi-marginal plan (`split_prototypes`' plan)
+def plot_transport_marginals(
+                             # (K_1, ..., K_M) the multi-marginal plan (`split_prototypes`' plan)
+                             plan:torch.Tensor,
                              names:tuple=MODALITIES, # the M modalities' names
                              title:str=''): # figure title
-    "The plan's pairwise marginals as heat maps on one colour scale (mass in %, rows: the first modality's prototypes); returns the figure."
+    ("The plan's pairwise marginals as heat maps on one colour scale (mass in %, rows: the first "
+     "modality's prototypes); returns the figure.")
     import matplotlib.pyplot as plt
     pm = pairwise_marginals(plan)
-    if len(names) != torch.as_tensor(plan).ndim: raise ShapeError(f"{len(names)} names for a plan over {torch.as_tensor(plan).ndim} modalities")
+    if len(names) != torch.as_tensor(plan).ndim:
+        raise ShapeError(f"{len(names)} names for a plan over {torch.as_tensor(plan).ndim} "
+                         f"modalities")
     vmax = max(float(v.max()) for v in pm.values()) * 100
     fig, axs = plt.subplots(1, len(pm), figsize=(2.9 * len(pm) + 0.6, 2.8), dpi=80, squeeze=False)
     for ax, ((i, j), P) in zip(axs[0], pm.items()):
         im = ax.imshow(100 * P.numpy(), cmap='viridis', vmin=0, vmax=vmax)
-        ax.set(xlabel=f'{names[j]} prototype', ylabel=f'{names[i]} prototype', xticks=range(P.shape[1]), yticks=range(P.shape[0]))
+        ax.set(xlabel=f'{names[j]} prototype', ylabel=f'{names[i]} prototype',
+               xticks=range(P.shape[1]), yticks=range(P.shape[0]))
         ax.tick_params(labelsize=7); ax.xaxis.label.set_fontsize(8); ax.yaxis.label.set_fontsize(8)
     fig.colorbar(im, ax=list(axs[0]), shrink=0.8, label='mass (%)')
     if title: fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #fce16ab9
-def modality_gap(features:torch.Tensor): # (M, N, D) the same N clips' pooled features in M modalities (`decalign_features`' common)
-    "dict of (M, M) matrices centroid_dist, relative, normalised_gap, paired_cosine, and the (M,) spread."
+def modality_gap(
+                 # (M, N, D) the same N clips' pooled features
+                 # in M modalities (`decalign_features`' common)
+                 features:torch.Tensor):
+    ("dict of (M, M) matrices centroid_dist, relative, normalised_gap, paired_cosine, and the (M,) "
+     "spread.")
     x = torch.as_tensor(features).detach().cpu()
-    if x.ndim != 3 or x.shape[0] < 2 or x.shape[1] < 1: raise ShapeError(f"features must be (M, N, D) with M >= 2 modalities, got {tuple(x.shape)}")
+    if x.ndim != 3 or x.shape[0] < 2 or x.shape[1] < 1:
+        raise ShapeError(f"features must be (M, N, D) with M >= 2 modalities, got {tuple(x.shape)}")
     x = x.to(torch.float64)
     mean = x.mean(1)                                                          # (M, D)
     spread = (x - mean[:, None]).pow(2).sum(-1).mean(1).sqrt()                # (M,)
@@ -164,7 +213,8 @@ def modality_gap(features:torch.Tensor): # (M, N, D) the same N clips' pooled fe
     z = l2norm(x)                                                             # (M, N, D)
     zm = z.mean(1)                                                            # (M, D)
     return dict(centroid_dist=dist, spread=spread, relative=dist / pooled.clamp_min(1e-300),
-                normalised_gap=torch.cdist(zm, zm), paired_cosine=torch.einsum('ind,jnd->ij', z, z) / x.shape[1])
+                normalised_gap=torch.cdist(zm, zm),
+                paired_cosine=torch.einsum('ind,jnd->ij', z, z) / x.shape[1])
 
 def gap_summary(gap:dict): # `modality_gap`'s
     "Each (M, M) measure averaged over the pairs i < j, and the mean spread: a dict of floats."
@@ -173,38 +223,48 @@ def gap_summary(gap:dict): # `modality_gap`'s
     return {k: float(v[i, j].mean()) if v.ndim == 2 else float(v.mean()) for k, v in gap.items()}
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #949b7f17
-def plot_modality_gap(features:torch.Tensor, # (M, N, D) pooled features of M modalities (`decalign_features`' common)
+def plot_modality_gap(
+                      # (M, N, D) pooled features of M modalities (`decalign_features`' common)
+                      features:torch.Tensor,
                       names:tuple=MODALITIES, # the M modalities' names
                       ax=None, # matplotlib axes (default: a new figure)
                       title:str=''): # axes title
-    "The M·N features in one PCA plane, coloured by modality, with each modality's mean; returns the axes."
+    ("The M·N features in one PCA plane, coloured by modality, with each modality's mean; returns "
+     "the axes.")
     import matplotlib.pyplot as plt
     x = torch.as_tensor(features).detach().cpu()
     if x.ndim != 3: raise ShapeError(f"features must be (M, N, D), got {tuple(x.shape)}")
     M, N, D = x.shape
     if len(names) != M: raise ShapeError(f"{len(names)} names for {M} modalities")
     p = pca_2d(x.reshape(M * N, D))
-    xy, centres = p.coords.reshape(M, N, 2).numpy(), p.transform(x.mean(1)).numpy()   # (M, N, 2), (M, 2)
+    # (M, N, 2), (M, 2)
+    xy, centres = p.coords.reshape(M, N, 2).numpy(), p.transform(x.mean(1)).numpy()
     ax = ax or plt.subplots(figsize=(3.2, 3), dpi=80)[1]
     for m in range(M): ax.scatter(*xy[m].T, s=6, alpha=0.45, color=f'C{m}', label=names[m])
-    for m in range(M): ax.scatter(*centres[m], s=120, color=f'C{m}', marker='o', edgecolors='k', linewidths=1.2)
+    for m in range(M):
+        ax.scatter(*centres[m], s=120, color=f'C{m}', marker='o', edgecolors='k', linewidths=1.2)
     ev = p.explained.numpy()
     ax.set(xlabel=f'PC1 ({ev[0]:.0%})', ylabel=f'PC2 ({ev[1]:.0%})')
-    ax.set_title(title, fontsize=9); ax.tick_params(labelsize=7); ax.legend(fontsize=7, frameon=False, markerscale=2)
+    ax.set_title(title, fontsize=9); ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False, markerscale=2)
     return ax
 
 # %% ../../../nbs/methods/decalign/explore.ipynb #1af8494b
 def sentiment_confusion(preds, # (N,) or (N, 1) predicted sentiment scores (tensor, array or list)
                         labels): # (N,) true scores in [-3, 3]
     "(7, 7) int64 counts: rows the label's Acc-7 bin (−3..3), columns the prediction's."
-    if np.ndim(preds) == 2 and np.shape(preds)[1] != 1: raise ShapeError(f"preds has shape {np.shape(preds)}: expected (N,) regression scores, not class logits")
-    p, y = (sentiment_bins(torch.from_numpy(np.ascontiguousarray(v))).numpy() for v in paired_predictions(preds, labels))
+    if np.ndim(preds) == 2 and np.shape(preds)[1] != 1:
+        raise ShapeError(f"preds has shape {np.shape(preds)}: expected (N,) regression scores, not "
+                         f"class logits")
+    p, y = (sentiment_bins(torch.from_numpy(np.ascontiguousarray(v))).numpy()
+            for v in paired_predictions(preds, labels))
     return np.bincount(7 * y + p, minlength=49).reshape(7, 7)
 
 def per_class_accuracy(cm:np.ndarray): # (C, C) counts, rows the true class
     "(C,) the share of each true class predicted right; NaN where the class is empty."
     cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]: raise ShapeError(f"cm must be a square (C, C) matrix, got {cm.shape}")
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ShapeError(f"cm must be a square (C, C) matrix, got {cm.shape}")
     n = cm.sum(1)
     return np.where(n > 0, np.diag(cm) / np.maximum(n, 1), np.nan)
 
@@ -212,18 +272,24 @@ def per_class_accuracy(cm:np.ndarray): # (C, C) counts, rows the true class
 def plot_confusion(cm:np.ndarray, # (7, 7) counts (`sentiment_confusion`)
                    ax=None, # matplotlib axes (default: a new figure)
                    title:str=''): # axes title
-    "The confusion matrix normalised per label bin (colour), with the counts written in; each row's label gives the bin's size and accuracy. Returns the axes."
+    ("The confusion matrix normalised per label bin (colour), with the counts written in; each "
+     "row's label gives the bin's size and accuracy. Returns the axes.")
     import matplotlib.pyplot as plt
     cm = np.asarray(cm)
-    if cm.shape != (7, 7): raise ShapeError(f"cm must be the (7, 7) Acc-7 confusion matrix, got {cm.shape}")
+    if cm.shape != (7, 7):
+        raise ShapeError(f"cm must be the (7, 7) Acc-7 confusion matrix, got {cm.shape}")
     rows = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     acc = per_class_accuracy(cm)
     ax = ax or plt.subplots(figsize=(3.6, 3.2), dpi=80)[1]
     ax.imshow(rows, cmap='Blues', vmin=0, vmax=1)
     for (a, b), n in np.ndenumerate(cm):
-        ax.text(b, a, str(n), ha='center', va='center', fontsize=7, color='white' if rows[a, b] > 0.6 else 'black')
+        ax.text(b, a, str(n), ha='center', va='center', fontsize=7,
+                color='white' if rows[a, b] > 0.6 else 'black')
     ax.set_xticks(range(7), [str(k - 3) for k in range(7)], fontsize=7)
-    ax.set_yticks(range(7), [f'{k - 3} (n={cm[k].sum()}, ' + ('–' if np.isnan(acc[k]) else f'{acc[k]:.0%}') + ')' for k in range(7)], fontsize=7)
-    ax.set_xlabel('predicted bin', fontsize=8); ax.set_ylabel('label bin (size, accuracy)', fontsize=8)
+    ax.set_yticks(range(7),
+                  [f'{k - 3} (n={cm[k].sum()}, ' + ('–' if np.isnan(acc[k]) else f'{acc[k]:.0%}')
+                   + ')' for k in range(7)], fontsize=7)
+    ax.set_xlabel('predicted bin', fontsize=8)
+    ax.set_ylabel('label bin (size, accuracy)', fontsize=8)
     ax.set_title(title or f'Acc-7 = {np.trace(cm) / max(cm.sum(), 1):.1%}', fontsize=9)
     return ax

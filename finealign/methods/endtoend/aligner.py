@@ -22,18 +22,30 @@ __all__ = ['EndToEndConfig', 'head_fields_from_encoders', 'EndToEnd']
 # %% ../../../nbs/methods/endtoend/aligner.ipynb #0fc3a3ed
 @dataclass
 class EndToEndConfig:
-    image_encoder: str = 'vit_base_patch16_224'  # `create_image_encoder` name: a timm architecture or a registered encoder
-    image_checkpoint: str = ''    # local .safetensors/.pth weights for the image encoder ('' : none)
-    image_pretrained: bool = False  # timm architectures: the pretrained weights in the local Hugging Face cache
+    # `create_image_encoder` name: a timm
+    # architecture or a registered encoder
+    image_encoder: str = 'vit_base_patch16_224'
+    # local .safetensors/.pth weights for the image encoder ('' : none)
+    image_checkpoint: str = ''
+    # timm architectures: the pretrained
+    # weights in the local Hugging Face cache
+    image_pretrained: bool = False
     image_level: str = 'head'     # which features become tokens ('head', 'stride16', ...)
-    keep_cls: bool = True         # keep a ViT's [CLS] token in front of the patches (LAPS does; Swin has none)
-    text_encoder: str = 'bert-base-uncased'  # `create_text_encoder` name: registered, a local folder or a cached hub name
+    # keep a ViT's [CLS] token in front of the patches (LAPS does; Swin has none)
+    keep_cls: bool = True
+    # `create_text_encoder` name: registered,
+    # a local folder or a cached hub name
+    text_encoder: str = 'bert-base-uncased'
     text_max_len: int = 64        # longest caption in word pieces
     head: str = 'laps_vit'        # the registered aligner trained on the backbones' tokens
     head_config: dict = field(default_factory=dict)  # fields of the head's config to change
-    image_trainable: str = 'all'  # 'all', 'none' (frozen) or the number of last blocks that train, e.g. '4'
+    # 'all', 'none' (frozen) or the number
+    # of last blocks that train, e.g. '4'
+    image_trainable: str = 'all'
     text_trainable: str = 'all'   # the same for the text encoder
-    grad_checkpointing: bool = False  # recompute the backbones' activations in backward (less memory, ~30 % more time)
+    # recompute the backbones' activations in
+    # backward (less memory, ~30 % more time)
+    grad_checkpointing: bool = False
     seed: int = 0                 # initialisation of whatever is not loaded from weights
 
 # %% ../../../nbs/methods/endtoend/aligner.ipynb #14238a9b
@@ -41,58 +53,79 @@ def _trainable(value:str, field_name:str):
     "'all' / 'none' / a count of last blocks, from the config's text."
     if value in ('all', 'none'): return value
     if str(value).isdigit(): return int(value)
-    raise ConfigError(f"EndToEndConfig.{field_name}={value!r}; use 'all', 'none' or a number of last blocks such as '4'")
+    raise ConfigError(f"EndToEndConfig.{field_name}={value!r}; use 'all', 'none' or a number of "
+                      f"last blocks such as '4'")
 
 def head_fields_from_encoders(img_enc, # an `ImageEncoder`
                               txt_enc, # a `TextEncoder`
                               head:str): # a registered aligner name
-    "The head config fields fixed by the encoders: `img_dim`, `txt_dim`, and `n_patches` where the head has it."
+    ("The head config fields fixed by the encoders: `img_dim`, `txt_dim`, and `n_patches` where "
+     "the head has it.")
     names = {f.name for f in fields(get_aligner_config(head))}
     out = dict(img_dim=img_enc.dim, txt_dim=txt_enc.dim)
     if 'n_patches' in names: out['n_patches'] = img_enc.grid[0] * img_enc.grid[1]
     return {k: v for k, v in out.items() if k in names}
 
 # %% ../../../nbs/methods/endtoend/aligner.ipynb #2fb7550d
-@register_aligner('end_to_end_tiny', EndToEndConfig(image_encoder='vit_tiny_test', text_encoder='bert_tiny_test', text_max_len=32,
-                                                    head='laps_tiny', head_config=dict(d=16)))
+@register_aligner('end_to_end_tiny',
+                  EndToEndConfig(image_encoder='vit_tiny_test', text_encoder='bert_tiny_test',
+                                 text_max_len=32,
+                                 head='laps_tiny', head_config=dict(d=16)))
 @register_aligner('end_to_end', EndToEndConfig())
 class EndToEnd(nn.Module):
-    "A registered aligner (`head`) on trainable image and text encoders; `loss` takes pixels and token ids."
+    ("A registered aligner (`head`) on trainable image and text encoders; `loss` takes pixels and "
+     "token ids.")
     def __init__(self, config:EndToEndConfig):
         super().__init__()
         c = self.config = config
-        image_trainable, text_trainable = _trainable(c.image_trainable, 'image_trainable'), _trainable(c.text_trainable, 'text_trainable')
-        self.img_backbone = create_image_encoder(c.image_encoder, checkpoint=c.image_checkpoint or None, pretrained=c.image_pretrained,
-                                                 feature_level=c.image_level, keep_cls=c.keep_cls, seed=c.seed,
-                                                 random_weights=image_trainable != 'none')  # trained here: random is a start
+        image_trainable, text_trainable = (
+            _trainable(c.image_trainable, 'image_trainable'),
+            _trainable(c.text_trainable, 'text_trainable'))
+        self.img_backbone = create_image_encoder(c.image_encoder,
+                                                 checkpoint=c.image_checkpoint or None,
+                                                 pretrained=c.image_pretrained,
+                                                 feature_level=c.image_level, keep_cls=c.keep_cls,
+                                                 seed=c.seed,
+                                                 # trained here: random is a start
+                                                 random_weights=image_trainable != 'none')
         self.txt_backbone = create_text_encoder(c.text_encoder, max_len=c.text_max_len, seed=c.seed)
         fixed = head_fields_from_encoders(self.img_backbone, self.txt_backbone, c.head)
         clash = {k: (v, fixed[k]) for k, v in c.head_config.items() if k in fixed and v != fixed[k]}
-        if clash: raise ConfigError(f"EndToEndConfig.head_config: {', '.join(f'{k}={a} but the encoders give {b}' for k, (a, b) in clash.items())}; "
-                                    f"leave these fields out, they are read from the encoders")
+        if clash:
+            raise ConfigError(
+                f"EndToEndConfig.head_config: "
+                f"{', '.join(f'{k}={a} but the encoders give {b}' for k, (a, b) in clash.items())}"
+                f"; leave these fields out, they are read from the encoders")
         self.head = create_aligner(c.head, **{**c.head_config, **fixed})
         freeze(self.img_backbone, image_trainable); freeze(self.txt_backbone, text_trainable)
         if c.grad_checkpointing:
-            if hasattr(self.img_backbone.model, 'set_grad_checkpointing'): self.img_backbone.model.set_grad_checkpointing(True)
+            if hasattr(self.img_backbone.model, 'set_grad_checkpointing'):
+                self.img_backbone.model.set_grad_checkpointing(True)
             self.txt_backbone.model.gradient_checkpointing_enable()
 
-    def __repr__(self): return f"EndToEnd({self.img_backbone!r}, {self.txt_backbone!r}, head={self.config.head!r})"
+    def __repr__(self):
+        return f"EndToEnd({self.img_backbone!r}, {self.txt_backbone!r}, head={self.config.head!r})"
 
 # %% ../../../nbs/methods/endtoend/aligner.ipynb #a4a66425
 def _check_batch(batch:dict):
     missing = [k for k in ('images', 'input_ids', 'attention_mask', 'image_ids') if k not in batch]
-    if missing: raise ShapeError(f"an end-to-end batch needs images, input_ids, attention_mask and image_ids; missing {missing} "
-                                 f"(got keys {sorted(batch)}; a frozen-feature batch with image/text Tokens goes to the head itself)")
+    if missing:
+        raise ShapeError(f"an end-to-end batch needs images, input_ids, attention_mask and "
+                         f"image_ids; missing {missing} "
+                         f"(got keys {sorted(batch)}; a frozen-feature batch with "
+                         f"image/text Tokens goes to the head itself)")
     B = len(batch['image_ids'])
     for k in ('images', 'input_ids', 'attention_mask'):
-        if len(batch[k]) != B: raise ShapeError(f"batch['{k}'] has {len(batch[k])} rows, image_ids has {B}")
+        if len(batch[k]) != B:
+            raise ShapeError(f"batch['{k}'] has {len(batch[k])} rows, image_ids has {B}")
 
 @patch
 def backbone_tokens(self:EndToEnd,
                     images:torch.Tensor|None=None, # (B, 3, H, W) normalised images
                     input_ids:torch.Tensor|None=None, # (B, L) token ids
                     attention_mask:torch.Tensor|None=None): # (B, L) 1 = real token
-    "The backbones' `Tokens` for images and/or captions: `(image, text)`, None for what was not given."
+    ("The backbones' `Tokens` for images and/or captions: `(image, text)`, None for what was not "
+     "given.")
     img = self.img_backbone(images) if images is not None else None
     txt = self.txt_backbone(input_ids, attention_mask) if input_ids is not None else None
     return img, txt
@@ -102,13 +135,16 @@ def loss(self:EndToEnd,
          batch:dict, # dict(images, input_ids, attention_mask, image_ids)
          max_violation:bool=True, # hardest negatives (False in the warm-up epoch)
          **kw): # passed on to the head's loss (`gather` under DDP)
-    "The head's loss on the backbones' tokens of a raw batch; gradients reach the trainable backbone parameters."
+    ("The head's loss on the backbones' tokens of a raw batch; gradients reach the trainable "
+     "backbone parameters.")
     _check_batch(batch)
     img, txt = self.backbone_tokens(batch['images'], batch['input_ids'], batch['attention_mask'])
-    return self.head.loss(dict(image=img, text=txt, image_ids=batch['image_ids']), max_violation=max_violation, **kw)
+    return self.head.loss(dict(image=img, text=txt, image_ids=batch['image_ids']),
+                          max_violation=max_violation, **kw)
 
 @patch
-def encode_images(self:EndToEnd, t:Tokens): return self.head.encode_images(t)   # backbone tokens -> the head's
+def encode_images(self:EndToEnd, t:Tokens): # backbone tokens -> the head's
+    return self.head.encode_images(t)
 @patch
 def encode_texts(self:EndToEnd, t:Tokens): return self.head.encode_texts(t)
 @patch

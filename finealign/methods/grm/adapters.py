@@ -21,7 +21,8 @@ __all__ = ['GranularityAdapter', 'TokenScorer', 'adapter_masks', 'AdapterOutput'
 
 # %% ../../../nbs/methods/grm/adapters.ipynb #2c553df0
 class GranularityAdapter(nn.Module):
-    "Residual bottleneck adapter $x + W_\\uparrow \\mathrm{GELU}(W_\\downarrow x)$ on every token (ours; identity at initialisation)."
+    ("Residual bottleneck adapter $x + W_\\uparrow \\mathrm{GELU}(W_\\downarrow x)$ on every token "
+     "(ours; identity at initialisation).")
     def __init__(self, d:int, # token width
                  hidden:int=0): # bottleneck width (0: d // 4)
         super().__init__()
@@ -38,15 +39,19 @@ class GranularityAdapter(nn.Module):
 def _logit(p:float): return math.log(p) - math.log1p(-p)
 
 class TokenScorer(nn.Module):
-    "GRM's significance scorer (G1): keep-minus-drop logits $z = w_2^\\top\\mathrm{GELU}(W_1 x) + b_m$, with $b_m$ initialised at logit(prior)."
+    ("GRM's significance scorer (G1): keep-minus-drop logits $z = w_2^\\top\\mathrm{GELU}(W_1 x) + "
+     "b_m$, with $b_m$ initialised at logit(prior).")
     def __init__(self, d:int, # token width
                  prior:float=0.5, # the modality's prior keep rate; b_m starts at its logit
                  hidden:int=0): # hidden width (0: d // 4)
         super().__init__()
-        if not 0 < prior < 1: raise ConfigError(f"prior={prior} must be a keep rate in (0, 1): its logit initialises the modality bias")
+        if not 0 < prior < 1:
+            raise ConfigError(f"prior={prior} must be a keep rate in (0, 1): its logit initialises "
+                              f"the modality bias")
         h = hidden or max(1, d // 4)
         self.fc1, self.fc2 = nn.Linear(d, h), nn.Linear(h, 1)
-        nn.init.zeros_(self.fc2.weight); nn.init.zeros_(self.fc2.bias)     # logits start at b_m for every token
+        # logits start at b_m for every token
+        nn.init.zeros_(self.fc2.weight); nn.init.zeros_(self.fc2.bias)
         self.modality_bias = nn.Parameter(torch.tensor(_logit(prior)))
 
     def forward(self, t:Tokens): # tokens, x (B, L, d)
@@ -59,22 +64,35 @@ _RULES = ('topk', 'threshold')
 
 def adapter_masks(logits:torch.Tensor, # (B, L) keep logits; padding -inf
                   mask:torch.Tensor, # (B, L) bool, True = real token
-                  sample:bool, # True: hard straight-through Gumbel decisions (training); False: the inference rule
-                  rule:str='topk', # inference: 'topk' (ceil(keep_ratio * real tokens)) or 'threshold' (logit >= 0)
+                  # True: hard straight-through Gumbel decisions
+                  # (training); False: the inference rule
+                  sample:bool,
+                  # inference: 'topk' (ceil(keep_ratio * real tokens)) or 'threshold' (logit >= 0)
+                  rule:str='topk',
                   keep_ratio:float=0.5, # ρ_m of the 'topk' rule
                   tau:float=1.0, # Gumbel temperature (training)
                   generator:torch.Generator|None=None): # noise source for reproducible samples
-    "(B, L) keep masks as floats, exactly 0/1 in the forward pass (straight-through gradient when sampled)."
-    if logits.shape != mask.shape: raise ShapeError(f"logits {tuple(logits.shape)} and mask {tuple(mask.shape)} must have one shape (B, L)")
+    ("(B, L) keep masks as floats, exactly 0/1 in the forward pass (straight-through gradient when "
+     "sampled).")
+    if logits.shape != mask.shape:
+        raise ShapeError(f"logits {tuple(logits.shape)} and mask {tuple(mask.shape)} must have one "
+                         f"shape (B, L)")
     if rule not in _RULES: raise ConfigError(f"rule={rule!r}; use one of {_RULES}")
-    if sample: D = gumbel_sigmoid(logits.masked_fill(~mask, 0.), tau, hard=True, generator=generator, mask=mask)   # (B, L)
+    # (B, L)
+    if sample:
+        D = gumbel_sigmoid(logits.masked_fill(~mask, 0.), tau, hard=True, generator=generator,
+                           mask=mask)
     else:
         with torch.no_grad():
-            keep = topk_keep(logits, ratio=keep_ratio, mask=mask).keep if rule == 'topk' else (logits >= 0) & mask
+            keep = (topk_keep(logits, ratio=keep_ratio, mask=mask).keep if rule == 'topk'
+                    else (logits >= 0) & mask)
         D = keep.to(logits.dtype)
-    empty = (D.detach().sum(-1) == 0) & mask.any(-1)                         # (B,) items that kept nothing
-    if empty.any():                                                           # keep their best-scored token (ours)
-        best = torch.zeros_like(mask).scatter(-1, logits.masked_fill(~mask, float('-inf')).argmax(-1, keepdim=True), True)
+    # (B,) items that kept nothing
+    empty = (D.detach().sum(-1) == 0) & mask.any(-1)
+    # keep their best-scored token (ours)
+    if empty.any():
+        best = torch.zeros_like(mask).scatter(
+            -1, logits.masked_fill(~mask, float('-inf')).argmax(-1, keepdim=True), True)
         D = torch.where(empty[:, None] & best, torch.ones_like(D), D)
     return D
 
@@ -83,17 +101,22 @@ class AdapterOutput(NamedTuple):
     "What an adapter gives for a batch of token sets."
     tokens: Tokens        # refined tokens, x (B, L, d), the input mask
     logits: torch.Tensor  # (B, L) keep logits (-inf at padding); zeros without a scorer
-    keep: torch.Tensor    # (B, L) float 0/1 keep mask (straight-through gradient when sampled); 0 at padding
+    # (B, L) float 0/1 keep mask (straight-through
+    # gradient when sampled); 0 at padding
+    keep: torch.Tensor
 
 def masked_tokens(out:AdapterOutput): # an adapter's output
-    "G3's $\\hat V = V \\odot A$: the kept tokens, zero vectors elsewhere, and the mask of the kept ones."
+    ("G3's $\\hat V = V \\odot A$: the kept tokens, zero vectors elsewhere, and the mask of the "
+     "kept ones.")
     x = out.tokens.x * out.keep[..., None]                                # (B, L, d)
     return Tokens(x, out.keep > 0, out.tokens.pooled)
 
 class SignificanceAdapter(nn.Module):
-    "GRM's adapter for one modality: granularity refinement, significance scorer with a modality bias, keep masks."
+    ("GRM's adapter for one modality: granularity refinement, significance scorer with a modality "
+     "bias, keep masks.")
     def __init__(self, d:int, # token width
-                 keep_ratio:float=0.5, # ρ_m: the prior keep rate (initial bias) and the 'topk' inference budget
+                 # ρ_m: the prior keep rate (initial bias) and the 'topk' inference budget
+                 keep_ratio:float=0.5,
                  hidden:int=0, # hidden width of the scorer and the bottleneck (0: d // 4)
                  rule:str='topk', # inference rule, see `adapter_masks`
                  tau:float=1.0, # Gumbel temperature
@@ -111,6 +134,9 @@ class SignificanceAdapter(nn.Module):
         "`AdapterOutput(tokens, logits, keep)`."
         r = self.refine(t) if self.refine is not None else t
         if self.scorer is None:
-            return AdapterOutput(r, torch.zeros(t.mask.shape, dtype=t.x.dtype, device=t.x.device), t.mask.to(t.x.dtype))
+            return AdapterOutput(r, torch.zeros(t.mask.shape, dtype=t.x.dtype, device=t.x.device),
+                                 t.mask.to(t.x.dtype))
         z = self.scorer(r)                                                # (B, L)
-        return AdapterOutput(r, z, adapter_masks(z, t.mask, sample, self.rule, self.keep_ratio, self.tau, generator))
+        return AdapterOutput(r, z,
+                             adapter_masks(z, t.mask, sample, self.rule, self.keep_ratio, self.tau,
+                                           generator))

@@ -20,8 +20,10 @@ from ...encoders.backbones import Projection
 from ...blocks.gumbel import ratio_loss
 from .adapters import SignificanceAdapter, _RULES
 from .regions import RegionPrompts
-from .uncertainty import LogVarianceNet, gaussian_regions, kl_standard_normal, _NOISE
-from .objective import gated_max_pooled, multilevel_triplet, recon_loss, region_entropy_loss
+from .uncertainty import (LogVarianceNet, gaussian_regions, kl_standard_normal,
+                                               _NOISE)
+from .objective import (gated_max_pooled, multilevel_triplet, recon_loss,
+                                             region_entropy_loss)
 
 # %% auto #0
 __all__ = ['GRMConfig', 'check_grm_config', 'GRMImage', 'GRMText', 'GRM']
@@ -31,10 +33,14 @@ _LEVELS, _SCORES = ('ori', 'key', 'unc'), ('sum', 'ori', 'key', 'unc')
 
 @dataclass
 class GRMConfig:
-    img_dim: int = 1280          # width of the image backbone's tokens (EfficientNet-Lite0 head: 7×7 = 49 tokens)
+    # width of the image backbone's tokens
+    # (EfficientNet-Lite0 head: 7×7 = 49 tokens)
+    img_dim: int = 1280
     txt_dim: int = 384           # width of the text backbone's tokens (all-MiniLM-L6-v2)
     d: int = 512                 # shared token width (the paper's: UNKNOWN)
-    n_prefix: int = -1           # prefix tokens ([CLS]) before the patches, always kept; -1: 0 if the count is a square, else 1
+    # prefix tokens ([CLS]) before the patches, always
+    # kept; -1: 0 if the count is a square, else 1
+    n_prefix: int = -1
     K: int = 5                   # region prompts (paper: 5 for ViT, 50 for Swin)
     img_keep: float = 0.5        # ρ_v: image prior keep rate and inference budget (ours)
     txt_keep: float = 0.8        # ρ_t: word prior keep rate and inference budget (ours)
@@ -42,35 +48,48 @@ class GRMConfig:
     rule: str = 'topk'           # inference rule of the adapters: 'topk' or 'threshold' (ours)
     adapter_hidden: int = 0      # hidden width of scorers and bottlenecks (0: d // 4; ours)
     region_scale: float = 1.0    # s in sigmoid(s · V̂ P̂ᵀ) (1: G5 as given)
-    noise: str = 'patch'         # 'patch': one draw per (patch, region) (G8); 'region': one per region, same distribution
+    # 'patch': one draw per (patch, region) (G8);
+    # 'region': one per region, same distribution
+    noise: str = 'patch'
     init_logvar: float = -4.0    # φ's initial log σ² (ours)
     a: float = 0.4               # weight of L_ori (G10)
     b: float = 0.4               # weight of L_key (G10)
     c: float = 0.2               # weight of L_unc (G10)
     margin: float = 0.2          # triplet margin (ours: LAPS's and VSE++'s)
     recon_weight: float = 0.1    # λ_recon (ours)
-    recon: str = 'patches'       # L_recon: 'patches' (reconstruct the kept patches) or 'mean' (ours, see step 4)
+    # L_recon: 'patches' (reconstruct the kept
+    # patches) or 'mean' (ours, see step 4)
+    recon: str = 'patches'
     kl_weight: float = 1e-3      # λ_KL (ours)
     ent_weight: float = 0.1      # λ_ent (ours)
-    ratio_weight: float = 1.0    # λ_ratio on both modalities' keep rates, summed over the batch like the triplets (ours; 0: none)
-    test_score: str = 'sum'      # ranking score: 'sum' (a·S_ori + b·S_key + c·S_unc) or one level (ours)
+    # λ_ratio on both modalities' keep rates, summed
+    # over the batch like the triplets (ours; 0: none)
+    ratio_weight: float = 1.0
+    # ranking score: 'sum' (a·S_ori + b·S_key + c·S_unc) or one level (ours)
+    test_score: str = 'sum'
     # module ablations, the rows of the paper's Table 2
     significance: bool = True    # False: "without SA": every token kept
     granularity: bool = True     # False: "without GA": no token refinement
-    regions: bool = True         # False: "without RP": no regions, hence no S_unc, L_recon, L_ent, L_KL
-    uncertainty: bool = True     # False: "without UM": deterministic regions (S_unc on the means), no L_KL
+    # False: "without RP": no regions, hence no S_unc, L_recon, L_ent, L_KL
+    regions: bool = True
+    # False: "without UM": deterministic regions (S_unc on the means), no L_KL
+    uncertainty: bool = True
 
 def check_grm_config(c:GRMConfig):
     "Raise ConfigError on a field value GRM cannot use, naming the field."
-    for f, v, allowed in (('rule', c.rule, _RULES), ('noise', c.noise, _NOISE), ('test_score', c.test_score, _SCORES),
+    for f, v, allowed in (('rule', c.rule, _RULES), ('noise', c.noise, _NOISE),
+                          ('test_score', c.test_score, _SCORES),
                           ('recon', c.recon, ('patches', 'mean'))):
         if v not in allowed: raise ConfigError(f"GRMConfig.{f}={v!r}; use one of {allowed}")
     for f in ('img_keep', 'txt_keep'):
-        if not 0 < getattr(c, f) < 1: raise ConfigError(f"GRMConfig.{f}={getattr(c, f)} must be a keep rate in (0, 1)")
+        if not 0 < getattr(c, f) < 1:
+            raise ConfigError(f"GRMConfig.{f}={getattr(c, f)} must be a keep rate in (0, 1)")
     for f in ('a', 'b', 'c', 'recon_weight', 'kl_weight', 'ent_weight', 'ratio_weight'):
         if getattr(c, f) < 0: raise ConfigError(f"GRMConfig.{f}={getattr(c, f)} must be >= 0")
-    if not c.regions and c.test_score == 'unc': raise ConfigError("GRMConfig.test_score='unc' needs regions=True")
-    if c.a + c.b + (c.c if c.regions else 0) == 0: raise ConfigError("GRMConfig: a, b and c (with regions) are all 0: nothing to align")
+    if not c.regions and c.test_score == 'unc':
+        raise ConfigError("GRMConfig.test_score='unc' needs regions=True")
+    if c.a + c.b + (c.c if c.regions else 0) == 0:
+        raise ConfigError("GRMConfig: a, b and c (with regions) are all 0: nothing to align")
 
 # %% ../../../nbs/methods/grm/aligner.ipynb #5afcda36
 class GRMImage(NamedTuple):
@@ -78,7 +97,8 @@ class GRMImage(NamedTuple):
     ori: Tokens                  # all projected tokens V (prefix first), for S_ori
     key: Tokens                  # refined tokens with the kept mask (prefix always kept), for S_key
     gate: torch.Tensor           # (B, P + N) float keep gates (straight-through when sampled)
-    regions: Tokens|None         # region features: sampled u_k in training, means μ_k at evaluation; (B, K, d)
+    # region features: sampled u_k in training, means μ_k at evaluation; (B, K, d)
+    regions: Tokens|None
     affinity: torch.Tensor|None  # (B, N, K) A_r
     weights: torch.Tensor|None   # (B, N, K) Â_r
     means: torch.Tensor|None     # (B, K, d) μ_k
@@ -97,17 +117,21 @@ class GRMText(NamedTuple):
 @register_aligner('grm_vit', GRMConfig(img_dim=768, txt_dim=768, K=5))
 @register_aligner('grm', GRMConfig())
 class GRM(nn.Module):
-    "GRM: modality-specific significance and granularity adapters, prompted Gaussian regions, three-level alignment."
+    ("GRM: modality-specific significance and granularity adapters, prompted Gaussian regions, "
+     "three-level alignment.")
     def __init__(self, config:GRMConfig):
         super().__init__()
         c = self.config = config
         check_grm_config(c)
-        self.img_proj, self.txt_proj = Projection(c.img_dim, c.d, 'linear'), Projection(c.txt_dim, c.d, 'linear')
-        kw = dict(hidden=c.adapter_hidden, rule=c.rule, tau=c.tau, significance=c.significance, granularity=c.granularity)
+        self.img_proj, self.txt_proj = (Projection(c.img_dim, c.d, 'linear'),
+                                        Projection(c.txt_dim, c.d, 'linear'))
+        kw = dict(hidden=c.adapter_hidden, rule=c.rule, tau=c.tau, significance=c.significance,
+                  granularity=c.granularity)
         self.img_adapter = SignificanceAdapter(c.d, c.img_keep, **kw)
         self.txt_adapter = SignificanceAdapter(c.d, c.txt_keep, **kw)
         self.prompts = RegionPrompts(c.d, c.K, c.region_scale) if c.regions else None
-        self.phi = LogVarianceNet(c.d, init_logvar=c.init_logvar) if c.regions and c.uncertainty else None
+        self.phi = (LogVarianceNet(c.d, init_logvar=c.init_logvar) if c.regions and c.uncertainty
+                    else None)
 
     def encode_images(self, img:Tokens): return self.img_proj(img)   # (B, P + N, d), same mask
     def encode_texts(self, txt:Tokens): return self.txt_proj(txt)    # (B, L, d), same mask
@@ -121,15 +145,20 @@ def image_views(self:GRM,
     "Steps 1-3 on a batch of images: `GRMImage`."
     c = self.config
     P = infer_n_prefix(img.x.shape[1]) if c.n_prefix < 0 else c.n_prefix
-    split_prefix(img, P)                                                    # checks the prefix is real, every image has a patch
+    # checks the prefix is real, every image has a patch
+    split_prefix(img, P)
     out = self.img_adapter(img, sample, generator)
-    gate = torch.cat([img.mask[:, :P].to(img.x.dtype), out.keep[:, P:]], 1)  # (B, P + N) prefix kept
+    # (B, P + N) prefix kept
+    gate = torch.cat([img.mask[:, :P].to(img.x.dtype), out.keep[:, P:]], 1)
     key = Tokens(out.tokens.x, gate > 0, out.tokens.pooled)
     if self.prompts is None: return GRMImage(img, key, gate, None, None, None, None, None, P)
     x, g = out.tokens.x[:, P:] * gate[:, P:, None], gate[:, P:]              # (B, N, d) V̂, (B, N)
-    reg = self.prompts(x, g)                                                # Regions, (B, N, K) and (B, K, d)
+    # Regions, (B, N, K) and (B, K, d)
+    reg = self.prompts(x, g)
     logvar = self.phi(reg.means) if self.phi is not None else None          # (B, K, d)
-    if sample and logvar is not None: U = gaussian_regions(reg.means, logvar, reg.weights, c.noise, generator)   # (B, K, d)
+    # (B, K, d)
+    if sample and logvar is not None:
+        U = gaussian_regions(reg.means, logvar, reg.weights, c.noise, generator)
     else: U = reg.means                                                     # E[u_k] = μ_k (step 3)
     regions = Tokens(U, reg.mask, masked_mean(U, reg.mask))
     return GRMImage(img, key, gate, regions, reg.affinity, reg.weights, reg.means, logvar, P)
@@ -141,7 +170,8 @@ def text_views(self:GRM,
                generator:torch.Generator|None=None):
     "Step 1 on a batch of captions: `GRMText`."
     if not txt.mask.any(1).all():
-        raise ShapeError(f"caption(s) {(~txt.mask.any(1)).nonzero().flatten().tolist()} have no real token")
+        raise ShapeError(f"caption(s) {(~txt.mask.any(1)).nonzero().flatten().tolist()} have no "
+                         f"real token")
     out = self.txt_adapter(txt, sample, generator)
     return GRMText(txt, Tokens(out.tokens.x, out.keep > 0, out.tokens.pooled), out.keep)
 
@@ -157,7 +187,8 @@ def level_scores(self:GRM,
                  iv:GRMImage, # `image_views` of the images
                  tv:GRMText, # `text_views` of the captions
                  levels=None): # which levels (default: those with a positive weight)
-    "{level: (n_img, n_txt) score} for 'ori' (T vs V), 'key' (T̂ vs V̂, gated) and 'unc' (T̂ vs U, gated)."
+    ("{level: (n_img, n_txt) score} for 'ori' (T vs V), 'key' (T̂ vs V̂, gated) and 'unc' (T̂ vs "
+     "U, gated).")
     levels = list(self._weights()) if levels is None else levels
     out = {}
     if 'ori' in levels: out['ori'] = gated_max_pooled(iv.ori, tv.ori)
@@ -169,7 +200,8 @@ def level_scores(self:GRM,
 
 @patch
 def similarity(self:GRM, img:Tokens, txt:Tokens):
-    "(n_img, n_txt) GRM scores of encoded images and captions: no sampling, `test_score` of the levels."
+    ("(n_img, n_txt) GRM scores of encoded images and captions: no sampling, `test_score` of the "
+     "levels.")
     c = self.config
     iv, tv = self.image_views(img), self.text_views(txt)
     if c.test_score != 'sum': return self.level_scores(iv, tv, [c.test_score])[c.test_score]
@@ -183,35 +215,46 @@ def loss(self:GRM,
          max_violation:bool=True, # hardest negatives (False in a warm-up epoch)
          gather=None, # DDP: applied to the encoded images, texts and image ids
          generator:torch.Generator|None=None): # noise source (default: torch's global RNG)
-    "GRM's objective on a batch: dict(loss, ori, key, unc, recon, kl, ent, ratio, keep_img, keep_txt, pos_sim)."
+    ("GRM's objective on a batch: dict(loss, ori, key, unc, recon, kl, ent, ratio, keep_img, "
+     "keep_txt, pos_sim).")
     c = self.config
-    img, txt, ids = self.encode_images(batch['image']), self.encode_texts(batch['text']), batch['image_ids']
+    img, txt, ids = (self.encode_images(batch['image']), self.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-    iv, tv = self.image_views(img, self.training, generator), self.text_views(txt, self.training, generator)
+    iv, tv = (self.image_views(img, self.training, generator),
+              self.text_views(txt, self.training, generator))
     w = self._weights()
     sims = self.level_scores(iv, tv, list(w))                               # {level: (B, B)}
     con, parts = multilevel_triplet(sims, ids, w, c.margin, max_violation)
     zero = con.new_zeros(())
     P, pm = iv.n_prefix, iv.ori.mask[:, iv.n_prefix:]
-    out = dict(ori=parts.get('ori', zero), key=parts.get('key', zero), unc=parts.get('unc', zero), recon=zero, kl=zero, ent=zero, ratio=zero)
+    out = dict(ori=parts.get('ori', zero), key=parts.get('key', zero), unc=parts.get('unc', zero),
+               recon=zero, kl=zero, ent=zero, ratio=zero)
     if iv.regions is not None:
         x, g = iv.key.x[:, P:] * iv.gate[:, P:, None], iv.gate[:, P:]       # (B, N, d), (B, N)
         out['recon'] = recon_loss(x, g, iv.affinity, iv.means, c.recon)
         out['ent'] = region_entropy_loss(iv.affinity, g)
-        if iv.logvar is not None: out['kl'] = kl_standard_normal(iv.means, iv.logvar, iv.regions.mask)
+        if iv.logvar is not None:
+            out['kl'] = kl_standard_normal(iv.means, iv.logvar, iv.regions.mask)
     if c.significance and c.ratio_weight > 0:
-        # summed over the items, as the triplet losses are, so the balance does not change with the batch size (ours)
-        out['ratio'] = len(ids) * (ratio_loss(iv.gate[:, P:], c.img_keep, pm) + ratio_loss(tv.gate, c.txt_keep, tv.ori.mask))
-    total = con + c.recon_weight * out['recon'] + c.kl_weight * out['kl'] + c.ent_weight * out['ent'] + c.ratio_weight * out['ratio']
+        # summed over the items, as the triplet losses are, so the balance does not change with the
+        # batch size (ours)
+        out['ratio'] = (len(ids)
+                        * (ratio_loss(iv.gate[:, P:], c.img_keep, pm)
+                           + ratio_loss(tv.gate, c.txt_keep, tv.ori.mask)))
+    total = (con + c.recon_weight * out['recon'] + c.kl_weight * out['kl']
+             + c.ent_weight * out['ent'] + c.ratio_weight * out['ratio'])
     S = sum(w[k] * s for k, s in sims.items())
     return dict(loss=total, **{k: v.detach() for k, v in out.items()},
-                keep_img=((iv.gate[:, P:] * pm).sum() / pm.sum()).detach(), keep_txt=(tv.gate.sum() / tv.ori.mask.sum()).detach(),
+                keep_img=((iv.gate[:, P:] * pm).sum() / pm.sum()).detach(),
+                keep_txt=(tv.gate.sum() / tv.ori.mask.sum()).detach(),
                 pos_sim=S.diagonal().mean().detach())
 
 # %% ../../../nbs/methods/grm/aligner.ipynb #aea9fc40
 @patch
 def pair_bytes(self:GRM, img:Tokens, txt:Tokens):
-    "Bytes one (image, caption) pair takes while scored, for the engine's block sizes (an upper estimate)."
+    ("Bytes one (image, caption) pair takes while scored, for the engine's block sizes (an upper "
+     "estimate).")
     T, L, K = img.x.shape[1], txt.x.shape[1], self.config.K
     return 4 * (3 * T * L + 3 * K * L + 64) * 2
 
@@ -222,11 +265,14 @@ def word_to_patch(self:GRM,
                   txt:Tokens, # encoded captions, x (n_txt, L, d)
                   iv:GRMImage|None=None, # their `image_views`, when already computed
                   tv:GRMText|None=None): # their `text_views`
-    "(n_img, n_txt, L) image token (prefix included) each word matches best among the kept tokens; -1 for padding."
+    ("(n_img, n_txt, L) image token (prefix included) each word matches best among the kept "
+     "tokens; -1 for padding.")
     with torch.no_grad():
         iv = iv if iv is not None else self.image_views(img)
         tv = tv if tv is not None else self.text_views(txt)
-        A = patch_word_cosines(iv.key, tv.ori).masked_fill(~iv.key.mask[:, None, :, None], float('-inf'))   # (n_i, n_t, T, L)
+        # (n_i, n_t, T, L)
+        A = patch_word_cosines(iv.key, tv.ori).masked_fill(
+            ~iv.key.mask[:, None, :, None], float('-inf'))
         return A.argmax(2).masked_fill(~tv.ori.mask[None], -1)
 
 # %% ../../../nbs/methods/grm/aligner.ipynb #3e37add6
@@ -234,11 +280,15 @@ def word_to_patch(self:GRM,
 def explain(self:GRM,
             img:Tokens, # encoded images, x (n_img, P + N, d)
             txt:Tokens): # encoded captions, x (n_txt, L, d)
-    "dict(keep_img (n_img, N), keep_txt (n_txt, L), region_weights (n_img, N, K) | None, region_sigma (n_img, K) | None, word_patch (n_img, n_txt, L))."
+    ("dict(keep_img (n_img, N), keep_txt (n_txt, L), region_weights (n_img, N, K) | None, "
+     "region_sigma (n_img, K) | None, word_patch (n_img, n_txt, L)).")
     with torch.no_grad():
         iv, tv = self.image_views(img), self.text_views(txt)
         P = iv.n_prefix
-        best = self.word_to_patch(img, txt, iv, tv)                          # (n_i, n_t, L) token index, prefix included
-        best = torch.where(best >= P, best - P, torch.full_like(best, -1))   # spatial patch index; -1: padding or prefix
+        # (n_i, n_t, L) token index, prefix included
+        best = self.word_to_patch(img, txt, iv, tv)
+        # spatial patch index; -1: padding or prefix
+        best = torch.where(best >= P, best - P, torch.full_like(best, -1))
         sigma = iv.logvar.mul(0.5).exp().mean(-1) if iv.logvar is not None else None
-        return dict(keep_img=iv.gate[:, P:], keep_txt=tv.gate, region_weights=iv.weights, region_sigma=sigma, word_patch=best)
+        return dict(keep_img=iv.gate[:, P:], keep_txt=tv.gate, region_weights=iv.weights,
+                    region_sigma=sigma, word_patch=best)

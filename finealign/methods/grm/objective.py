@@ -21,28 +21,37 @@ __all__ = ['gated_max_pooled', 'multilevel_triplet', 'recon_loss', 'region_entro
 # %% ../../../nbs/methods/grm/objective.ipynb #8d400bd5
 def gated_max_pooled(img:Tokens, # images, x (n_img, N, d); mask = the tokens that take part
                      txt:Tokens, # captions, x (n_txt, L, d); mask = the words that take part
-                     img_gate:torch.Tensor|None=None, # (n_img, N) gates on the image tokens (hard keep masks); None: 1
+                     # (n_img, N) gates on the image tokens (hard keep masks); None: 1
+                     img_gate:torch.Tensor|None=None,
                      txt_gate:torch.Tensor|None=None): # (n_txt, L) gates on the words; None: 1
-    "(n_img, n_txt) bidirectional max-pooled similarity: mean over words of the best token + mean over tokens of the best word, on gated cosines."
+    ("(n_img, n_txt) bidirectional max-pooled similarity: mean over words of the best token + mean "
+     "over tokens of the best word, on gated cosines.")
     s = patch_word_cosines(img, txt)                                         # (n_i, n_t, N, L)
     n_i, n_t, N, L = s.shape
-    im, wm = img.mask[:, None, :, None], txt.mask[None, :, None, :]          # (n_i, 1, N, 1), (1, n_t, 1, L)
+    # (n_i, 1, N, 1), (1, n_t, 1, L)
+    im, wm = img.mask[:, None, :, None], txt.mask[None, :, None, :]
     with torch.no_grad():                                                    # where the maxima are
         g = s
         if img_gate is not None: g = g * img_gate[:, None, :, None]
         if txt_gate is not None: g = g * txt_gate[None, :, None, :]
-        tok = g.masked_fill(~im, float('-inf')).argmax(2)                    # (n_i, n_t, L) best token of each word
-        word = g.masked_fill(~wm, float('-inf')).argmax(3)                   # (n_i, n_t, N) best word of each token
+        # (n_i, n_t, L) best token of each word
+        tok = g.masked_fill(~im, float('-inf')).argmax(2)
+        # (n_i, n_t, N) best word of each token
+        word = g.masked_fill(~wm, float('-inf')).argmax(3)
     t2i = s.gather(2, tok[:, :, None])[:, :, 0]                              # (n_i, n_t, L)
     i2t = s.gather(3, word[..., None])[..., 0]                               # (n_i, n_t, N)
     if img_gate is not None:
-        t2i = t2i * img_gate[:, None].expand(n_i, n_t, N).gather(2, tok)     # gate of each word's token
+        # gate of each word's token
+        t2i = t2i * img_gate[:, None].expand(n_i, n_t, N).gather(2, tok)
         i2t = i2t * img_gate[:, None]
     if txt_gate is not None:
         t2i = t2i * txt_gate[None]
-        i2t = i2t * txt_gate[None].expand(n_i, n_t, L).gather(2, word)       # gate of each token's word
-    t2i = (t2i * txt.mask[None]).sum(-1) / txt.lengths[None].clamp_min(1)   # (n_i, n_t) mean over real words
-    i2t = (i2t * img.mask[:, None]).sum(-1) / img.lengths[:, None].clamp_min(1)   # (n_i, n_t) mean over real tokens
+        # gate of each token's word
+        i2t = i2t * txt_gate[None].expand(n_i, n_t, L).gather(2, word)
+    # (n_i, n_t) mean over real words
+    t2i = (t2i * txt.mask[None]).sum(-1) / txt.lengths[None].clamp_min(1)
+    # (n_i, n_t) mean over real tokens
+    i2t = (i2t * img.mask[:, None]).sum(-1) / img.lengths[:, None].clamp_min(1)
     return t2i + i2t
 
 # %% ../../../nbs/methods/grm/objective.ipynb #0943aab2
@@ -50,7 +59,8 @@ def multilevel_triplet(sims:dict, # {'ori', 'key', 'unc'}: (B, B) scores of each
                        img_ids:torch.Tensor, # (B,) image id of each pair
                        weights:dict, # {'ori': a, 'key': b, 'unc': c}
                        margin:float=0.2, # the hinge margin
-                       max_violation:bool=True): # hardest negatives (False: sum of violations, a warm-up)
+                       # hardest negatives (False: sum of violations, a warm-up)
+                       max_violation:bool=True):
     "G10's L_con = a·L_ori + b·L_key + c·L_unc; returns (L_con, {level: its triplet loss})."
     parts = {k: contrastive_loss(s, img_ids, margin, max_violation) for k, s in sims.items()}
     if not parts: raise ShapeError("no similarity level to train: every level's weight is 0")
@@ -61,13 +71,17 @@ def recon_loss(x:torch.Tensor, # (B, L, d) kept patch features V̂
                keep:torch.Tensor, # (B, L) float keep mask
                affinity:torch.Tensor, # (B, L, K) A_r before normalisation
                means:torch.Tensor, # (B, K, d) region means μ
-               kind:str='patches'): # 'patches': rebuild each kept patch from the regions; 'mean': match the means of both
-    "L_recon (ours): mean cosine distance between the kept patches and their reconstruction from the region means."
+               # 'patches': rebuild each kept patch from the
+               # regions; 'mean': match the means of both
+               kind:str='patches'):
+    ("L_recon (ours): mean cosine distance between the kept patches and their reconstruction from "
+     "the region means.")
     if kind == 'mean':
         pm = (x * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp_min(1)   # (B, d)
         return (1 - F.cosine_similarity(means.mean(1), pm, dim=-1)).mean()
     if kind != 'patches': raise ShapeError(f"kind={kind!r}; use 'patches' or 'mean'")
-    R = affinity / affinity.sum(-1, keepdim=True).clamp_min(1e-8)            # (B, L, K) over regions
+    # (B, L, K) over regions
+    R = affinity / affinity.sum(-1, keepdim=True).clamp_min(1e-8)
     rec = R @ means                                                          # (B, L, d)
     dist = 1 - F.cosine_similarity(x, rec, dim=-1)                           # (B, L)
     return (dist * keep).sum() / keep.sum().clamp_min(1)
@@ -75,9 +89,11 @@ def recon_loss(x:torch.Tensor, # (B, L, d) kept patch features V̂
 # %% ../../../nbs/methods/grm/objective.ipynb #8f266c9f
 def region_entropy_loss(affinity:torch.Tensor, # (B, L, K) A_r
                         keep:torch.Tensor): # (B, L) float keep mask
-    "L_ent (ours): log K minus the entropy of the average region usage over kept patches; 0 = balanced, log K = collapsed."
+    ("L_ent (ours): log K minus the entropy of the average region usage over kept patches; 0 = "
+     "balanced, log K = collapsed.")
     K = affinity.shape[-1]
     R = affinity / affinity.sum(-1, keepdim=True).clamp_min(1e-8)            # (B, L, K)
-    q = (R * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp_min(1)   # (B, K) usage per image
+    # (B, K) usage per image
+    q = (R * keep[..., None]).sum(1) / keep.sum(1, keepdim=True).clamp_min(1)
     H = -(q * q.clamp_min(1e-12).log()).sum(-1)                              # (B,)
     return (math.log(K) - H).mean()

@@ -20,22 +20,32 @@ __all__ = ['Regions', 'region_prompting', 'RegionPrompts']
 class Regions(NamedTuple):
     "GRM's regions of a batch of images."
     affinity: torch.Tensor  # (B, L, K) A_r = sigmoid(scale · V̂ P̂ᵀ), before masking
-    weights: torch.Tensor   # (B, L, K) Â_r: affinities of the kept patches, normalised over patches (columns sum to 1)
+    # (B, L, K) Â_r: affinities of the kept patches,
+    # normalised over patches (columns sum to 1)
+    weights: torch.Tensor
     means: torch.Tensor     # (B, K, d) μ_k = Σ_l Â_r[l, k] v̂_l
     mask: torch.Tensor      # (B, K) bool, False for every region of an image that kept no patch
 
-def region_prompting(x:torch.Tensor, # (B, L, d) patch features V̂ (dropped patches may be zero vectors)
-                     keep:torch.Tensor, # (B, L) float keep mask (0 at dropped patches and padding); straight-through gradients pass
+# (B, L, d) patch features V̂ (dropped patches may be zero vectors)
+def region_prompting(x:torch.Tensor,
+                     # (B, L) float keep mask (0 at dropped patches
+                     # and padding); straight-through gradients pass
+                     keep:torch.Tensor,
                      prompts:torch.Tensor, # (K, d) region prompts P (normalised here)
                      logit_scale:float=1.0, # s in sigmoid(s · V̂ P̂ᵀ) (ours; 1 is G5 as given)
                      eps:float=1e-8): # guards the normalisation of an image with no kept patch
-    "G4-G6: sigmoid affinities of patches to unit prompts, normalised over the kept patches; region means."
-    if x.ndim != 3 or keep.shape != x.shape[:2] or prompts.ndim != 2 or prompts.shape[1] != x.shape[2]:
-        raise ShapeError(f"x {tuple(x.shape)} must be (B, L, d), keep {tuple(keep.shape)} (B, L) and prompts {tuple(prompts.shape)} (K, d)")
+    ("G4-G6: sigmoid affinities of patches to unit prompts, normalised over the kept patches; "
+     "region means.")
+    if (x.ndim != 3 or keep.shape != x.shape[:2] or prompts.ndim != 2
+        or prompts.shape[1] != x.shape[2]):
+        raise ShapeError(f"x {tuple(x.shape)} must be (B, L, d), keep {tuple(keep.shape)} (B, L) "
+                         f"and prompts {tuple(prompts.shape)} (K, d)")
     A = torch.sigmoid(logit_scale * (x @ l2norm(prompts).t()))               # (B, L, K) G5
-    Wk = A * keep[..., None]                                                 # (B, L, K) dropped patches and padding: 0
+    # (B, L, K) dropped patches and padding: 0
+    Wk = A * keep[..., None]
     tot = Wk.sum(1, keepdim=True)                                            # (B, 1, K)
-    W = Wk / tot.clamp_min(eps)                                              # (B, L, K) G6, columns sum to 1
+    # (B, L, K) G6, columns sum to 1
+    W = Wk / tot.clamp_min(eps)
     mu = W.transpose(1, 2) @ x                                               # (B, K, d)
     mask = (keep > 0).any(1, keepdim=True).expand(-1, prompts.shape[0])      # (B, K)
     return Regions(A, W, mu, mask)
@@ -47,7 +57,8 @@ class RegionPrompts(nn.Module):
                  K:int, # number of regions (paper: 5 for ViT, 50 for Swin)
                  logit_scale:float=1.0): # see `region_prompting`
         super().__init__()
-        if not (isinstance(K, int) and K >= 1): raise ConfigError(f"K={K!r} must be a positive int (the number of region prompts)")
+        if not (isinstance(K, int) and K >= 1):
+            raise ConfigError(f"K={K!r} must be a positive int (the number of region prompts)")
         self.logit_scale = logit_scale
         self.prompts = nn.Parameter(l2norm(torch.randn(K, d)))               # (K, d)
 

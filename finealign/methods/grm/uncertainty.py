@@ -18,7 +18,8 @@ __all__ = ['LogVarianceNet', 'gaussian_regions', 'kl_standard_normal']
 
 # %% ../../../nbs/methods/grm/uncertainty.ipynb #07a25334
 class LogVarianceNet(nn.Module):
-    "φ of G7: diagonal log-variances $\\log\\sigma_k^2 = \\varphi(\\mu_k)$ from the region means (ours: 2-layer MLP, clamped)."
+    ("φ of G7: diagonal log-variances $\\log\\sigma_k^2 = \\varphi(\\mu_k)$ from the region means "
+     "(ours: 2-layer MLP, clamped).")
     def __init__(self, d:int, # token width
                  hidden:int=0, # hidden width (0: d // 2)
                  init_logvar:float=-4.0, # log σ² of every region before training
@@ -38,28 +39,39 @@ _NOISE = ('patch', 'region')
 def gaussian_regions(mu:torch.Tensor, # (B, K, d) region means μ_k
                      logvar:torch.Tensor, # (B, K, d) log σ_k²
                      weights:torch.Tensor, # (B, L, K) region weights Â_r (columns sum to 1)
-                     noise:str='patch', # 'patch': one draw per (patch, region) (G8, the paper's); 'region': one per region, same distribution
+                     # 'patch': one draw per (patch, region) (G8, the
+                     # paper's); 'region': one per region, same distribution
+                     noise:str='patch',
                      generator:torch.Generator|None=None, # noise source
-                     eps:torch.Tensor|None=None): # explicit noise, (B, L, K, d) for 'patch' or (B, K, d) for 'region'
-    "G8-G9: uncertainty-aware region features $u_k = \\sum_l \\hat A_r[l,k] (\\mu_k + \\epsilon_{lk} \\odot \\sigma_k)$, (B, K, d)."
+                     # explicit noise, (B, L, K, d) for 'patch' or (B, K, d) for 'region'
+                     eps:torch.Tensor|None=None):
+    ("G8-G9: uncertainty-aware region features $u_k = \\sum_l \\hat A_r[l,k] (\\mu_k + "
+     "\\epsilon_{lk} \\odot \\sigma_k)$, (B, K, d).")
     if noise not in _NOISE: raise ConfigError(f"noise={noise!r}; use one of {_NOISE}")
     B, K, d = mu.shape
-    if logvar.shape != mu.shape or weights.ndim != 3 or weights.shape[0] != B or weights.shape[2] != K:
-        raise ShapeError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must be (B, K, d), weights {tuple(weights.shape)} (B, L, K)")
+    if (logvar.shape != mu.shape or weights.ndim != 3 or weights.shape[0] != B
+        or weights.shape[2] != K):
+        raise ShapeError(f"mu {tuple(mu.shape)} and logvar {tuple(logvar.shape)} must be (B, K, "
+                         f"d), weights {tuple(weights.shape)} (B, L, K)")
     sigma = torch.exp(0.5 * logvar)                                             # (B, K, d)
     shape = (B, weights.shape[1], K, d) if noise == 'patch' else (B, K, d)
     if eps is None: eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
-    elif eps.shape != shape: raise ShapeError(f"eps {tuple(eps.shape)} must be {shape} for noise={noise!r}")
-    if noise == 'patch': e = torch.einsum('blk,blkd->bkd', weights, eps)       # (B, K, d) Σ_l Â[l,k] ε_lk
-    else: e = weights.square().sum(1)[..., None].sqrt() * eps                  # (B, K, d) ‖Â[:, k]‖ ε_k
+    elif eps.shape != shape:
+        raise ShapeError(f"eps {tuple(eps.shape)} must be {shape} for noise={noise!r}")
+    # (B, K, d) Σ_l Â[l,k] ε_lk
+    if noise == 'patch': e = torch.einsum('blk,blkd->bkd', weights, eps)
+    # (B, K, d) ‖Â[:, k]‖ ε_k
+    else: e = weights.square().sum(1)[..., None].sqrt() * eps
     return mu + sigma * e
 
 # %% ../../../nbs/methods/grm/uncertainty.ipynb #a54cf8cf
 def kl_standard_normal(mu:torch.Tensor, # (..., d) means
                        logvar:torch.Tensor, # (..., d) log-variances
-                       mask:torch.Tensor|None=None): # (...) bool, True = a real region; others are left out
+                       # (...) bool, True = a real region; others are left out
+                       mask:torch.Tensor|None=None):
     "Mean over regions of KL(N(μ, diag σ²) ‖ N(0, I)), each summed over the d dimensions."
     kl = 0.5 * (mu.square() + logvar.exp() - logvar - 1).sum(-1)              # (...)
     if mask is None: return kl.mean()
-    if mask.shape != kl.shape: raise ShapeError(f"mask {tuple(mask.shape)} must be {tuple(kl.shape)}")
+    if mask.shape != kl.shape:
+        raise ShapeError(f"mask {tuple(mask.shape)} must be {tuple(kl.shape)}")
     return (kl * mask).sum() / mask.sum().clamp_min(1)

@@ -18,9 +18,11 @@ from ...core import Tokens, ConfigError, ShapeError, l2norm, masked_max, masked_
 from ...registry import register_aligner
 from ...encoders.backbones import Projection
 from ...blocks.similarity import scan_t2i, split_prefix, infer_n_prefix
-from .significance import image_salience, text_relevance, ScoreNet, official_significance
+from .significance import (image_salience, text_relevance, ScoreNet,
+                                                 official_significance)
 from .decisions import laps_decisions
-from .calibration import laps_token_counts, TokenAggregation, calibrate, fusion_weights
+from .calibration import (laps_token_counts, TokenAggregation, calibrate,
+                                                fusion_weights)
 from .objective import laps_objective
 
 # %% auto #0
@@ -31,11 +33,15 @@ _ALIGN, _DIRECTIONS, _MODES = ('sparse', 'scan'), ('both', 't2i', 'i2t'), ('pape
 
 @dataclass
 class LAPSConfig:
-    img_dim: int = 1280        # width of the image backbone's tokens (EfficientNet-Lite0 head: 7×7 = 49 tokens)
+    # width of the image backbone's tokens
+    # (EfficientNet-Lite0 head: 7×7 = 49 tokens)
+    img_dim: int = 1280
     txt_dim: int = 384         # width of the text backbone's tokens (all-MiniLM-L6-v2)
     d: int = 512               # shared token width
     n_patches: int = 49        # N, spatial patches per image ([CLS] not counted); fixes N_c
-    n_prefix: int = -1         # prefix tokens ([CLS]) in front of the patches; -1: the code's rule (0 if the count is a square)
+    # prefix tokens ([CLS]) in front of the patches;
+    # -1: the code's rule (0 if the count is a square)
+    n_prefix: int = -1
     mode: str = 'paper'        # 'paper' (eqs. 1-10) or 'official' (the released code)
     rho: float = 0.8           # ρ, keep ratio (ViT 0.5, Swin and 7×7 grids 0.8)
     lam: float = 0.6           # λ, aggregation ratio (ViT 0.4, Swin and 7×7 grids 0.6)
@@ -43,41 +49,57 @@ class LAPSConfig:
     tau: float = 1.0           # Gumbel temperature (paper mode; ours, the paper gives none)
     score_hidden: int = 0      # hidden width of the score network (0: d // 4; ours)
     dim_ratio: float = 0.2     # hidden width of the aggregation network, × d (the code's)
-    leaky: bool = False        # LeakyReLU(0.1) on the cosines of eq. (8) (the code's; the paper's eq. 8 has none)
+    # LeakyReLU(0.1) on the cosines of eq. (8)
+    # (the code's; the paper's eq. 8 has none)
+    leaky: bool = False
     margin: float = 0.2        # α of eq. (9)
     ratio_weight: float = 1.0  # weight of the ratio loss (paper 1, code 2)
     # ablations, the rows of Table 4
     select: bool = True        # False: "without patch selection": every patch is kept
     language: bool = True      # False: "without language-context": no text-relevant score
     score_net: bool = True     # False: "only attentive scores": no prediction network (paper mode)
-    calibrate: bool = True     # False: "without patch calibration": align the kept patches themselves
+    # False: "without patch calibration": align the kept patches themselves
+    calibrate: bool = True
     fuse: bool = True          # False: "without redundant fusion": no fused token
-    align: str = 'sparse'      # 'sparse' (eq. 8) or 'scan': "replace with SCAN alignment" (text-to-image)
-    direction: str = 'both'    # 'both', 't2i' ("only word-to-patch") or 'i2t' ("only patch-to-word")
+    # 'sparse' (eq. 8) or 'scan': "replace with SCAN alignment" (text-to-image)
+    align: str = 'sparse'
+    # 'both', 't2i' ("only word-to-patch") or 'i2t' ("only patch-to-word")
+    direction: str = 'both'
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #9143df9f
 class SlimmedBlock(NamedTuple):
     "LAPS's slimmed token sets for a block of (image, caption) pairs."
-    x: torch.Tensor         # (n_img, n_txt, T, d) tokens: [prefix], N_c aggregated, 1 fused (or the kept patches, no calibration)
+    # (n_img, n_txt, T, d) tokens: [prefix], N_c aggregated,
+    # 1 fused (or the kept patches, no calibration)
+    x: torch.Tensor
     mask: torch.Tensor      # (n_img, n_txt, T) bool, True = real token
     scores: torch.Tensor    # (n_img, n_txt, N) significance of every spatial patch
     D: torch.Tensor         # (n_img, n_txt, N) keep decisions (0/1; straight-through when sampled)
     patch_mask: torch.Tensor  # (n_img, N) bool real spatial patches
-    source: torch.Tensor    # (n_img, n_txt, T) spatial patch each token mostly comes from (-1: a prefix token)
+    # (n_img, n_txt, T) spatial patch each token
+    # mostly comes from (-1: a prefix token)
+    source: torch.Tensor
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #f2d5213d
-def sparse_from_cosines(A:torch.Tensor, # (n_img, n_txt, T, L) cosines of every pair's image tokens with its caption's words
+def sparse_from_cosines(
+                        # (n_img, n_txt, T, L) cosines of every pair's
+                        # image tokens with its caption's words
+                        A:torch.Tensor,
                         mask:torch.Tensor, # (n_img, n_txt, T) bool, True = real image token
                         word_mask:torch.Tensor, # (n_txt, L) bool, True = real word
                         leaky:bool=False, # LeakyReLU(0.1) on the cosines (the code's)
-                        direction:str='both'): # 'both' (eq. 8), 't2i' (mean over words of the best token) or 'i2t'
+                        # 'both' (eq. 8), 't2i' (mean over words of the best token) or 'i2t'
+                        direction:str='both'):
     "Eq. (8) from the cosine tensor of a block of pairs; (n_img, n_txt)."
-    if direction not in _DIRECTIONS: raise ConfigError(f"direction={direction!r}; use one of {_DIRECTIONS}")
+    if direction not in _DIRECTIONS:
+        raise ConfigError(f"direction={direction!r}; use one of {_DIRECTIONS}")
     if leaky: A = F.leaky_relu(A, 0.1)
     wm = word_mask[None, :, None, :]                                      # (1, n_t, 1, L)
-    t2i = (masked_max(A, mask[..., None], dim=2) * wm[:, :, 0]).sum(-1) / word_mask.sum(-1)[None]          # (n_i, n_t)
+    # (n_i, n_t)
+    t2i = (masked_max(A, mask[..., None], dim=2) * wm[:, :, 0]).sum(-1) / word_mask.sum(-1)[None]
     if direction == 't2i': return t2i
-    i2t = (masked_max(A, wm, dim=3) * mask).sum(-1) / mask.sum(-1).clamp(min=1)                            # (n_i, n_t)
+    # (n_i, n_t)
+    i2t = (masked_max(A, wm, dim=3) * mask).sum(-1) / mask.sum(-1).clamp(min=1)
     return i2t if direction == 'i2t' else t2i + i2t
 
 def paired_sparse_alignment(x:torch.Tensor, # (n_img, n_txt, T, d) image tokens of every pair
@@ -85,31 +107,44 @@ def paired_sparse_alignment(x:torch.Tensor, # (n_img, n_txt, T, d) image tokens 
                             txt:Tokens, # captions, x (n_txt, L, d)
                             leaky:bool=False, # LeakyReLU(0.1) on the cosines (the code's)
                             direction:str='both'): # see `sparse_from_cosines`
-    "Eq. (8) for every (image, caption) pair of a block whose image tokens depend on the caption; (n_img, n_txt)."
-    if x.ndim != 4 or x.shape[1] != len(txt) or x.shape[-1] != txt.x.shape[-1] or mask.shape != x.shape[:3]:
-        raise ShapeError(f"x {tuple(x.shape)} must be (n_img, n_txt={len(txt)}, T, d={txt.x.shape[-1]}) and mask {tuple(mask.shape)} (n_img, n_txt, T)")
+    ("Eq. (8) for every (image, caption) pair of a block whose image tokens depend on the caption; "
+     "(n_img, n_txt).")
+    if (x.ndim != 4 or x.shape[1] != len(txt) or x.shape[-1] != txt.x.shape[-1]
+        or mask.shape != x.shape[:3]):
+        raise ShapeError(f"x {tuple(x.shape)} must be (n_img, n_txt={len(txt)}, T, "
+                         f"d={txt.x.shape[-1]}) and mask {tuple(mask.shape)} (n_img, n_txt, T)")
     A = torch.einsum('itkd,tld->itkl', l2norm(x), l2norm(txt.x))          # (n_i, n_t, T, L) cosines
     return sparse_from_cosines(A, mask, txt.mask, leaky, direction)
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #3b7a03a8
-@register_aligner('laps_tiny', LAPSConfig(img_dim=8, txt_dim=8, d=16, n_patches=9, rho=0.5, lam=0.5))
+@register_aligner('laps_tiny',
+                  LAPSConfig(img_dim=8, txt_dim=8, d=16, n_patches=9, rho=0.5, lam=0.5))
 @register_aligner('laps_official', LAPSConfig(mode='official', leaky=True, ratio_weight=2.0))
-@register_aligner('laps_swin_official', LAPSConfig(img_dim=1024, txt_dim=768, n_patches=49, mode='official', leaky=True, ratio_weight=2.0))
-@register_aligner('laps_vit_official', LAPSConfig(img_dim=768, txt_dim=768, n_patches=196, rho=0.5, lam=0.4, mode='official', leaky=True, ratio_weight=2.0))
-@register_aligner('laps_swin', LAPSConfig(img_dim=1024, txt_dim=768, n_patches=49, rho=0.8, lam=0.6))
+@register_aligner('laps_swin_official',
+                  LAPSConfig(img_dim=1024, txt_dim=768, n_patches=49, mode='official', leaky=True,
+                             ratio_weight=2.0))
+@register_aligner('laps_vit_official',
+                  LAPSConfig(img_dim=768, txt_dim=768, n_patches=196, rho=0.5, lam=0.4,
+                             mode='official', leaky=True, ratio_weight=2.0))
+@register_aligner('laps_swin',
+                  LAPSConfig(img_dim=1024, txt_dim=768, n_patches=49, rho=0.8, lam=0.6))
 @register_aligner('laps_vit', LAPSConfig(img_dim=768, txt_dim=768, n_patches=196, rho=0.5, lam=0.4))
 @register_aligner('laps', LAPSConfig())
 class LAPS(nn.Module):
-    "Linguistic-Aware Patch Slimming: per-pair patch selection, calibration into a few tokens, sparse patch-word alignment."
+    ("Linguistic-Aware Patch Slimming: per-pair patch selection, calibration into a few tokens, "
+     "sparse patch-word alignment.")
     def __init__(self, config:LAPSConfig):
         super().__init__()
         c = self.config = config
-        for field, value, allowed in (('mode', c.mode, _MODES), ('align', c.align, _ALIGN), ('direction', c.direction, _DIRECTIONS)):
-            if value not in allowed: raise ConfigError(f"LAPSConfig.{field}={value!r}; use one of {allowed}")
+        for field, value, allowed in (('mode', c.mode, _MODES), ('align', c.align, _ALIGN),
+                                      ('direction', c.direction, _DIRECTIONS)):
+            if value not in allowed:
+                raise ConfigError(f"LAPSConfig.{field}={value!r}; use one of {allowed}")
         self.counts = laps_token_counts(c.n_patches, c.rho, c.lam)     # K, N_c and the token total
         self.img_proj = Projection(c.img_dim, c.d, 'linear')
         self.txt_proj = Projection(c.txt_dim, c.d, 'linear')
-        self.score_net = ScoreNet(c.d, c.score_hidden or None) if c.mode == 'paper' and c.score_net else None
+        self.score_net = (ScoreNet(c.d, c.score_hidden or None) if c.mode == 'paper' and c.score_net
+                          else None)
         self.aggregator = TokenAggregation(c.d, self.counts.aggregated, c.dim_ratio)
 
     def encode_images(self, img:Tokens): return self.img_proj(img)   # (B, P + N, d), same mask
@@ -122,35 +157,45 @@ def _split(self:LAPS, img:Tokens):
     P = infer_n_prefix(img.x.shape[1]) if self.config.n_prefix < 0 else self.config.n_prefix
     prefix, p = split_prefix(img, P)
     if p.x.shape[1] != self.config.n_patches:
-        raise ShapeError(f"images have {p.x.shape[1]} spatial patches after {P} prefix token(s) (tokens {tuple(img.x.shape)}), "
-                         f"but LAPSConfig.n_patches={self.config.n_patches}; set n_patches (and n_prefix) to match the image encoder")
+        raise ShapeError(f"images have {p.x.shape[1]} spatial patches after {P} prefix token(s) "
+                         f"(tokens {tuple(img.x.shape)}), "
+                         f"but LAPSConfig.n_patches={self.config.n_patches}; set n_patches (and "
+                         f"n_prefix) to match the image encoder")
     return prefix, p
 
 @patch
 def _scores(self:LAPS, p:Tokens, txt:Tokens):
-    "Significance of every patch for every pair, (n_img, n_txt, N): eqs. (1)-(3), the code's score, or an ablation."
+    ("Significance of every patch for every pair, (n_img, n_txt, N): eqs. (1)-(3), the code's "
+     "score, or an ablation.")
     c, n_t = self.config, len(txt)
     if c.mode == 'official':
         if c.language: return official_significance(p, txt, 0)
         with torch.no_grad():
             v = l2norm(p.x)                                                         # (n_i, N, d)
-            s = (v @ l2norm(p.pooled)[:, :, None])[..., 0].masked_fill(~p.mask, 0.)   # (n_i, N) self-attention only
+            # (n_i, N) self-attention only
+            s = (v @ l2norm(p.pooled)[:, :, None])[..., 0].masked_fill(~p.mask, 0.)
             return s[:, None].expand(-1, n_t, -1)
     a_s = image_salience(p)[:, None]                                                # (n_i, 1, N)
-    att = (a_s + text_relevance(p, txt)) / 2 if c.language else a_s                 # (n_i, n_t | 1, N)
+    # (n_i, n_t | 1, N)
+    att = (a_s + text_relevance(p, txt)) / 2 if c.language else a_s
     if self.score_net is not None:
-        att = (1 - c.beta) * self.score_net(p)[:, None] + c.beta * att              # eq. (3); β·a^s alone without language
+        # eq. (3); β·a^s alone without language
+        att = (1 - c.beta) * self.score_net(p)[:, None] + c.beta * att
     return att.expand(-1, n_t, -1)
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #63306ccb
 @patch
-def _decide(self:LAPS, img:Tokens, txt:Tokens, sample:bool=False, generator:torch.Generator|None=None):
-    "Steps 1-2 for a block: (prefix (n_img, P, d), spatial patches, scores (n_img, n_txt, N), decisions D (n_img, n_txt, N))."
+def _decide(self:LAPS, img:Tokens, txt:Tokens, sample:bool=False,
+            generator:torch.Generator|None=None):
+    ("Steps 1-2 for a block: (prefix (n_img, P, d), spatial patches, scores (n_img, n_txt, N), "
+     "decisions D (n_img, n_txt, N)).")
     c = self.config
     prefix, p = self._split(img)
     scores = self._scores(p, txt)                                                   # (n_i, n_t, N)
-    if c.select: D = laps_decisions(scores, p.mask, c.rho, sample and c.mode == 'paper', c.tau, generator).D
-    else: D = p.mask[:, None].expand_as(scores).to(p.x.dtype)                      # every real patch kept
+    if c.select:
+        D = laps_decisions(scores, p.mask, c.rho, sample and c.mode == 'paper', c.tau, generator).D
+    # every real patch kept
+    else: D = p.mask[:, None].expand_as(scores).to(p.x.dtype)
     return prefix, p, scores, D
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #6ba1c0da
@@ -160,23 +205,31 @@ def slim(self:LAPS,
          txt:Tokens, # encoded captions, x (n_txt, L, d)
          sample:bool=False, # Gumbel decisions (paper-mode training); False: top-K
          generator:torch.Generator|None=None): # noise source for the samples
-    "The slimmed token set of every (image, caption) pair of the block, with scores and decisions (`SlimmedBlock`)."
+    ("The slimmed token set of every (image, caption) pair of the block, with scores and decisions "
+     "(`SlimmedBlock`).")
     c = self.config
     prefix, p, scores, D = self._decide(img, txt, sample, generator)
     n_i, n_t, N = D.shape
     pre_src = torch.full((n_i, n_t, prefix.shape[1]), -1, dtype=torch.long, device=p.x.device)
-    if not c.calibrate:                                                             # the kept patches themselves
-        x = torch.cat([prefix[:, None].expand(-1, n_t, -1, -1), p.x[:, None] * D[..., None]], 2)   # (n_i, n_t, P + N, d)
+    # the kept patches themselves
+    if not c.calibrate:
+        # (n_i, n_t, P + N, d)
+        x = torch.cat([prefix[:, None].expand(-1, n_t, -1, -1), p.x[:, None] * D[..., None]], 2)
         mask = torch.cat([torch.ones_like(pre_src, dtype=torch.bool), D > 0], 2)
         src = torch.cat([pre_src, torch.arange(N, device=p.x.device).expand(n_i, n_t, N)], 2)
         return SlimmedBlock(x, mask, scores, D, p.mask, src)
-    tok = calibrate(p.x[:, None], scores, D, self.aggregator, p.mask[:, None], prefix=prefix[:, None])   # (n_i·n_t, T, d)
+    # (n_i·n_t, T, d)
+    tok = calibrate(p.x[:, None], scores, D, self.aggregator, p.mask[:, None],
+                    prefix=prefix[:, None])
     T = tok.x.shape[1]
     x, mask = tok.x.reshape(n_i, n_t, T, -1), tok.mask.reshape(n_i, n_t, T)
-    with torch.no_grad():                                                           # which patch each token comes from
-        W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])               # (n_i, n_t, N_c, N)
+    # which patch each token comes from
+    with torch.no_grad():
+        # (n_i, n_t, N_c, N)
+        W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])
         dropped = (D == 0) & p.mask[:, None]                                        # (n_i, n_t, N)
-        fused_src = scores.masked_fill(~dropped, float('-inf')).argmax(-1, keepdim=True)   # (n_i, n_t, 1)
+        # (n_i, n_t, 1)
+        fused_src = scores.masked_fill(~dropped, float('-inf')).argmax(-1, keepdim=True)
         src = torch.cat([pre_src, W.argmax(-1), fused_src], 2)                      # (n_i, n_t, T)
     if not c.fuse: x, mask, src = x[:, :, :-1], mask[:, :, :-1], src[:, :, :-1]
     return SlimmedBlock(x, mask, scores, D, p.mask, src)
@@ -188,27 +241,40 @@ def pair_cosines(self:LAPS,
                  txt:Tokens, # encoded captions, x (n_txt, L, d)
                  sample:bool=False, # Gumbel decisions (paper-mode training); False: top-K
                  generator:torch.Generator|None=None): # noise source for the samples
-    "Cosines of every pair's slimmed tokens with its words, (n_img, n_txt, T, L), the token mask, and the decisions."
+    ("Cosines of every pair's slimmed tokens with its words, (n_img, n_txt, T, L), the token mask, "
+     "and the decisions.")
     c = self.config
     prefix, p, scores, D = self._decide(img, txt, sample, generator)
     n_i, n_t, N = D.shape
-    Dm = D * p.mask[:, None]                                                        # (n_i, n_t, N) kept real patches
-    W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])                   # (n_i, n_t, N_c, N) eq. (6)
-    f = fusion_weights(scores, D, p.mask[:, None], p.x.dtype)                        # (n_i, n_t, N) eq. (7) weights
-    Wf = torch.cat([W, f[:, :, None]], 2)                                           # (n_i, n_t, N_c + 1, N)
-    w = l2norm(txt.x)                                                               # (n_t, L, d) unit words
-    G = torch.einsum('ind,tld->itnl', p.x, w)                                       # (n_i, n_t, N, L) patch · word
+    # (n_i, n_t, N) kept real patches
+    Dm = D * p.mask[:, None]
+    # (n_i, n_t, N_c, N) eq. (6)
+    W = self.aggregator.weights(p.x[:, None], D, p.mask[:, None])
+    # (n_i, n_t, N) eq. (7) weights
+    f = fusion_weights(scores, D, p.mask[:, None], p.x.dtype)
+    # (n_i, n_t, N_c + 1, N)
+    Wf = torch.cat([W, f[:, :, None]], 2)
+    # (n_t, L, d) unit words
+    w = l2norm(txt.x)
+    # (n_i, n_t, N, L) patch · word
+    G = torch.einsum('ind,tld->itnl', p.x, w)
     gram = p.x @ p.x.transpose(1, 2)                                                # (n_i, N, N)
-    num = Wf @ G                                                                    # (n_i, n_t, N_c + 1, L)
-    sq = torch.einsum('itcn,inm,itcm->itc', Wf, gram, Wf)                           # (n_i, n_t, N_c + 1) squared norms
-    A = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)[..., None]                     # (n_i, n_t, N_c + 1, L)
+    # (n_i, n_t, N_c + 1, L)
+    num = Wf @ G
+    # (n_i, n_t, N_c + 1) squared norms
+    sq = torch.einsum('itcn,inm,itcm->itc', Wf, gram, Wf)
+    # (n_i, n_t, N_c + 1, L)
+    A = num / sq.clamp_min(0).sqrt().clamp_min(1e-8)[..., None]
     has_kept = (Dm > 0).any(-1, keepdim=True).expand(n_i, n_t, self.counts.aggregated)
     has_dropped = (((1 - D) * p.mask[:, None]) > 0).any(-1, keepdim=True)           # (n_i, n_t, 1)
-    mask = torch.cat([has_kept, has_dropped], 2)                                    # (n_i, n_t, N_c + 1)
+    # (n_i, n_t, N_c + 1)
+    mask = torch.cat([has_kept, has_dropped], 2)
     if not c.fuse: A, mask = A[:, :, :-1], mask[:, :, :-1]
-    if prefix.shape[1]:                                                             # [CLS]: a plain cosine
+    # [CLS]: a plain cosine
+    if prefix.shape[1]:
         A = torch.cat([torch.einsum('ipd,tld->itpl', l2norm(prefix), w), A], 2)
-        mask = torch.cat([torch.ones(n_i, n_t, prefix.shape[1], dtype=torch.bool, device=mask.device), mask], 2)
+        mask = torch.cat([
+            torch.ones(n_i, n_t, prefix.shape[1], dtype=torch.bool, device=mask.device), mask], 2)
     return A, mask, D, p.mask
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #4debf5eb
@@ -220,7 +286,8 @@ def _align(self:LAPS, sb:SlimmedBlock, txt:Tokens):
     "(n_img, n_txt) scores of materialised slimmed sets against their captions (the `slim` path)."
     c = self.config
     if c.align == 'sparse': return paired_sparse_alignment(sb.x, sb.mask, txt, c.leaky, c.direction)
-    cols = [scan_t2i(Tokens(sb.x[:, j], sb.mask[:, j], masked_mean(sb.x[:, j], sb.mask[:, j])), txt[j:j + 1])[:, 0]
+    cols = [scan_t2i(Tokens(sb.x[:, j], sb.mask[:, j], masked_mean(sb.x[:, j], sb.mask[:, j])),
+                     txt[j:j + 1])[:, 0]
             for j in range(len(txt))]
     return torch.stack(cols, 1)                                                     # (n_img, n_txt)
 
@@ -236,7 +303,8 @@ def _pair_scores(self:LAPS, img:Tokens, txt:Tokens, sample:bool=False):
 
 @patch
 def similarity(self:LAPS, img:Tokens, txt:Tokens):
-    "(n_img, n_txt) LAPS scores of encoded images and captions, top-K selection (the inference rule)."
+    ("(n_img, n_txt) LAPS scores of encoded images and captions, top-K selection (the inference "
+     "rule).")
     return self._pair_scores(img, txt)[0]
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #7ff43e89
@@ -247,26 +315,33 @@ def loss(self:LAPS,
          gather=None): # DDP: applied to the encoded images, texts and image ids
     "LAPS's objective on a batch: dict(loss, align, ratio, keep_rate, pos_sim)."
     c = self.config
-    img, txt, ids = self.encode_images(batch['image']), self.encode_texts(batch['text']), batch['image_ids']
+    img, txt, ids = (self.encode_images(batch['image']), self.encode_texts(batch['text']),
+                     batch['image_ids'])
     if gather is not None: img, txt, ids = gather(img), gather(txt), gather(ids)
-    sims, D, pm = self._pair_scores(img, txt, sample=self.training)                # (B, B), (B, B, N), (B, N)
+    # (B, B), (B, B, N), (B, N)
+    sims, D, pm = self._pair_scores(img, txt, sample=self.training)
     m = pm[:, None].expand_as(D)                                                    # (B, B, N)
     reduction = 'item' if c.mode == 'paper' else 'batch'
-    out = laps_objective(sims, ids, D if c.select else None, c.rho, c.margin, max_violation, c.ratio_weight, m, reduction)
+    out = laps_objective(sims, ids, D if c.select else None, c.rho, c.margin, max_violation,
+                         c.ratio_weight, m, reduction)
     keep_rate = (D.detach() * m).sum() / m.sum()
     return dict(out, keep_rate=keep_rate, pos_sim=sims.diagonal().mean().detach())
 
 # %% ../../../nbs/methods/laps/aligner.ipynb #bc91897c
 @patch
 def word_to_patch(self:LAPS, img:Tokens, txt:Tokens):
-    "(n_img, n_txt, L) spatial patch each word points at through its best slimmed token (-1: padding or a prefix token)."
+    ("(n_img, n_txt, L) spatial patch each word points at through its best slimmed token (-1: "
+     "padding or a prefix token).")
     sb = self.slim(img, txt)
-    A = torch.einsum('itkd,tld->itlk', l2norm(sb.x), l2norm(txt.x))                # (n_i, n_t, L, T)
+    # (n_i, n_t, L, T)
+    A = torch.einsum('itkd,tld->itlk', l2norm(sb.x), l2norm(txt.x))
     best = A.masked_fill(~sb.mask[:, :, None], float('-inf')).argmax(-1)           # (n_i, n_t, L)
     return sb.source.gather(-1, best).masked_fill(~txt.mask[None], -1)
 
 @patch
 def pair_bytes(self:LAPS, img:Tokens, txt:Tokens):
-    "Bytes one (image, caption) pair takes while scored, for the engine's block sizes (an upper estimate)."
-    N, L, d, T = self.config.n_patches, txt.x.shape[1], self.config.d, img.x.shape[1] - self.config.n_patches + self.counts.total
+    ("Bytes one (image, caption) pair takes while scored, for the engine's block sizes (an upper "
+     "estimate).")
+    N, L, d, T = (self.config.n_patches, txt.x.shape[1], self.config.d,
+                  img.x.shape[1] - self.config.n_patches + self.counts.total)
     return 4 * (8 * N + 3 * self.counts.aggregated * N + 3 * T * d + 4 * T * L + 64)

@@ -30,16 +30,20 @@ def laps_token_counts(n_patches:int, # N, spatial patches per image ([CLS] not c
                       rho:float, # selection (keep) ratio ρ in (0, 1]
                       lam:float, # aggregation ratio λ in (0, 1]
                       has_cls:bool=False): # whether a [CLS] token is kept in front
-    "LAPS's token counts as the released code computes them: K = ⌈ρN⌉, N_c = ⌊Nλρ⌋, total = [CLS] + N_c + 1."
+    ("LAPS's token counts as the released code computes them: K = ⌈ρN⌉, N_c = ⌊Nλρ⌋, total = [CLS] "
+     "+ N_c + 1.")
     if not 0 < rho <= 1: raise ConfigError(f"rho={rho} must be a keep ratio in (0, 1]")
     if not 0 < lam <= 1: raise ConfigError(f"lam={lam} must be an aggregation ratio in (0, 1]")
     kept, n_c = math.ceil(round(n_patches * rho, 6)), math.floor(round(n_patches * lam * rho, 6))
-    if n_c < 1: raise ConfigError(f"N * lam * rho = {n_patches} * {lam} * {rho} < 1: no aggregated token; raise lam or rho")
+    if n_c < 1:
+        raise ConfigError(f"N * lam * rho = {n_patches} * {lam} * {rho} < 1: no aggregated token; "
+                          f"raise lam or rho")
     return TokenCounts(n_patches, kept, n_c, int(has_cls) + n_c + 1)
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #97551586
 class TokenAggregation(nn.Module):
-    "LAPS's aggregation network (eq. 6, released code): N_c softmax-weighted averages of the kept patches."
+    ("LAPS's aggregation network (eq. 6, released code): N_c softmax-weighted averages of the kept "
+     "patches.")
     def __init__(self, d:int, # patch width
                  n_out:int, # N_c, the number of aggregated tokens
                  dim_ratio:float=0.2): # hidden width = int(d * dim_ratio) (the code's default)
@@ -47,12 +51,16 @@ class TokenAggregation(nn.Module):
         if n_out < 1: raise ConfigError(f"n_out={n_out} must be >= 1")
         self.d, self.n_out = d, n_out
         hidden = max(1, int(d * dim_ratio))
-        self.weight = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, n_out))
+        self.weight = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, hidden), nn.GELU(),
+                                    nn.Linear(hidden, n_out))
         self.scale = nn.Parameter(torch.ones(1, 1, 1))
 
     def logits(self, x:torch.Tensor): # (..., N, d) patches
-        "Scaled aggregation logits, (..., N_c, N); token-wise, so one call per image serves all its captions."
-        if x.shape[-1] != self.d: raise ShapeError(f"patches have width {x.shape[-1]}, this TokenAggregation expects {self.d}")
+        ("Scaled aggregation logits, (..., N_c, N); token-wise, so one call per image serves all "
+         "its captions.")
+        if x.shape[-1] != self.d:
+            raise ShapeError(f"patches have width {x.shape[-1]}, this TokenAggregation expects "
+                             f"{self.d}")
         return self.weight(x).transpose(-1, -2) * self.scale.reshape(())
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #1a83614c
@@ -62,22 +70,29 @@ def _dmask(keep:torch.Tensor, mask:torch.Tensor|None, dtype):
     return D if mask is None else D * mask.to(dtype)
 
 def _masked_exp(logits:torch.Tensor, D:torch.Tensor):
-    "exp(logits - max over entries with D > 0) * D, then normalised over the last axis (in float32); empty rows give zeros."
-    dtype, logits, D = logits.dtype, logits.float(), D.float()                        # fp16 would overflow exp
+    ("exp(logits - max over entries with D > 0) * D, then normalised over the last axis (in "
+     "float32); empty rows give zeros.")
+    # fp16 would overflow exp
+    dtype, logits, D = logits.dtype, logits.float(), D.float()
     mx = torch.where(D > 0, logits, float('-inf')).amax(-1, keepdim=True).detach()   # (..., 1)
-    mx = torch.where(mx.isfinite(), mx, torch.zeros_like(mx))                         # rows with nothing kept
+    # rows with nothing kept
+    mx = torch.where(mx.isfinite(), mx, torch.zeros_like(mx))
     e = torch.exp((logits - mx).clamp_max(60.)) * D                                   # (..., N)
     den = e.sum(-1, keepdim=True)
     return (e / torch.where(den > 0, den, torch.ones_like(den))).to(dtype)
 
 @patch
 def weights(self:TokenAggregation,
-            x:torch.Tensor, # (..., N, d) patches; leading dims broadcast with `keep`'s (per image: x[:, None])
-            keep:torch.Tensor, # (..., N) decisions D: 0/1 (hard or straight-through), soft in [0, 1], or bool
+            # (..., N, d) patches; leading dims broadcast with `keep`'s (per image: x[:, None])
+            x:torch.Tensor,
+            # (..., N) decisions D: 0/1 (hard or straight-through), soft in [0, 1], or bool
+            keep:torch.Tensor,
             mask:torch.Tensor|None=None): # (..., N) bool, True = real patch
-    "Eq. (6)'s weights with D as a mask over all patches, $W_{ji} \\propto \\exp(\\ell_{ji}) D_i$; (..., N_c, N)."
+    ("Eq. (6)'s weights with D as a mask over all patches, $W_{ji} \\propto \\exp(\\ell_{ji}) "
+     "D_i$; (..., N_c, N).")
     D = _dmask(keep, mask, x.dtype)
-    if D.shape[-1] != x.shape[-2]: raise ShapeError(f"keep has {D.shape[-1]} patches and x {x.shape[-2]}; they must match")
+    if D.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"keep has {D.shape[-1]} patches and x {x.shape[-2]}; they must match")
     return _masked_exp(self.logits(x), D.unsqueeze(-2))                              # (..., N_c, N)
 
 @patch
@@ -91,58 +106,83 @@ def forward(self:TokenAggregation,
 # %% ../../../nbs/methods/laps/calibration.ipynb #116d6b44
 @patch
 def select(self:TokenAggregation,
-           x:torch.Tensor, # (..., N, d) patches; leading dims broadcast with `idx`'s (per image: x[:, None])
+           # (..., N, d) patches; leading dims broadcast with `idx`'s (per image: x[:, None])
+           x:torch.Tensor,
            idx:torch.Tensor, # (..., K) indices of the kept patches
-           valid:torch.Tensor|None=None): # (..., K) bool, False where an index is filler (a row kept fewer than K)
+           # (..., K) bool, False where an index
+           # is filler (a row kept fewer than K)
+           valid:torch.Tensor|None=None):
     "Inference form of eq. (6): aggregate the K patches at `idx`; (..., N_c, d)."
-    lg = self.logits(x)                                                               # (..x, N_c, N)
+    # (..x, N_c, N)
+    lg = self.logits(x)
     lead = torch.broadcast_shapes(lg.shape[:-2], idx.shape[:-1])
     K, (n_c, N), d = idx.shape[-1], lg.shape[-2:], x.shape[-1]
-    lg = lg.expand(*lead, n_c, N).gather(-1, idx.unsqueeze(-2).expand(*lead, n_c, K))  # (..., N_c, K)
+    # (..., N_c, K)
+    lg = lg.expand(*lead, n_c, N).gather(-1, idx.unsqueeze(-2).expand(*lead, n_c, K))
     xs = x.expand(*lead, N, d).gather(-2, idx.unsqueeze(-1).expand(*lead, K, d))      # (..., K, d)
-    w = lg.softmax(-1) if valid is None else masked_softmax(lg, valid.unsqueeze(-2))   # (..., N_c, K)
+    # (..., N_c, K)
+    w = lg.softmax(-1) if valid is None else masked_softmax(lg, valid.unsqueeze(-2))
     return w @ xs
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #87903869
 def fusion_weights(scores:torch.Tensor, # (..., N) significance scores
-                   keep:torch.Tensor, # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
+                   # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
+                   keep:torch.Tensor,
                    mask:torch.Tensor|None=None, # (..., N) bool, True = real patch
                    dtype=None): # result dtype (default: the scores')
-    "Eq. (7)'s weights $\\hat a_i \\propto \\exp(a_i)(1 - D_i)$ over the real patches, (..., N); all zeros when none is dropped."
+    ("Eq. (7)'s weights $\\hat a_i \\propto \\exp(a_i)(1 - D_i)$ over the real patches, (..., N); "
+     "all zeros when none is dropped.")
     dtype = dtype or scores.dtype
     return _masked_exp(scores.to(dtype), _dmask(1 - keep.to(dtype), mask, dtype))
 
-def fuse_redundant(x:torch.Tensor, # (..., N, d) patches; leading dims broadcast with `scores`' and `keep`'s
-                   scores:torch.Tensor, # (..., N) significance scores a (paper) or the code's scores (official)
-                   keep:torch.Tensor, # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
+# (..., N, d) patches; leading dims broadcast with `scores`' and `keep`'s
+def fuse_redundant(x:torch.Tensor,
+                   # (..., N) significance scores a (paper) or the code's scores (official)
+                   scores:torch.Tensor,
+                   # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool
+                   keep:torch.Tensor,
                    mask:torch.Tensor|None=None): # (..., N) bool, True = real patch
-    "Eq. (7) with (1 − D): the dropped patches fused into one token by a softmax of their scores; zeros when none is dropped."
+    ("Eq. (7) with (1 − D): the dropped patches fused into one token by a softmax of their scores; "
+     "zeros when none is dropped.")
     if not (x.shape[-2] == scores.shape[-1] == keep.shape[-1]):
-        raise ShapeError(f"x has {x.shape[-2]} patches, scores {scores.shape[-1]} and keep {keep.shape[-1]}; they must match")
+        raise ShapeError(f"x has {x.shape[-2]} patches, scores {scores.shape[-1]} and keep "
+                         f"{keep.shape[-1]}; they must match")
     w = fusion_weights(scores, keep, mask, x.dtype)                                  # (..., N)
     return (w.unsqueeze(-2) @ x).squeeze(-2)                                         # (..., d)
 
 # %% ../../../nbs/methods/laps/calibration.ipynb #4b49ebfe
-def calibrate(x:torch.Tensor, # (..., N, d) spatial patches (no [CLS]); leading dims broadcast with `keep`'s
+def calibrate(
+              # (..., N, d) spatial patches (no [CLS]); leading dims broadcast with `keep`'s
+              x:torch.Tensor,
               scores:torch.Tensor, # (..., N) significance scores (weights of the fused token)
-              keep:torch.Tensor, # (..., N) decisions D (1 = kept): hard, straight-through, soft or bool
+              # (..., N) decisions D (1 = kept): hard, straight-through, soft or bool
+              keep:torch.Tensor,
               aggregator:TokenAggregation, # the aggregation network of eq. (6)
               mask:torch.Tensor|None=None, # (..., N) bool, True = real patch
               prefix:torch.Tensor|None=None, # (..., P, d) tokens kept in front, e.g. [CLS]
-              idx:torch.Tensor|None=None, # (..., K) kept indices (inference): aggregate by gathering instead of masking
+              # (..., K) kept indices (inference):
+              # aggregate by gathering instead of masking
+              idx:torch.Tensor|None=None,
               valid:torch.Tensor|None=None): # (..., K) bool, False where an `idx` entry is filler
-    "LAPS's slimmed set (eqs. 6-7): [prefix, N_c aggregated, 1 fused] as `Tokens` (B, P + N_c + 1, d), leading dims flattened."
+    ("LAPS's slimmed set (eqs. 6-7): [prefix, N_c aggregated, 1 fused] as `Tokens` (B, P + N_c + "
+     "1, d), leading dims flattened.")
     N, d = x.shape[-2:]
-    if keep.shape[-1] != N: raise ShapeError(f"keep has {keep.shape[-1]} patches and x {N}; they must match")
+    if keep.shape[-1] != N:
+        raise ShapeError(f"keep has {keep.shape[-1]} patches and x {N}; they must match")
     m = torch.ones(keep.shape, dtype=torch.bool, device=x.device) if mask is None else mask
-    aggr = aggregator(x, keep, m) if idx is None else aggregator.select(x, idx, valid)   # (..., N_c, d)
-    fused = fuse_redundant(x, scores, keep, m).unsqueeze(-2)                            # (..., 1, d)
-    real = _dmask(keep, m, x.dtype) > 0                                                 # (..., N) kept real patches
+    # (..., N_c, d)
+    aggr = aggregator(x, keep, m) if idx is None else aggregator.select(x, idx, valid)
+    # (..., 1, d)
+    fused = fuse_redundant(x, scores, keep, m).unsqueeze(-2)
+    # (..., N) kept real patches
+    real = _dmask(keep, m, x.dtype) > 0
     has_kept = real.any(-1) if valid is None else real.any(-1) & valid.any(-1)           # (...,)
     has_dropped = (_dmask(1 - keep.to(x.dtype), m, x.dtype) > 0).any(-1)               # (...,)
     P = 0 if prefix is None else prefix.shape[-2]
-    lead = torch.broadcast_shapes(aggr.shape[:-2], fused.shape[:-2], has_dropped.shape, *([prefix.shape[:-2]] if P else []))
-    parts = ([prefix.expand(*lead, P, d)] if P else []) + [aggr.expand(*lead, -1, d), fused.expand(*lead, 1, d)]
+    lead = torch.broadcast_shapes(aggr.shape[:-2], fused.shape[:-2], has_dropped.shape,
+                                  *([prefix.shape[:-2]] if P else []))
+    parts = (([prefix.expand(*lead, P, d)] if P else [])
+             + [aggr.expand(*lead, -1, d), fused.expand(*lead, 1, d)])
     tok = torch.cat(parts, -2).reshape(-1, P + aggregator.n_out + 1, d)                # (B, T, d)
     tmask = torch.cat([torch.ones(*lead, P, dtype=torch.bool, device=x.device),
                        has_kept.expand(lead)[..., None].expand(*lead, aggregator.n_out),

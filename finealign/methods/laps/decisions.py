@@ -19,18 +19,26 @@ __all__ = ['Decisions', 'laps_decisions']
 # %% ../../../nbs/methods/laps/decisions.ipynb #5b79a798
 class Decisions(NamedTuple):
     "Keep decisions of a block of pairs."
-    D: torch.Tensor                  # (n_img, n_txt, N) float 0/1 (straight-through gradient when sampled); padding 0
+    # (n_img, n_txt, N) float 0/1 (straight-through gradient when sampled); padding 0
+    D: torch.Tensor
     selection: Selection|None        # top-K selection (inference), None when sampled
 
-def laps_decisions(scores:torch.Tensor, # (n_img, n_txt, N) significance of every patch for every pair
+# (n_img, n_txt, N) significance of every patch for every pair
+def laps_decisions(scores:torch.Tensor,
                    mask:torch.Tensor, # (n_img, N) bool, True = real patch
-                   rho:float, # keep ratio ρ: top ⌈ρN⌉ at inference; sampled decisions are pulled to it by the ratio loss
-                   sample:bool, # True: Gumbel decisions (paper, training); False: top-K (inference; the code's training)
+                   # keep ratio ρ: top ⌈ρN⌉ at inference; sampled
+                   # decisions are pulled to it by the ratio loss
+                   rho:float,
+                   # True: Gumbel decisions (paper, training);
+                   # False: top-K (inference; the code's training)
+                   sample:bool,
                    tau:float=1.0, # Gumbel temperature (ours; the paper gives none)
                    generator:torch.Generator|None=None): # noise source for reproducible samples
-    "LAPS's decision matrix D for every (image, caption) pair of a block (eqs. 4-5 when sampled, top-K otherwise)."
+    ("LAPS's decision matrix D for every (image, caption) pair of a block (eqs. 4-5 when sampled, "
+     "top-K otherwise).")
     if scores.ndim != 3 or mask.shape != (scores.shape[0], scores.shape[2]):
-        raise ShapeError(f"scores {tuple(scores.shape)} must be (n_img, n_txt, N) and mask {tuple(mask.shape)} (n_img, N)")
+        raise ShapeError(f"scores {tuple(scores.shape)} must be (n_img, n_txt, N) and mask "
+                         f"{tuple(mask.shape)} (n_img, N)")
     if not 0 < rho <= 1: raise ConfigError(f"rho={rho} must be a keep ratio in (0, 1]")
     m = mask[:, None].expand_as(scores)                                      # (n_img, n_txt, N)
     if sample: return Decisions(binary_gumbel_softmax(scores, tau, True, generator, mask=m), None)

@@ -16,18 +16,27 @@ from ...blocks.gumbel import ratio_loss
 __all__ = ['laps_objective']
 
 # %% ../../../nbs/methods/laps/objective.ipynb #9a5e0bc8
-def laps_objective(sims:torch.Tensor, # (B, B) eq. (8) scores of the batch's images × captions, positives on the diagonal
+def laps_objective(
+                   # (B, B) eq. (8) scores of the batch's images
+                   # × captions, positives on the diagonal
+                   sims:torch.Tensor,
                    img_ids:torch.Tensor, # (B,) image id of each pair (same id: not a negative)
-                   decisions:torch.Tensor|None, # (..., N) keep decisions D of the batch's selections; None: no ratio term
+                   # (..., N) keep decisions D of the
+                   # batch's selections; None: no ratio term
+                   decisions:torch.Tensor|None,
                    rho:float, # target keep ratio ρ
                    margin:float=0.2, # α of eq. (9)
-                   max_violation:bool=True, # hardest negatives (eq. 9); False: sum of violations (the code's first epoch)
+                   # hardest negatives (eq. 9); False: sum
+                   # of violations (the code's first epoch)
+                   max_violation:bool=True,
                    ratio_weight:float=1.0, # weight of L_ratio (paper: 1; released code: 2)
                    mask:torch.Tensor|None=None, # (..., N) bool real patches of `decisions`
-                   reduction:str='item'): # ratio loss per image ('item', paper) or on the batch rate ('batch', code)
+                   # ratio loss per image ('item', paper) or on the batch rate ('batch', code)
+                   reduction:str='item'):
     "LAPS's loss L_align + w·L_ratio (eqs. 9–10); returns dict(loss, align, ratio)."
     B = sims.shape[0]
     check_shape(sims, (B, B), 'sims')
     align = contrastive_loss(sims, img_ids, margin, max_violation)
-    ratio = ratio_loss(decisions, rho, mask, reduction) if decisions is not None else sims.new_zeros(())
+    ratio = (ratio_loss(decisions, rho, mask, reduction)
+             if decisions is not None else sims.new_zeros(()))
     return dict(loss=align + ratio_weight * ratio, align=align.detach(), ratio=ratio.detach())

@@ -22,18 +22,25 @@ __all__ = ['minmax_norm', 'image_salience', 'text_relevance', 'ScoreNet', 'mix_s
 def minmax_norm(s:torch.Tensor, # (..., N) scores
                 mask:torch.Tensor, # (..., N) bool (broadcastable), True = real patch
                 const:float=0.5, # value of every real entry of a row whose scores are all equal
-                rtol:float=1e-6): # a row is constant when its range is below `rtol` times its largest magnitude
-    "Eq. (2)'s Norm: min-max scale the real entries of each row to [0, 1]; constant rows give `const`, padding 0."
+                # a row is constant when its range is below `rtol` times its largest magnitude
+                rtol:float=1e-6):
+    ("Eq. (2)'s Norm: min-max scale the real entries of each row to [0, 1]; constant rows give "
+     "`const`, padding 0.")
     lo = s.masked_fill(~mask, float('inf')).amin(-1, keepdim=True)     # (..., 1)
     hi = s.masked_fill(~mask, float('-inf')).amax(-1, keepdim=True)    # (..., 1)
     rng = hi - lo
-    flat = ~(rng > rtol * torch.maximum(lo.abs(), hi.abs()))           # (..., 1) constant or empty rows (also inf/NaN)
-    lo, rng = lo.masked_fill(flat, 0.), rng.masked_fill(flat, 1.)      # no inf reaches the division, so no NaN gradient
+    # (..., 1) constant or empty rows (also inf/NaN)
+    flat = ~(rng > rtol * torch.maximum(lo.abs(), hi.abs()))
+    # no inf reaches the division, so no NaN gradient
+    lo, rng = lo.masked_fill(flat, 0.), rng.masked_fill(flat, 1.)
     return ((s - lo) / rng).masked_fill(flat, const).masked_fill(~mask, 0.)
 
 # %% ../../../nbs/methods/laps/significance.ipynb #2ea454df
-def image_salience(patches:Tokens): # spatial patches (no [CLS]), x (n_img, N, d); see `split_prefix`
-    "$a^s$ (eq. 2): min-max normalised $v_i^\\top v_{glo} / d$, $v_{glo}$ the mean of the image's real patches; (n_img, N)."
+def image_salience(
+                   # spatial patches (no [CLS]), x (n_img, N, d); see `split_prefix`
+                   patches:Tokens):
+    ("$a^s$ (eq. 2): min-max normalised $v_i^\\top v_{glo} / d$, $v_{glo}$ the mean of the image's "
+     "real patches; (n_img, N).")
     x, m = patches.x, patches.mask
     v_glo = masked_mean(x, m)                                # (n_img, d)
     raw = (x @ v_glo[:, :, None])[..., 0] / x.shape[-1]      # (n_img, N)
@@ -42,21 +49,26 @@ def image_salience(patches:Tokens): # spatial patches (no [CLS]), x (n_img, N, d
 # %% ../../../nbs/methods/laps/significance.ipynb #baea593c
 def _check_widths(patches:Tokens, txt:Tokens):
     if patches.x.shape[-1] != txt.x.shape[-1]:
-        raise ShapeError(f"image tokens have width {patches.x.shape[-1]} and text tokens {txt.x.shape[-1]}; project both to one width first")
+        raise ShapeError(f"image tokens have width {patches.x.shape[-1]} and text tokens "
+                         f"{txt.x.shape[-1]}; project both to one width first")
     empty = (~txt.mask.any(1)).nonzero().flatten().tolist()
     if empty: raise ShapeError(f"caption(s) {empty} have no real token (Tokens.mask all False)")
 
 def text_relevance(patches:Tokens, # spatial patches (no [CLS]), x (n_img, N, d)
                    txt:Tokens): # captions, x (n_txt, L, d)
-    "$a^r$ (eq. 2) of every (image, caption) pair: min-max normalised $v_i^\\top t_{glo} / d$; (n_img, n_txt, N)."
+    ("$a^r$ (eq. 2) of every (image, caption) pair: min-max normalised $v_i^\\top t_{glo} / d$; "
+     "(n_img, n_txt, N).")
     _check_widths(patches, txt)
-    t_glo = masked_mean(txt.x, txt.mask)                                 # (n_txt, d) mean of the real words
-    raw = (patches.x @ t_glo.T).transpose(1, 2) / patches.x.shape[-1]    # (n_img, n_txt, N) one batched product
+    # (n_txt, d) mean of the real words
+    t_glo = masked_mean(txt.x, txt.mask)
+    # (n_img, n_txt, N) one batched product
+    raw = (patches.x @ t_glo.T).transpose(1, 2) / patches.x.shape[-1]
     return minmax_norm(raw, patches.mask[:, None])
 
 # %% ../../../nbs/methods/laps/significance.ipynb #11825156
 class ScoreNet(nn.Module):
-    "Score-aware prediction network (eq. 1): $a^p_i = \\sigma(\\mathrm{MLP}(v_i))$ per patch, a two-layer MLP and a sigmoid."
+    ("Score-aware prediction network (eq. 1): $a^p_i = \\sigma(\\mathrm{MLP}(v_i))$ per patch, a "
+     "two-layer MLP and a sigmoid.")
     def __init__(self, d:int, # patch width
                  hidden:int|None=None): # hidden width (ours; default d // 4)
         super().__init__()
@@ -64,10 +76,13 @@ class ScoreNet(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(d, self.hidden), nn.GELU(), nn.Linear(self.hidden, 1))
 
     def forward(self, x:torch.Tensor|Tokens, # (..., N, d) patch features, or spatial-patch `Tokens`
-                mask:torch.Tensor|None=None): # (..., N) bool, True = real patch (taken from `x` when it is `Tokens`)
+                # (..., N) bool, True = real patch
+                # (taken from `x` when it is `Tokens`)
+                mask:torch.Tensor|None=None):
         "Scores in (0, 1), shape (..., N); padding gets 0."
         if isinstance(x, Tokens): x, mask = x.x, x.mask
-        if x.shape[-1] != self.d: raise ShapeError(f"patches have width {x.shape[-1]}, this ScoreNet expects {self.d}")
+        if x.shape[-1] != self.d:
+            raise ShapeError(f"patches have width {x.shape[-1]}, this ScoreNet expects {self.d}")
         a = torch.sigmoid(self.mlp(x)[..., 0])               # (..., N)
         return a if mask is None else a.masked_fill(~mask, 0.)
 
@@ -76,33 +91,46 @@ def mix_scores(a_p:torch.Tensor, # (n_img, N) predicted scores, eq. (1)
                a_s:torch.Tensor, # (n_img, N) image-salient scores, eq. (2)
                a_r:torch.Tensor, # (n_img, n_txt, N) text-relevant scores, eq. (2)
                beta:float=0.8): # weight of the attentive scores (the paper's β)
-    "Eq. (3): $a = (1 - \\beta) a^p + \\frac{\\beta}{2}(a^s + a^r)$ for every (image, caption) pair; (n_img, n_txt, N)."
+    ("Eq. (3): $a = (1 - \\beta) a^p + \\frac{\\beta}{2}(a^s + a^r)$ for every (image, caption) "
+     "pair; (n_img, n_txt, N).")
     if not 0 <= beta <= 1: raise ConfigError(f"beta={beta} must be in [0, 1] (the paper uses 0.8)")
     if a_r.ndim != 3 or a_p.shape != a_r.shape[::2] or a_s.shape != a_p.shape:
-        raise ShapeError(f"a_p {tuple(a_p.shape)} and a_s {tuple(a_s.shape)} must be (n_img, N) and a_r {tuple(a_r.shape)} (n_img, n_txt, N)")
+        raise ShapeError(f"a_p {tuple(a_p.shape)} and a_s {tuple(a_s.shape)} must be (n_img, N) "
+                         f"and a_r {tuple(a_r.shape)} (n_img, n_txt, N)")
     return (1 - beta) * a_p[:, None] + beta / 2 * (a_s[:, None] + a_r)    # (n_img, n_txt, N)
 
 # %% ../../../nbs/methods/laps/significance.ipynb #8b522e91
-def paper_significance(img:Tokens, # images, x (n_img, P + N, d): `n_prefix` prefix tokens, then the spatial patches
+def paper_significance(
+                       # images, x (n_img, P + N, d): `n_prefix`
+                       # prefix tokens, then the spatial patches
+                       img:Tokens,
                        txt:Tokens, # captions, x (n_txt, L, d), same width
                        score_net:ScoreNet, # the prediction network of eq. (1)
                        beta:float=0.8, # the paper's β, weight of the attentive scores
-                       n_prefix:int=0): # prefix tokens ([CLS]) in front of the patches, kept out of the scores
-    "LAPS's significance score (eqs. 1-3) of every spatial patch for every (image, caption) pair; (n_img, n_txt, N) in [0, 1]."
+                       # prefix tokens ([CLS]) in front of the patches, kept out of the scores
+                       n_prefix:int=0):
+    ("LAPS's significance score (eqs. 1-3) of every spatial patch for every (image, caption) pair; "
+     "(n_img, n_txt, N) in [0, 1].")
     _, p = split_prefix(img, n_prefix)
     _check_widths(p, txt)
     return mix_scores(score_net(p), image_salience(p), text_relevance(p, txt), beta)
 
 # %% ../../../nbs/methods/laps/significance.ipynb #bccb8a68
-def official_significance(img:Tokens, # images, x (n_img, P + N, d): `n_prefix` prefix tokens, then the spatial patches
+def official_significance(
+                          # images, x (n_img, P + N, d): `n_prefix`
+                          # prefix tokens, then the spatial patches
+                          img:Tokens,
                           txt:Tokens, # captions, x (n_txt, L, d), same width
                           n_prefix:int=0): # prefix tokens ([CLS]) in front of the patches
-    "The released code's score $\\cos(v_i, \\bar v) + \\cos(v_i, \\bar t)$ for every (image, caption) pair, without gradient; (n_img, n_txt, N)."
+    ("The released code's score $\\cos(v_i, \\bar v) + \\cos(v_i, \\bar t)$ for every (image, "
+     "caption) pair, without gradient; (n_img, n_txt, N).")
     with torch.no_grad():
         _, p = split_prefix(img, n_prefix)
         _check_widths(p, txt)
         v = l2norm(p.x)                                                  # (n_img, N, d)
-        self_att = (v @ l2norm(p.pooled)[:, :, None])[..., 0]            # (n_img, N)  cos(v_i, mean patch)
+        # (n_img, N)  cos(v_i, mean patch)
+        self_att = (v @ l2norm(p.pooled)[:, :, None])[..., 0]
         t_glo = l2norm(masked_mean(txt.x, txt.mask))                     # (n_txt, d)
-        txt_att = (v @ t_glo.T).transpose(1, 2)                          # (n_img, n_txt, N)  cos(v_i, mean word)
+        # (n_img, n_txt, N)  cos(v_i, mean word)
+        txt_att = (v @ t_glo.T).transpose(1, 2)
         return (self_att[:, None] + txt_att).masked_fill(~p.mask[:, None], 0.)

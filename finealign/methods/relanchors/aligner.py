@@ -14,10 +14,12 @@ from fastcore.basics import patch
 
 from ...core import Tokens, ConfigError, ShapeError, l2norm
 from ...registry import register_aligner
-from ...blocks.heads import HeadConfig, ProjectionHeads, check_width, check_encoded, batch_info_nce
+from ...blocks.heads import (HeadConfig, ProjectionHeads, check_width, check_encoded,
+                                    batch_info_nce)
 from ...blocks.heads import check_positive, check_positive_int
 from ...blocks.losses import info_nce_loss
-from ...blocks.relreps import POOLINGS, anchor_profile, token_profiles, init_anchors, relative_representation, asif_sparsify, structure_regulariser
+from ...blocks.relreps import (POOLINGS, anchor_profile, token_profiles, init_anchors,
+                                      relative_representation, asif_sparsify, structure_regulariser)
 
 # %% auto #0
 __all__ = ['RelAnchorsConfig', 'RelativeAnchors', 'AsifConfig', 'ASIF']
@@ -25,10 +27,14 @@ __all__ = ['RelAnchorsConfig', 'RelativeAnchors', 'AsifConfig', 'ASIF']
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #68747c10
 @dataclass
 class RelAnchorsConfig:
-    img_dim: int = 1280       # width D_v of the image tokens (the CLI fills it from the encoder; paper: 1024, DINOv2 ViT-L)
+    # width D_v of the image tokens (the CLI fills it
+    # from the encoder; paper: 1024, DINOv2 ViT-L)
+    img_dim: int = 1280
     txt_dim: int = 384        # width D_l of the text tokens (paper: 1024, RoBERTa-Large)
     K: int = 512              # anchors per modality (paper: 512)
-    pooling: str = 'cap'      # token usage (paper's Table 5): 'cap' (PAL), 'mean' (all tokens, mean) or 'global' (pooled feature only)
+    # token usage (paper's Table 5): 'cap' (PAL), 'mean'
+    # (all tokens, mean) or 'global' (pooled feature only)
+    pooling: str = 'cap'
     tau_p: float = 0.03       # cross-attention pooling temperature (paper: 0.03)
     tau: float = 0.07         # InfoNCE temperature (paper: not given; the reproduction's 0.07)
     learn_tau: bool = False   # also learn tau, CLIP-style (ours; the paper trains the anchors only)
@@ -41,19 +47,28 @@ class RelAnchorsConfig:
 @register_aligner('pal', RelAnchorsConfig())
 @register_aligner('relative_anchors', RelAnchorsConfig())
 class RelativeAnchors(nn.Module):
-    "PAL: K learned anchors per modality; a pair scores the cosine of its two pooled anchor profiles."
+    ("PAL: K learned anchors per modality; a pair scores the cosine of its two pooled anchor "
+     "profiles.")
     def __init__(self, config:RelAnchorsConfig):
         super().__init__()
-        check_positive_int(config, 'img_dim', 'txt_dim', 'K'); check_positive(config, 'tau_p', 'tau', 'init_std')
-        if config.pooling not in POOLINGS: raise ConfigError(f"RelAnchorsConfig.pooling={config.pooling!r}; expected one of {POOLINGS}")
+        check_positive_int(config, 'img_dim', 'txt_dim', 'K')
+        check_positive(config, 'tau_p', 'tau', 'init_std')
+        if config.pooling not in POOLINGS:
+            raise ConfigError(f"RelAnchorsConfig.pooling={config.pooling!r}; expected one of "
+                              f"{POOLINGS}")
         self.config = config
-        self.img_anchors = nn.Parameter(init_anchors(config.K, config.img_dim, std=config.init_std))   # (K, D_v)
-        self.txt_anchors = nn.Parameter(init_anchors(config.K, config.txt_dim, std=config.init_std))   # (K, D_l)
-        self.register_parameter('log_inv_tau', nn.Parameter(torch.tensor(math.log(1 / config.tau))) if config.learn_tau else None)
+        # (K, D_v)
+        self.img_anchors = nn.Parameter(init_anchors(config.K, config.img_dim, std=config.init_std))
+        # (K, D_l)
+        self.txt_anchors = nn.Parameter(init_anchors(config.K, config.txt_dim, std=config.init_std))
+        self.register_parameter('log_inv_tau',
+                                nn.Parameter(torch.tensor(math.log(1 / config.tau)))
+                                if config.learn_tau else None)
 
     def _encode(self, t:Tokens, anchors:torch.Tensor, d:int, side:str):
         check_width(t, d, side)
-        h = anchor_profile(t, anchors, self.config.pooling, self.config.tau_p)      # (B, K) unit profiles
+        # (B, K) unit profiles
+        h = anchor_profile(t, anchors, self.config.pooling, self.config.tau_p)
         return Tokens(t.x, t.mask, h)
 
     def encode_images(self, img:Tokens):
@@ -66,28 +81,34 @@ class RelativeAnchors(nn.Module):
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) cosines of the anchor profiles, `h_v @ h_l.T`."
         check_encoded(img, txt, self.config.K, f"the K={self.config.K} anchor profile")
-        return img.pooled @ txt.pooled.T                                             # (n_img, n_txt)
+        # (n_img, n_txt)
+        return img.pooled @ txt.pooled.T
 
     def pair_bytes(self, img:Tokens, txt:Tokens):
         "Memory of one scored pair: one float (the profiles are computed once per item)."
         return 4
 
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
-             max_violation:bool=False, # the engine's hardest-negative switch; InfoNCE has none, so it is ignored
+             # the engine's hardest-negative switch; InfoNCE has none, so it is ignored
+             max_violation:bool=False,
              gather=None): # DDP: applied to the encoded images, texts and image ids (global batch)
-        "Symmetric InfoNCE on the profile cosines over `tau`, other captions of the same image masked: dict(loss, pos_sim, tau)."
+        ("Symmetric InfoNCE on the profile cosines over `tau`, other captions of the same image "
+         "masked: dict(loss, pos_sim, tau).")
         return batch_info_nce(self, batch, gather)
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #d2ffa53b
 @patch
 def word_to_patch(self:RelativeAnchors,
-                  img:Tokens, # images: the tokens from `encode_images` (raw tokens, profiles in `pooled`)
+                  # images: the tokens from `encode_images` (raw tokens, profiles in `pooled`)
+                  img:Tokens,
                   txt:Tokens): # captions: the tokens from `encode_texts`
     "(n_img, n_txt, L) index of the image token whose anchor profile is closest to each word's."
-    check_width(img, self.config.img_dim, 'word_to_patch img', pooled=False)   # pooled holds the profiles
+    # pooled holds the profiles
+    check_width(img, self.config.img_dim, 'word_to_patch img', pooled=False)
     check_width(txt, self.config.txt_dim, 'word_to_patch txt', pooled=False)
     with torch.no_grad():
-        P = token_profiles(img, self.img_anchors)                      # (n_img, T, K), zero at padding
+        # (n_img, T, K), zero at padding
+        P = token_profiles(img, self.img_anchors)
         W = token_profiles(txt, self.txt_anchors)                      # (n_txt, L, K)
         out = torch.empty(len(img), len(txt), txt.x.shape[1], dtype=torch.long, device=img.x.device)
         for i in range(len(img)):
@@ -100,10 +121,14 @@ def word_to_patch(self:RelativeAnchors,
 def patch_scores(self:RelativeAnchors,
                  img:Tokens, # images from `encode_images`: raw tokens, profiles in `pooled`
                  txt:Tokens): # prompts from `encode_texts`: profiles in `pooled`
-    "(n_img, N, n_txt) cosine of each image token's unit anchor profile with each text's pooled profile."
+    ("(n_img, N, n_txt) cosine of each image token's unit anchor profile with each text's pooled "
+     "profile.")
     check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
-    if txt.pooled.shape[-1] != self.config.K: raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from encode_texts (K={self.config.K} profiles)")
-    P = token_profiles(img, self.img_anchors)                          # (n_img, N, K), zero at padding
+    if txt.pooled.shape[-1] != self.config.K:
+        raise ShapeError(f"txt.pooled has width {txt.pooled.shape[-1]}; pass texts from "
+                         f"encode_texts (K={self.config.K} profiles)")
+    # (n_img, N, K), zero at padding
+    P = token_profiles(img, self.img_anchors)
     return (P @ txt.pooled.T).masked_fill(~img.mask[..., None], float('-inf'))   # (n_img, N, n_txt)
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #23a87e4f
@@ -112,30 +137,40 @@ register_aligner('mlp_head', HeadConfig(head='mlp'))(ProjectionHeads)
 register_aligner('linear_rs', HeadConfig(structure_weight=10.0))(ProjectionHeads)
 register_aligner('mlp_rs', HeadConfig(head='mlp', structure_weight=10.0))(ProjectionHeads)
 register_aligner('linear_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16))(ProjectionHeads)
-register_aligner('mlp_head_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, head='mlp', hidden=32))(ProjectionHeads)
-register_aligner('linear_rs_tiny', HeadConfig(img_dim=8, txt_dim=6, d=16, structure_weight=10.0))(ProjectionHeads);
+register_aligner('mlp_head_tiny',
+                 HeadConfig(img_dim=8, txt_dim=6, d=16, head='mlp', hidden=32))(ProjectionHeads)
+register_aligner('linear_rs_tiny',
+                 HeadConfig(img_dim=8, txt_dim=6, d=16, structure_weight=10.0))(ProjectionHeads);
 
 # %% ../../../nbs/methods/relanchors/aligner.ipynb #e548b329
 @dataclass
 class AsifConfig:
     img_dim: int = 1280       # width of the image features (the CLI fills it from the encoder)
     txt_dim: int = 384        # width of the text features
-    n_anchors: int = 30000    # size of the anchor bank in pairs (ours: all of Flickr8k's 30,000 training captions)
-    k: int = 800              # entries kept per relative vector (ours; capped at the pairs in the bank)
+    # size of the anchor bank in pairs (ours: all
+    # of Flickr8k's 30,000 training captions)
+    n_anchors: int = 30000
+    # entries kept per relative vector (ours; capped at the pairs in the bank)
+    k: int = 800
     p: float = 8.0            # sharpening exponent (ours)
 
 @register_aligner('asif_tiny', AsifConfig(img_dim=8, txt_dim=6, n_anchors=64, k=8))
 @register_aligner('asif', AsifConfig())
 class ASIF(nn.Module):
-    "Training-free ASIF: relative representations to a bank of training pairs, sparsified and sharpened."
+    ("Training-free ASIF: relative representations to a bank of training pairs, sparsified and "
+     "sharpened.")
     def __init__(self, config:AsifConfig):
         super().__init__()
-        check_positive_int(config, 'img_dim', 'txt_dim', 'n_anchors', 'k'); check_positive(config, 'p')
+        check_positive_int(config, 'img_dim', 'txt_dim', 'n_anchors', 'k')
+        check_positive(config, 'p')
         self.config = config
-        self.register_buffer('img_bank', torch.zeros(config.n_anchors, config.img_dim))   # (n, D_v) unit pooled features
+        # (n, D_v) unit pooled features
+        self.register_buffer('img_bank', torch.zeros(config.n_anchors, config.img_dim))
         self.register_buffer('txt_bank', torch.zeros(config.n_anchors, config.txt_dim))   # (n, D_l)
-        self.register_buffer('n_filled', torch.zeros((), dtype=torch.long))               # pairs in the bank
-        self.stub = nn.Parameter(torch.zeros(()))   # read by nothing but the zero loss: lets the training loop run ASIF
+        # pairs in the bank
+        self.register_buffer('n_filled', torch.zeros((), dtype=torch.long))
+        # read by nothing but the zero loss: lets the training loop run ASIF
+        self.stub = nn.Parameter(torch.zeros(()))
 
     @property
     def n_anchors(self): return int(self.n_filled)
@@ -149,13 +184,21 @@ class ASIF(nn.Module):
         return take
 
     @torch.no_grad()
-    def fit_anchors(self, img:Tokens, # (n, ...) the image of each anchor pair (repeated for images with several captions)
+    def fit_anchors(
+                    # (n, ...) the image of each anchor pair
+                    # (repeated for images with several captions)
+                    self, img:Tokens,
                     txt:Tokens): # (n, ...) the caption of each anchor pair
         "Replace the bank with these `n <= n_anchors` pairs; returns the aligner."
-        check_width(img, self.config.img_dim, 'fit_anchors img'); check_width(txt, self.config.txt_dim, 'fit_anchors txt')
-        if len(img) != len(txt): raise ShapeError(f"fit_anchors: {len(img)} images and {len(txt)} captions; pass one image per caption (the pairs)")
+        check_width(img, self.config.img_dim, 'fit_anchors img')
+        check_width(txt, self.config.txt_dim, 'fit_anchors txt')
+        if len(img) != len(txt):
+            raise ShapeError(f"fit_anchors: {len(img)} images and {len(txt)} captions; pass one "
+                             f"image per caption (the pairs)")
         if len(img) > self.config.n_anchors:
-            raise ConfigError(f"fit_anchors: {len(img)} pairs do not fit the bank of AsifConfig.n_anchors={self.config.n_anchors}; build the aligner with n_anchors={len(img)} or pass fewer pairs")
+            raise ConfigError(f"fit_anchors: {len(img)} pairs do not fit the bank of "
+                              f"AsifConfig.n_anchors={self.config.n_anchors}; build the aligner "
+                              f"with n_anchors={len(img)} or pass fewer pairs")
         self.n_filled.zero_(); self._add(img.pooled, txt.pooled)
         return self
 
@@ -169,21 +212,30 @@ class ASIF(nn.Module):
     def similarity(self, img:Tokens, txt:Tokens):
         "(n_img, n_txt) ASIF scores of the pooled features against the bank."
         n = self.n_anchors
-        if n == 0: raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with paired training tokens, or train it (one epoch fills the bank)")
+        if n == 0:
+            raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with "
+                              "paired training tokens, or train it (one epoch fills the bank)")
         k, p = min(self.config.k, n), self.config.p
-        vi = asif_sparsify(relative_representation(img.pooled, self.img_bank[:n]), k, p)     # (n_img, n)
-        vt = asif_sparsify(relative_representation(txt.pooled, self.txt_bank[:n]), k, p)     # (n_txt, n)
-        return vi @ vt.T                                                                     # (n_img, n_txt)
+        # (n_img, n)
+        vi = asif_sparsify(relative_representation(img.pooled, self.img_bank[:n]), k, p)
+        # (n_txt, n)
+        vt = asif_sparsify(relative_representation(txt.pooled, self.txt_bank[:n]), k, p)
+        # (n_img, n_txt)
+        return vi @ vt.T
 
     def pair_bytes(self, img:Tokens, txt:Tokens):
-        "Rough memory per scored pair: a block's cost grows with its rows (× bank size), assumed a few hundred each way."
+        ("Rough memory per scored pair: a block's cost grows with its rows (× bank size), assumed "
+         "a few hundred each way.")
         return 4 * (self.config.n_anchors // 16 + 1)
 
     def loss(self, batch:dict, # dict(image=Tokens, text=Tokens, image_ids=(B,))
              max_violation:bool=False, # ignored
              gather=None): # DDP: applied to the pooled features, so every rank fills the same bank
-        "In training mode, append the batch's pairs to the bank (while it has room); returns a zero loss: dict(loss, n_anchors)."
-        img, txt = self.encode_images(batch['image']).pooled, self.encode_texts(batch['text']).pooled   # (B, D_v), (B, D_l)
+        ("In training mode, append the batch's pairs to the bank (while it has room); returns a "
+         "zero loss: dict(loss, n_anchors).")
+        # (B, D_v), (B, D_l)
+        img, txt = (self.encode_images(batch['image']).pooled,
+                    self.encode_texts(batch['text']).pooled)
         if gather is not None: img, txt = gather(img), gather(txt)
         if self.training: self._add(img, txt)
         return dict(loss=self.stub * 0., n_anchors=torch.tensor(self.n_anchors))
@@ -195,9 +247,12 @@ def patch_scores(self:ASIF,
                  txt:Tokens): # prompts from `encode_texts` (raw tokens)
     "(n_img, N, n_txt) ASIF score of each image token, as a global feature, with each text."
     n = self.n_anchors
-    if n == 0: raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with paired training tokens, or train it (one epoch fills the bank)")
+    if n == 0:
+        raise ConfigError("asif has an empty anchor bank: call fit_anchors(img, txt) with paired "
+                          "training tokens, or train it (one epoch fills the bank)")
     check_width(img, self.config.img_dim, 'patch_scores img', pooled=False)
     k, p = min(self.config.k, n), self.config.p
     vi = asif_sparsify(relative_representation(img.x, self.img_bank[:n]), k, p)      # (n_img, N, n)
     vt = asif_sparsify(relative_representation(txt.pooled, self.txt_bank[:n]), k, p)  # (n_txt, n)
-    return (vi @ vt.T).masked_fill(~img.mask[..., None], float('-inf'))              # (n_img, N, n_txt)
+    # (n_img, N, n_txt)
+    return (vi @ vt.T).masked_fill(~img.mask[..., None], float('-inf'))

@@ -19,14 +19,20 @@ __all__ = ['anchor_overlap', 'overlap_stats', 'cap_attention', 'shared_anchors',
 
 # %% ../../../nbs/methods/relanchors/explore.ipynb #a7e57016
 def anchor_overlap(h_a:torch.Tensor, # (n, K) profiles of one modality
-                   h_b:torch.Tensor, # (n, K) profiles of the other, row i paired with row i of `h_a`
+                   # (n, K) profiles of the other, row i paired with row i of `h_a`
+                   h_b:torch.Tensor,
                    k:int=5): # top anchors compared (paper: 5)
     "(n,) share of the top-`k` anchors that each pair of profiles has in common, in [0, 1]."
-    if h_a.ndim != 2 or h_a.shape != h_b.shape: raise ShapeError(f"profiles of shapes {tuple(h_a.shape)} and {tuple(h_b.shape)}; expected two (n, K)")
+    if h_a.ndim != 2 or h_a.shape != h_b.shape:
+        raise ShapeError(f"profiles of shapes {tuple(h_a.shape)} and {tuple(h_b.shape)}; expected "
+                         f"two (n, K)")
     K = h_a.shape[1]
     if not 1 <= k <= K: raise ConfigError(f"k={k}; expected 1 <= k <= K={K}")
-    top = lambda h: torch.zeros_like(h, dtype=torch.bool).scatter_(1, h.topk(k, dim=1).indices, True)   # (n, K)
-    return (top(h_a) & top(h_b)).sum(1).float() / k                                                     # (n,)
+    # (n, K)
+    top = lambda h: torch.zeros_like(h, dtype=torch.bool).scatter_(
+        1, h.topk(k, dim=1).indices, True)
+    # (n,)
+    return (top(h_a) & top(h_b)).sum(1).float() / k
 
 # %% ../../../nbs/methods/relanchors/explore.ipynb #592f2cd7
 def overlap_stats(h_img:torch.Tensor, # (n_img, K) image profiles
@@ -34,12 +40,18 @@ def overlap_stats(h_img:torch.Tensor, # (n_img, K) image profiles
                   caption_image:torch.Tensor, # (n_txt,) image index of each caption
                   k:int=5, # top anchors compared
                   seed:int=0): # draws the mismatched images
-    "Mean top-`k` anchor overlap of matched and of mismatched (image, caption) pairs, and the chance level k/K."
+    ("Mean top-`k` anchor overlap of matched and of mismatched (image, caption) pairs, and the "
+     "chance level k/K.")
     n_img = len(h_img)
-    if n_img < 2: raise ShapeError(f"{n_img} image profile(s); mismatched pairs need at least two images")
-    if caption_image.shape != (len(h_txt),): raise ShapeError(f"caption_image has shape {tuple(caption_image.shape)}, expected ({len(h_txt)},)")
-    shift = torch.randint(1, n_img, (len(h_txt),), generator=torch.Generator().manual_seed(seed))   # (n_txt,) never 0: never its own image
-    other = (caption_image + shift) % n_img                                                            # (n_txt,)
+    if n_img < 2:
+        raise ShapeError(f"{n_img} image profile(s); mismatched pairs need at least two images")
+    if caption_image.shape != (len(h_txt),):
+        raise ShapeError(f"caption_image has shape {tuple(caption_image.shape)}, expected "
+                         f"({len(h_txt)},)")
+    # (n_txt,) never 0: never its own image
+    shift = torch.randint(1, n_img, (len(h_txt),), generator=torch.Generator().manual_seed(seed))
+    # (n_txt,)
+    other = (caption_image + shift) % n_img
     return dict(matched=anchor_overlap(h_img[caption_image], h_txt, k).mean().item(),
                 mismatched=anchor_overlap(h_img[other], h_txt, k).mean().item(),
                 chance=k / h_img.shape[1], k=k, pairs=len(h_txt))
@@ -48,44 +60,60 @@ def overlap_stats(h_img:torch.Tensor, # (n_img, K) image profiles
 def cap_attention(model, # a PAL aligner (`relative_anchors`, CAP pooling)
                   t:Tokens, # raw token sets of one modality: x (B, T, D), mask (B, T)
                   side:str='image'): # 'image' or 'text': which anchor bank
-    "(alpha, R), both (B, T, K): each anchor's CAP attention over the tokens (zero at padding) and the token-to-anchor cosines."
-    if side not in ('image', 'text'): raise ConfigError(f"side={side!r}; expected 'image' or 'text'")
-    anchors = model.img_anchors if side == 'image' else model.txt_anchors                         # (K, D)
-    if t.x.shape[-1] != anchors.shape[1]: raise ShapeError(f"{side} tokens have width {t.x.shape[-1]}, the {side} anchors {anchors.shape[1]}")
+    ("(alpha, R), both (B, T, K): each anchor's CAP attention over the tokens (zero at padding) "
+     "and the token-to-anchor cosines.")
+    if side not in ('image', 'text'):
+        raise ConfigError(f"side={side!r}; expected 'image' or 'text'")
+    # (K, D)
+    anchors = model.img_anchors if side == 'image' else model.txt_anchors
+    if t.x.shape[-1] != anchors.shape[1]:
+        raise ShapeError(f"{side} tokens have width {t.x.shape[-1]}, the {side} anchors "
+                         f"{anchors.shape[1]}")
     with torch.no_grad():
-        R = relative_representation(t.x, anchors)                                                 # (B, T, K)
-        alpha = masked_softmax(R / model.config.tau_p, t.mask[..., None], dim=1)                  # (B, T, K)
+        # (B, T, K)
+        R = relative_representation(t.x, anchors)
+        # (B, T, K)
+        alpha = masked_softmax(R / model.config.tau_p, t.mask[..., None], dim=1)
     return alpha.masked_fill(~t.mask[..., None], 0.), R
 
 # %% ../../../nbs/methods/relanchors/explore.ipynb #af8b5ae1
 def shared_anchors(h_img:torch.Tensor, # (K,) one image's profile
                    h_txt:torch.Tensor, # (K,) one caption's profile
                    n:int=4): # anchors to return
-    "Indices of the `n` anchors with the largest contributions `h_img[k] * h_txt[k]` to the pair's score, largest first."
-    if h_img.shape != h_txt.shape or h_img.ndim != 1: raise ShapeError(f"profiles of shapes {tuple(h_img.shape)} and {tuple(h_txt.shape)}; expected two (K,)")
+    ("Indices of the `n` anchors with the largest contributions `h_img[k] * h_txt[k]` to the "
+     "pair's score, largest first.")
+    if h_img.shape != h_txt.shape or h_img.ndim != 1:
+        raise ShapeError(f"profiles of shapes {tuple(h_img.shape)} and {tuple(h_txt.shape)}; "
+                         f"expected two (K,)")
     return (h_img * h_txt).topk(min(n, len(h_img))).indices
 
 def plot_anchor_maps(image, # PIL image or (H, W, 3) array
                      words:list, # the caption's tokens (bar labels), one per text position
-                     img_alpha:torch.Tensor, # (N, K) the image's CAP attention (from `cap_attention`), row-major patches
+                     # (N, K) the image's CAP attention (from `cap_attention`), row-major patches
+                     img_alpha:torch.Tensor,
                      txt_alpha:torch.Tensor, # (L, K) the caption's CAP attention
                      anchors, # anchor indices to draw (e.g. from `shared_anchors`)
                      grid:tuple|None=None, # (h, w) patch grid (default: square)
                      skip=('[CLS]', '[SEP]', '[PAD]')): # tokens left out of the bars
-    "Figure: per anchor, its attention over the image patches (top) and over the caption's words (bottom)."
+    ("Figure: per anchor, its attention over the image patches (top) and over the caption's words "
+     "(bottom).")
     import matplotlib.pyplot as plt
     anchors = [int(a) for a in anchors]
-    if len(words) != txt_alpha.shape[0]: raise ShapeError(f"{len(words)} words for {txt_alpha.shape[0]} text positions")
+    if len(words) != txt_alpha.shape[0]:
+        raise ShapeError(f"{len(words)} words for {txt_alpha.shape[0]} text positions")
     h, w = grid_of(img_alpha.shape[0], grid)
     keep = [i for i, t in enumerate(words) if t not in skip]
-    fig, axs = plt.subplots(2, len(anchors), figsize=(2.3 * len(anchors), 4.4), dpi=80, squeeze=False,
+    fig, axs = plt.subplots(2, len(anchors), figsize=(2.3 * len(anchors), 4.4), dpi=80,
+                            squeeze=False,
                             gridspec_kw=dict(height_ratios=[1.2, 1]))
     for j, a in enumerate(anchors):
         show_image(axs[0, j], image, f'anchor {a}')
-        axs[0, j].imshow(img_alpha[:, a].reshape(h, w).cpu().numpy(), cmap='jet', alpha=0.5, extent=image_extent(image))
+        axs[0, j].imshow(img_alpha[:, a].reshape(h, w).cpu().numpy(), cmap='jet', alpha=0.5,
+                         extent=image_extent(image))
         ax = axs[1, j]
         ax.barh(range(len(keep)), txt_alpha[keep, a].cpu().numpy(), color=f'C{j}')
-        ax.set_yticks(range(len(keep))); ax.set_yticklabels([words[i] for i in keep], fontsize=7); ax.invert_yaxis()
+        ax.set_yticks(range(len(keep))); ax.set_yticklabels([words[i] for i in keep], fontsize=7)
+        ax.invert_yaxis()
         ax.tick_params(axis='x', labelsize=6); ax.set_xlim(0, 1)
     fig.tight_layout()
     return fig
@@ -94,29 +122,38 @@ def plot_anchor_maps(image, # PIL image or (H, W, 3) array
 def layer_cka(images:list, # n image files
               captions:list, # n captions: `captions[i]` describes `images[i]`
               image_encoder:str='efficientnet_lite0.bundled', # a `create_image_encoder` name
-              image_levels=('stride8', 'stride16', 'stride32', 'head'), # its feature levels: the rows
+              # its feature levels: the rows
+              image_levels=('stride8', 'stride16', 'stride32', 'head'),
               text_encoder:str='minilm.bundled', # a `create_text_encoder` name
               text_layers=None, # hidden-state indices, the columns (None: all, 0 = the embeddings)
               batch_size:int=64, # images or captions per encoder call
               progress:bool=True): # progress bars over levels and layers
-    "`(L_img, L_txt)` linear CKA between the pooled features of every image level and text layer on n pairs, and the row and column names."
+    ("`(L_img, L_txt)` linear CKA between the pooled features of every image level and text layer "
+     "on n pairs, and the row and column names.")
     from finealign.core import track_if
     from finealign.data.karpathy import load_image, eval_transform
     from finealign.encoders.backbones import create_image_encoder, create_text_encoder
     from finealign.blocks.relreps import cka_matrix
-    if len(images) != len(captions): raise ShapeError(f"{len(images)} images for {len(captions)} captions: layer_cka needs n pairs")
+    if len(images) != len(captions):
+        raise ShapeError(f"{len(images)} images for {len(captions)} captions: "
+                         f"layer_cka needs n pairs")
     if len(images) < 2: raise ShapeError(f"{len(images)} pair(s): CKA needs at least 2")
-    if text_layers is None: text_layers = range(create_text_encoder(text_encoder).model.config.num_hidden_layers + 1)
+    if text_layers is None:
+        text_layers = range(create_text_encoder(text_encoder).model.config.num_hidden_layers + 1)
     steps = lambda it: track_if(progress, list(it), 'encode · explore · levels and layers')
     img_feats, txt_feats = [], []
     with torch.no_grad():
         for level in steps(image_levels):
             enc = create_image_encoder(image_encoder, feature_level=level).eval()
             tfm = eval_transform(enc.input_size[-1], enc.mean, enc.std)
-            img_feats.append(torch.cat([enc(torch.stack([tfm(load_image(p)) for p in images[i:i + batch_size]])).pooled
-                                        for i in range(0, len(images), batch_size)]).double())           # (n, D_level)
+            # (n, D_level)
+            img_feats.append(torch.cat(
+                [enc(torch.stack([tfm(load_image(p)) for p in images[i:i + batch_size]])).pooled
+                 for i in range(0, len(images), batch_size)]).double())
         for k in steps(text_layers):
             enc = create_text_encoder(text_encoder, layer=int(k))
+            # (n, D)
             txt_feats.append(torch.cat([enc.encode(list(captions[i:i + batch_size])).pooled
-                                        for i in range(0, len(captions), batch_size)]).double())        # (n, D)
-    return cka_matrix(img_feats, txt_feats, progress=False), [str(l) for l in image_levels], [f'L{int(k)}' for k in text_layers]
+                                        for i in range(0, len(captions), batch_size)]).double())
+    return (cka_matrix(img_feats, txt_feats, progress=False), [str(l) for l in image_levels],
+            [f'L{int(k)}' for k in text_layers])
