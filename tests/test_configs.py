@@ -6,7 +6,7 @@ import pytest
 
 from conftest import ROOT
 from finealign.engine.experiment import DEMO_CONFIG, ExperimentConfig, load_experiment, _config, _read_mapping
-from finealign.engine.predict import MSAExperiment, check_msa_experiment
+from finealign.engine.predict import MSAExperiment
 
 CONFIGS = sorted((ROOT/'configs').glob('*.y*ml')) + sorted((ROOT/'configs').glob('*.json'))
 
@@ -19,13 +19,8 @@ def is_msa(path): # predictor experiments (`finealign msa`) name a `model` per m
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.name)
 def test_config_loads(path):
-    if is_msa(path):
-        exp = _config(MSAExperiment, _read_mapping(path), str(path))
-        check_msa_experiment(exp, str(path))
-        assert exp.name and exp.methods
-    else:
-        cfg = load_experiment(path)
-        assert cfg.name and cfg.methods
+    cfg = load_experiment(path, cls=MSAExperiment if is_msa(path) else ExperimentConfig)
+    assert cfg.name and cfg.methods
 
 def test_demo_config_file_is_the_embedded_default():
     assert load_experiment(ROOT/'configs'/'scenes-baselines.yaml') == _config(ExperimentConfig, DEMO_CONFIG, 'DEMO_CONFIG')
