@@ -104,25 +104,28 @@ class ExperimentConfig:
     split: str|None = None
     # `SceneConfig` fields to change (data='scenes' only)
     scenes: dict = field(default_factory=dict)
-    max_images: int|None = None                   # cap on images per split (quick runs)
+    # cap on images per split (quick runs)
+    max_images: int|None = None
     # frozen image encoder, a `create_image_encoder` name
     image_encoder: str = 'efficientnet_lite0.bundled'
     # which of its features become tokens ('head', 'stride32', 'stride16')
     image_level: str = 'head'
     # frozen text encoder, a `create_text_encoder` name or folder ('name@k': hidden state k)
     text_encoder: str = 'minilm.bundled'
-    train: dict = field(default_factory=dict)     # `TrainConfig` fields shared by every method
+    # `TrainConfig` fields shared by every method
+    train: dict = field(default_factory=dict)
     # each dict(aligner, name=, config=, train=)
     methods: list = field(default_factory=lambda: [dict(aligner='vse')])
     # seeds data generation, initialisation and shuffling
     seed: int = 0
-    device: str|None = None                       # training device (None: cuda when available)
+    # training device (None: cuda when available)
+    device: str|None = None
     # the pointing game on the scenes, for methods whose words point
     pointing: bool = True
     # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
     finetune: dict|None = None
-                                                  # (even {}): train the encoders with each method,
-                                                  # end to end
+    # (even {}): train the encoders with each method, end to end
+
     # train on this many (image, caption) pairs: a seeded subset, nested across sizes
     train_pairs: int|None = None
     # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid',
@@ -204,8 +207,8 @@ def _parse_value(s:str):
         except ValueError: pass
     return yaml.safe_load(s)
 
-# a method entry: a name, or a dict with name and aligner (retrieval) or model (sentiment)
-def _method_name(m):
+def _method_name(
+    m): # a method entry: a name, or a dict with name and aligner (retrieval) or model (sentiment)
     return str(m.get('name', m.get('aligner', m.get('model')))) if isinstance(m, dict) else str(m)
 
 def _method_index(methods:list, key:str, path:str):
@@ -620,8 +623,8 @@ def build_encoders(run:ExperimentRun): # fills in ft, img_enc, txt_enc
     run.txt_enc = create_text_encoder(cfg.text_encoder) if ft is None else None
     return run
 
-# fills in ev (and, frozen, the tokens behind train_f and valid_f)
-def encode_features(run:ExperimentRun):
+def encode_features(
+    run:ExperimentRun): # fills in ev (and, frozen, the tokens behind train_f and valid_f)
     "Stage features, part 1: every split through the frozen encoders and the cache."
     src, args = run.src, (run.img_enc, run.txt_enc, run.cache, run.src['name'])
     tr_i, tr_t, _ = encode_split(run.train_d, *args, progress=run.progress)
@@ -866,7 +869,8 @@ def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthe
                 max_images:int|None=None, # cap on images per split (quick runs)
                 seed:int=0, # seeds generation, initialisation and shuffling
                 device:str|None=None, # training device (default: cuda if available)
-                # registered aligners to compare (default: the config's VSE++, SCAN t→i, CHAN, PAL)
+                # registered aligners to compare (default: the config's VSE++, SCAN
+                # t→i, CHAN, PAL)
                 methods:tuple|None=None):
     "`DEMO_CONFIG` with the demo command's flags applied."
     cfg = copy.deepcopy(DEMO_CONFIG)

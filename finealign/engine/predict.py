@@ -32,22 +32,30 @@ from ..data.mvsa import MVSASplit, read_mvsa, mvsa_metrics, synthetic_mvsa
 # %% ../../nbs/engine/predict.ipynb #e27e9fc2
 @dataclass
 class PredictorTrainConfig:
-    max_epochs: int = 18            # MOSI: 18
-    batch_size: int = 32            # MOSI: 32
-    lr: float = 6e-5                # Adam learning rate (MOSI: 6e-5)
+    # MOSI: 18
+    max_epochs: int = 18
+    # MOSI: 32
+    batch_size: int = 32
+    # Adam learning rate (MOSI: 6e-5)
+    lr: float = 6e-5
     # learning rate of a fine-tuned text encoder (`text_backbone.*`; the code's
     text_lr: float|None = None
-                                    # bert_learning_rate, MOSEI 1e-5); None: `lr`
+    # bert_learning_rate, MOSEI 1e-5); None: `lr`
     weight_decay: float = 0.005
-    grad_clip: float = 0.6          # max global gradient norm (0: off)
+    # max global gradient norm (0: off)
+    grad_clip: float = 0.6
     # early stopping: epochs without a better selection score (MOSI: 6)
     patience: int = 6
-    scheduler_patience: int = 3     # ReduceLROnPlateau patience (ours)
-    lr_decay: float = 0.1           # ReduceLROnPlateau factor
+    # ReduceLROnPlateau patience (ours)
+    scheduler_patience: int = 3
+    # ReduceLROnPlateau factor
+    lr_decay: float = 0.1
     # 'loss' or 'MAE': the lowest on validation; else an `msa_metrics` key, highest wins
     select: str = 'loss'
-    dataset: str = 'mosi'           # the metric family of `msa_metrics`
-    seed: int = 1111                # initialisation and shuffling
+    # the metric family of `msa_metrics`
+    dataset: str = 'mosi'
+    # initialisation and shuffling
+    seed: int = 1111
 
 def _check(cfg:PredictorTrainConfig, train:MSASplit):
     if cfg.batch_size < 1 or cfg.max_epochs < 1: raise ConfigError(
@@ -274,8 +282,8 @@ def select_linear(kind:str, # 'ridge' (penalty alpha) or 'logreg' (inverse penal
 # %% ../../nbs/engine/predict.ipynb #d81bffd2
 def standardise(splits:dict, # {'train': MSASplit, ...}; statistics come from 'train'
                 keys:tuple=('audio', 'vision'), # the modalities to standardise
-                # e.g. 0.5: clip to the training split's [0.5, 99.5] percentiles first (the code's
-                # MOSEI)
+                # e.g. 0.5: clip to the training split's [0.5, 99.5] percentiles
+                # first (the code's MOSEI)
                 clip_pct:float|None=None):
     ("Copies of the splits with `keys` z-scored per dimension by the training split's statistics "
      "(constant dimensions: std 1).")
@@ -336,10 +344,14 @@ class MSAExperiment:
     name: str = 'msa'
     # 'synthetic' (the seeded generator), an MMSA pickle, or the MVSA-Single folder
     data: str = 'synthetic'
-    dataset: str = 'mosi'           # metric family ('mvsa': image–tweet sentiment, 3 classes)
-    eval_split: str = 'valid'       # the split the table reports ('test' where you have it)
-    standardise: tuple = ()         # modalities to standardise ('audio', 'vision')
-    clip_pct: float = 0.0           # percentile clipping before standardising (0: off)
+    # metric family ('mvsa': image–tweet sentiment, 3 classes)
+    dataset: str = 'mosi'
+    # the split the table reports ('test' where you have it)
+    eval_split: str = 'valid'
+    # modalities to standardise ('audio', 'vision')
+    standardise: tuple = ()
+    # percentile clipping before standardising (0: off)
+    clip_pct: float = 0.0
     # non-finite feature values in the pickle: 'raise', 'keep' or 'zero' (the code's loader; always
     # reported)
     nonfinite: str = 'raise'

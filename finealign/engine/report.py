@@ -44,8 +44,8 @@ def recall_table(
                              for name, m in rows.items())
 
 # %% ../../nbs/engine/report.ipynb #f5545be1
-# {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
-def zero_shot_table(rows:dict):
+def zero_shot_table(
+    rows:dict): # {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
     ("A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per "
      "task/templates/metric.")
     cols = list(dict.fromkeys(k for m in rows.values() for k in m if k.count('/') == 2))

@@ -118,8 +118,9 @@ class ClassText:
     @property
     def n_templates(self): return len(self.templates)
     @property
-    # the C*T prompt strings, class-major
-    def prompts(self): return class_prompts(self.classes, self.templates)
+    def prompts(
+        # the C*T prompt strings, class-major
+        self): return class_prompts(self.classes, self.templates)
     def __repr__(self): return (f"ClassText({self.n_classes} classes × {self.n_templates} "
                                 f"templates, tokens={self.tokens.shape})")
 
@@ -409,8 +410,8 @@ ZERO_SHOT_TASKS = {
 }
 _NO_SPLITS = ('imagenet-sample',)     # a flat folder of images
 
-# 'kind[@split]', 'kind=FOLDER[@split]' or 'name=kind:FOLDER[@split]'
-def parse_zero_shot_task(task:str):
+def parse_zero_shot_task(
+    task:str): # 'kind[@split]', 'kind=FOLDER[@split]' or 'name=kind:FOLDER[@split]'
     ("(name, kind, folder or '', split or None) of a task; `kind` is a `ZERO_SHOT_TASKS` name (the "
      "folder's format).")
     name, eq, rest = str(task).partition('=')
