@@ -183,9 +183,9 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
         seen.add(name)
         over = dict(m.get('config') or {})
         _config(type(get_aligner_config(m['aligner'])), over, f"{at} ({name}): config")
-        out.append((name, m['aligner'], over, _config(TrainConfig,
-                                                      {**shared, **(m.get('train') or {})},
-                                                      f"{at} ({name}): train")))
+        out.append((name, m['aligner'], over,
+                    _config(TrainConfig, {**shared, **(m.get('train') or {})}, f"{at} ({name}): "
+                                                                               "train")))
     return out
 
 # %% ../../nbs/engine/experiment.ipynb #838b374d
@@ -486,8 +486,7 @@ def check_run_folder(out:Path, # the run folder
                           "to start again")
     if overwrite and not has and out.is_dir() and any(out.iterdir()):
         raise ConfigError(f"{out} is not empty and holds no run (no experiment.json); overwrite "
-                          "clears only run folders: "
-                          "pass a new or empty folder")
+                          "clears only run folders: pass a new or empty folder")
     here = Path.cwd().resolve()
     if overwrite and has and out.resolve() in (here, *here.parents, Path.home().resolve()):
         raise ConfigError(f"{out} is the working directory, a folder above it or the home folder; "
@@ -501,8 +500,8 @@ def check_run_folder(out:Path, # the run folder
         diff = _differences(saved, json.loads(json.dumps(asdict(cfg))))
         if diff: raise ConfigError(f"resume: {out} was started with another config; "
                                    "experiment.json differs in "
-                                   + '; '.join(diff[:10])
-                                   + " (pass the run's settings, or --overwrite to start again)")
+                                   + '; '.join(diff[:10]) + " (pass the run's settings, or "
+                                                            "--overwrite to start again)")
 
 # %% ../../nbs/engine/experiment.ipynb #6a5c27eb
 def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
@@ -615,8 +614,7 @@ def build_encoders(run:ExperimentRun): # fills in ft, img_enc, txt_enc
     # precomputed regions
     if 'image_encoder' in src and (ft is not None or cfg.image_encoder != 'precomp'):
         raise ConfigError(f"{cfg.data} holds precomputed region features: set image_encoder: "
-                          "precomp "
-                          "(and no finetune)")
+                          "precomp (and no finetune)")
     run.img_enc = None if ft is not None else (
         src.get('image_encoder')
         or create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level))
@@ -736,7 +734,7 @@ def evaluate_method(run:ExperimentRun, # the run
                          + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items()
                                                                 if k not in ('img_dim', 'txt_dim'))
                          + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps "
-                         f"at {list(tcfg.lr_steps)})")
+                           f"at {list(tcfg.lr_steps)})")
     return run
 
 # %% ../../nbs/engine/experiment.ipynb #e260d76c
@@ -758,11 +756,11 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  **{'encoder weights': _weights_text(run.weights, ft is not None)},
                  methods='; '.join(run.described),
                  training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, "
-                 "model selection: "
+                          "model selection: "
                           + ('best rSum on the evaluation split itself (LAPS\'s protocol: '
                              'optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
-                             'best validation rSum' if run.valid_f
-                             else 'last epoch (no separate validation split)'),
+                             'best validation rSum' if run.valid_f else 'last epoch (no separate '
+                                                                        'validation split)'),
                  seed=cfg.seed, device=str(run.device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
     curves = f'checkpoints/{first}/curves.png'                    # drawn once, by `train.fit`
@@ -771,13 +769,12 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  curves=curves if (run.out/curves).exists() else None, weights=run.weights,
                  examples=_examples(run.sims[label0], eval_d, n=4, k=5),
                  notes=f"Training curves and retrieval examples are those of {label0}; every "
-                        "method's logs are in `checkpoints/<name>/`."
+                       "method's logs are in `checkpoints/<name>/`."
                        + (" Binding %: the share of captions scored above their binding-swapped "
-                          "negative (chance 50). Pointing %: the"
-                          " share of grounded words whose best image token lies on their object, "
-                          "chance in brackets; a dash where"
-                          " a method's words do not point (VSE++ keeps one vector per image)."
-                          if src['annotations'] is not None else ''))
+                          "negative (chance 50). Pointing %: the share of grounded words whose "
+                          "best image token lies on their object, chance in brackets; a dash where "
+                          "a method's words do not point (VSE++ keeps one vector per "
+                          "image)." if src['annotations'] is not None else ''))
 
 def record_run(run:ExperimentRun): # after `report_run`
     "Stage record: one record per method (commit, machine, threads, versions, stage times)."
@@ -920,8 +917,8 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
             + (() if trained else ('image_encoder', 'image_level', 'text_encoder')))
     missing = [k for k in need if k not in spec]
     if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names "
-                                  f"{', '.join(missing)}; pass --"
-                                  + ', --'.join(m.replace('_', '-') for m in missing))
+                                  f"{', '.join(missing)}; pass "
+                                  "--" + ', --'.join(m.replace('_', '-') for m in missing))
     if spec['image_encoder'] == 'precomp': img_enc = RegionEncoder(getattr(model.config, 'img_dim',
                                                                            2048))
     elif trained: img_enc = model.img_backbone
@@ -977,16 +974,16 @@ def evaluate_checkpoint(
     eval_d = src['read'](split)
     model = model.to(device).eval()
     encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {},
-                                                     f"{ck}: features.json finetune"), device,
-                              progress) if trained
+                                                     f"{ck}: features.json "
+                                                     "finetune"), device, progress) if trained
               else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'),
                                   src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
     if trained: model = model.head
     metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'],
                                        folds=folds, device=device,
-                                       progress=progress
-                                       and f"score · {src['name']} {split} · blocks")
+                                       progress=progress and f"score · {src['name']} {split} · "
+                                                             "blocks")
     if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc,
                                                                     img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
@@ -994,10 +991,9 @@ def evaluate_checkpoint(
     label = _label(name, getattr(model, 'aligner_name', name))
     tables = ({f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items()
                                          if k.startswith(f'{folds}fold_')}} if folds > 1 else {})
-    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name',
-                                                     '?'),
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'),
                  data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} "
-                 "captions)",
+                      "captions)",
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
                  + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
@@ -1051,11 +1047,10 @@ def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretra
     if skipped: setup['skipped'] = '; '.join(skipped)
     write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup, weights=weights,
                  notes="top-1/top-5: percent of images whose class scores highest (ties count "
-                 "against it). mIoU: over the classes present in "
-                       "truth or prediction, one confusion matrix per dataset; COCO's background "
-                 "is a prompted class, and mIoU-fg scores it "
-                       "VOC20-style (background pixels unscored and never predicted). A dash: the "
-                 "method has no per-patch scores.")
+                       "against it). mIoU: over the classes present in truth or prediction, one "
+                       "confusion matrix per dataset; COCO's background is a prompted class, and "
+                       "mIoU-fg scores it VOC20-style (background pixels unscored and never "
+                       "predicted). A dash: the method has no per-patch scores.")
     return dict(metrics=metrics, out=str(out))
 
 # %% ../../nbs/engine/experiment.ipynb #b373e100
@@ -1114,8 +1109,7 @@ def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is re
                                                                      indent=2)))
     write_curve(out, f"finealign curve: {cfg.name}", points, keys,
                 intro=f"Nested subsets of the training pairs (seed {cfg.seed}), each point trained "
-                f"for at least {min_steps} steps; "
-                      "every point's report is in `pairs-<n>/`.")
+                      f"for at least {min_steps} steps; every point's report is in `pairs-<n>/`.")
     return points
 
 # %% ../../nbs/engine/experiment.ipynb #43ad4064

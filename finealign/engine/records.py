@@ -279,9 +279,8 @@ def records_from_msa(
         if gk and all(_finite(v) for v in grid.values()):
             m['grid'], m[f"grid_{res['chosen'].get('select', 'score')}"] = gk, list(grid.values())
         note = (f"each run's epoch (and penalty) chosen on {sel}; metrics on {ev}; mean and "
-                "population std "
-                f"over {len(runs)} run(s)"
-                + (', deterministic (one fit)' if res.get('deterministic') else ''))
+                f"population std over {len(runs)} "
+                "run(s)" + (', deterministic (one fit)' if res.get('deterministic') else ''))
         extra = dict(note=note, selection_split=sel, eval_split=ev, result=res)
         if label in missing: extra['seeds_missing'] = missing[label]
         if metrics.get('note'): extra['run_note'] = metrics['note']

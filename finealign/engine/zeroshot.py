@@ -40,32 +40,41 @@ PROMPTS = {
               'a photo of the large {}.', 'a {} in a video game.', 'art of the {}.',
               'a photo of the small {}.'),
     'ensemble': (
-        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.',
-        'a photo of the hard to see {}.', 'a low resolution photo of the {}.',
-        'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
-        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.',
-        'a photo of a hard to see {}.', 'a bright photo of a {}.', 'a photo of a clean {}.',
-        'a photo of a dirty {}.', 'a dark photo of the {}.', 'a drawing of a {}.',
-        'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
+        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the '
+                                                                               'hard to see {}.',
+        'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.',
+        'a bad photo of the {}.',
+        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.', 'a photo of a '
+                                                                                  'hard to see {}.',
+        'a bright photo of a {}.', 'a photo of a clean {}.', 'a photo of a dirty {}.',
+        'a dark photo of the {}.',
+        'a drawing of a {}.', 'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
         'a close-up photo of a {}.', 'a black and white photo of the {}.', 'a painting of the {}.',
         'a painting of a {}.', 'a pixelated photo of the {}.', 'a sculpture of the {}.',
-        'a bright photo of the {}.', 'a cropped photo of a {}.', 'a plastic {}.',
-        'a photo of the dirty {}.', 'a jpeg corrupted photo of a {}.', 'a blurry photo of the {}.',
-        'a photo of the {}.', 'a good photo of the {}.', 'a rendering of the {}.',
-        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.',
-        'a close-up photo of the {}.', 'a photo of a {}.', 'the origami {}.',
-        'the {} in a video game.', 'a sketch of a {}.', 'a doodle of the {}.', 'a origami {}.',
-        'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
-        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.',
-        'a photo of a nice {}.', 'a photo of a weird {}.', 'a blurry photo of a {}.',
-        'a cartoon {}.', 'art of a {}.', 'a sketch of the {}.', 'a embroidered {}.',
-        'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted photo of the {}.',
-        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.',
-        'a photo of the small {}.', 'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.',
-        'a drawing of the {}.', 'a photo of the large {}.', 'a black and white photo of a {}.',
-        'the plushie {}.', 'a dark photo of a {}.', 'itap of a {}.', 'graffiti of the {}.',
-        'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.', 'a photo of a small {}.',
-        'a tattoo of the {}.'),
+        'a bright photo of the {}.',
+        'a cropped photo of a {}.', 'a plastic {}.', 'a photo of the dirty {}.', 'a jpeg corrupted '
+                                                                                 'photo of a {}.',
+        'a blurry photo of the {}.', 'a photo of the {}.', 'a good photo of the {}.', 'a rendering '
+                                                                                      'of the {}.',
+        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.', 'a close-up photo of '
+                                                                            'the {}.',
+        'a photo of a {}.', 'the origami {}.', 'the {} in a video game.', 'a sketch of a {}.',
+        'a doodle of the {}.',
+        'a origami {}.', 'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
+        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.', 'a photo of '
+                                                                                      'a nice {}.',
+        'a photo of a weird {}.', 'a blurry photo of a {}.', 'a cartoon {}.', 'art of a {}.',
+        'a sketch of the {}.',
+        'a embroidered {}.', 'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted '
+                                                                              'photo of the {}.',
+        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.', 'a photo of the small '
+                                                                             '{}.',
+        'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.', 'a drawing of the {}.',
+        'a photo of the large {}.', 'a black and white photo of a {}.', 'the plushie {}.',
+        'a dark photo of a {}.',
+        'itap of a {}.', 'graffiti of the {}.', 'a toy {}.', 'itap of my {}.', 'a photo of a cool '
+                                                                               '{}.',
+        'a photo of a small {}.', 'a tattoo of the {}.'),
 }
 
 # %% ../../nbs/engine/zeroshot.ipynb #5b3a2aef
@@ -240,9 +249,8 @@ def patch_class_scores(
      "class's templates.")
     if not callable(getattr(aligner, 'patch_scores', None)):
         raise ConfigError(f"{type(aligner).__name__} has no patch_scores(img, txt) -> (n_img, "
-                          "N_patches, n_txt); "
-                          "zero-shot segmentation needs per-patch scores (see the protocol in the "
-                          "zeroshot notebook)")
+                          "N_patches, n_txt); zero-shot segmentation needs per-patch scores (see "
+                          "the protocol in the zeroshot notebook)")
     h, w = grid
     C, T, n = class_txt.n_classes, class_txt.n_templates, len(img)
     out, starts = torch.empty(n, h, w, C), range(0, n, batch)
@@ -253,7 +261,7 @@ def patch_class_scores(
             # (b, N, C*T)
             s = aligner.patch_scores(aligner.encode_images(b.to(device) if device else b), et)
             check_shape(s, (len(b), h * w, C * T), f'{type(aligner).__name__}.patch_scores output '
-                        '(images, h*w patches, prompts)')
+                                                   '(images, h*w patches, prompts)')
             # (b, h, w, C)
             out[i:i + len(b)] = s.float().view(len(b), h, w, C, T).mean(-1).cpu()
     return out
@@ -424,12 +432,10 @@ def parse_zero_shot_task(
         if eq: folder = last
         else: name = kind = last
     forms = ("'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under any "
-             "name), "
-             "each with an optional '@split'")
+             "name), each with an optional '@split'")
     if kind not in ZERO_SHOT_TASKS:
         raise ConfigError(f"unknown zero-shot task {str(task)!r}: kind {kind!r} is not one of "
-                          f"{sorted(ZERO_SHOT_TASKS)}; "
-                          f"the forms are {forms}, e.g. "
+                          f"{sorted(ZERO_SHOT_TASKS)}; the forms are {forms}, e.g. "
                           "'imagenet=imagenet-sample:/data/imagenet-val'")
     if not name or (eq and not folder):
         raise ConfigError(f"zero-shot task {str(task)!r}: empty name or folder; the forms are "
