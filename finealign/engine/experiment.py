@@ -184,8 +184,8 @@ def check_experiment(cfg:ExperimentConfig, # the experiment
         over = dict(m.get('config') or {})
         _config(type(get_aligner_config(m['aligner'])), over, f"{at} ({name}): config")
         out.append((name, m['aligner'], over,
-                    _config(TrainConfig, {**shared, **(m.get('train') or {})}, f"{at} ({name}): "
-                                                                               "train")))
+                    _config(TrainConfig, {**shared, **(m.get('train') or {})},
+                            f"{at} ({name}): train")))
     return out
 
 # %% ../../nbs/engine/experiment.ipynb #838b374d
@@ -377,8 +377,8 @@ _NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t',
           'mlp_head': 'MLP head', 'asif': 'ASIF', 'linear_rs': 'LinearRS', 'mlp_rs': 'MLPRS',
           'linear_head_decalign': 'linear head + DecAlign losses'}
 
-def _label(name, aligner): return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner,
-                                                                                           aligner))
+def _label(name, aligner):
+    return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner, aligner))
 
 def _encode_eval(split_d, ann, root, split, encode):
     ("The evaluation split's tokens (`encode(extra_captions) -> (img, txt, extra)`), binding "
@@ -500,8 +500,8 @@ def check_run_folder(out:Path, # the run folder
         diff = _differences(saved, json.loads(json.dumps(asdict(cfg))))
         if diff: raise ConfigError(f"resume: {out} was started with another config; "
                                    "experiment.json differs in "
-                                   + '; '.join(diff[:10]) + " (pass the run's settings, or "
-                                                            "--overwrite to start again)")
+                                   + '; '.join(diff[:10])
+                                   + " (pass the run's settings, or --overwrite to start again)")
 
 # %% ../../nbs/engine/experiment.ipynb #6a5c27eb
 def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
@@ -734,7 +734,7 @@ def evaluate_method(run:ExperimentRun, # the run
                          + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items()
                                                                 if k not in ('img_dim', 'txt_dim'))
                          + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps "
-                           f"at {list(tcfg.lr_steps)})")
+                         f"at {list(tcfg.lr_steps)})")
     return run
 
 # %% ../../nbs/engine/experiment.ipynb #e260d76c
@@ -756,11 +756,11 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  **{'encoder weights': _weights_text(run.weights, ft is not None)},
                  methods='; '.join(run.described),
                  training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, "
-                          "model selection: "
+                 "model selection: "
                           + ('best rSum on the evaluation split itself (LAPS\'s protocol: '
                              'optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
-                             'best validation rSum' if run.valid_f else 'last epoch (no separate '
-                                                                        'validation split)'),
+                             'best validation rSum' if run.valid_f
+                             else 'last epoch (no separate validation split)'),
                  seed=cfg.seed, device=str(run.device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
     curves = f'checkpoints/{first}/curves.png'                    # drawn once, by `train.fit`
@@ -769,7 +769,7 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  curves=curves if (run.out/curves).exists() else None, weights=run.weights,
                  examples=_examples(run.sims[label0], eval_d, n=4, k=5),
                  notes=f"Training curves and retrieval examples are those of {label0}; every "
-                       "method's logs are in `checkpoints/<name>/`."
+                        "method's logs are in `checkpoints/<name>/`."
                        + (" Binding %: the share of captions scored above their binding-swapped "
                           "negative (chance 50). Pointing %: the share of grounded words whose "
                           "best image token lies on their object, chance in brackets; a dash where "
@@ -917,8 +917,8 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
             + (() if trained else ('image_encoder', 'image_level', 'text_encoder')))
     missing = [k for k in need if k not in spec]
     if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names "
-                                  f"{', '.join(missing)}; pass "
-                                  "--" + ', --'.join(m.replace('_', '-') for m in missing))
+                                  f"{', '.join(missing)}; pass --"
+                                  + ', --'.join(m.replace('_', '-') for m in missing))
     if spec['image_encoder'] == 'precomp': img_enc = RegionEncoder(getattr(model.config, 'img_dim',
                                                                            2048))
     elif trained: img_enc = model.img_backbone
@@ -974,16 +974,16 @@ def evaluate_checkpoint(
     eval_d = src['read'](split)
     model = model.to(device).eval()
     encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {},
-                                                     f"{ck}: features.json "
-                                                     "finetune"), device, progress) if trained
+                                                     f"{ck}: features.json finetune"), device,
+                              progress) if trained
               else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'),
                                   src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
     if trained: model = model.head
     metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'],
                                        folds=folds, device=device,
-                                       progress=progress and f"score · {src['name']} {split} · "
-                                                             "blocks")
+                                       progress=progress
+                                       and f"score · {src['name']} {split} · blocks")
     if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc,
                                                                     img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
@@ -991,9 +991,10 @@ def evaluate_checkpoint(
     label = _label(name, getattr(model, 'aligner_name', name))
     tables = ({f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items()
                                          if k.startswith(f'{folds}fold_')}} if folds > 1 else {})
-    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'),
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name',
+                                                     '?'),
                  data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} "
-                      "captions)",
+                 "captions)",
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
                  + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)

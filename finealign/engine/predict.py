@@ -71,8 +71,8 @@ def _loader(split:MSASplit|MVSASplit, batch_size:int, seed:int|None=None):
     return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, generator=g,
                       collate_fn=coll)
 
-def _to(batch:dict, device): return {k: v.to(device) if torch.is_tensor(v) else v
-                                     for k, v in batch.items()}
+def _to(batch:dict, device):
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 # %% ../../nbs/engine/predict.ipynb #b7ac014b
 def task_metrics(preds, # (N,) scores or (N, C) logits
@@ -412,8 +412,8 @@ def check_msa_experiment(exp:MSAExperiment, # the experiment
                               + "; use 'ridge', 'logreg' or a registered predictor")
         config_from_dict(type(get_aligner_config(m['model'])), dict(m.get('config', {})),
                          where=f"{at}: config")
-        config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})}, where=f"{at}: "
-                                                                                          "train")
+        config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})},
+                         where=f"{at}: train")
     if not exp.seeds: raise ConfigError(f"{where}: seeds is empty")
 
 def _first_difference(a, b, path=''):
@@ -437,7 +437,7 @@ def _load_splits(exp:MSAExperiment, progress:bool):
      "taken from.")
     if exp.data != 'synthetic' and not Path(exp.data).exists():
         rel = ('' if Path(exp.data).is_absolute() else " (a relative data path is taken from the "
-                                                       f"current directory, {Path.cwd()})")
+               f"current directory, {Path.cwd()})")
         raise DataError(f"data: {exp.data} does not exist{rel}; run from the folder it is relative "
                         "to, or give an absolute path")
     if exp.dataset == 'mvsa':
@@ -568,9 +568,8 @@ def msa_table(results:dict, # `run_msa_experiment`'s
         pen = ', '.join(f"{k} = {v:g}" for k, v in ch.items() if k in _LINEAR.values())
         how = (f"chosen on {SELECTION_SPLIT} from {len(ch['grid_scores'])}" if ch.get('grid_scores')
                else 'fixed')
-        return (f"{name} ({pen}, {how}; deterministic: one fit)" if pen else f"{name} "
-                                                                             "(deterministic: one "
-                                                                             "fit)")
+        return (f"{name} ({pen}, {how}; deterministic: one fit)" if pen
+                else f"{name} (deterministic: one fit)")
     wall = lambda r: f"{r['wall_s']:.0f} s" if 'wall_s' in r else '–'
     head = (f"Epochs and penalties chosen on **{SELECTION_SPLIT}**; metrics on "
             f"**{exp.eval_split}**; mean ± std over {len(exp.seeds)} seeds.\n\n| method "

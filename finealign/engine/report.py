@@ -85,8 +85,8 @@ def write_report(out_dir:str|Path, # report folder (created)
     if curves: md += ["## Training\n", f"![training curves]({curves})\n"]
     if examples:
         _save_fig(plot_retrieval_examples(examples), out/'retrieval_examples.png')
-        md += ["## Retrieval examples\n", "Top images for caption queries; the correct image is "
-                                          "framed in green.\n",
+        md += ["## Retrieval examples\n",
+               "Top images for caption queries; the correct image is framed in green.\n",
                "![retrieval examples](retrieval_examples.png)\n"]
     mi, threads = machine(), torch.get_num_threads()
     md += ["## Machine\n", ', '.join(f"{k}: {v}" for k, v in mi.items()) + f", threads: {threads}",

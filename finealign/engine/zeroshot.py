@@ -40,41 +40,32 @@ PROMPTS = {
               'a photo of the large {}.', 'a {} in a video game.', 'art of the {}.',
               'a photo of the small {}.'),
     'ensemble': (
-        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the '
-                                                                               'hard to see {}.',
-        'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.',
-        'a bad photo of the {}.',
-        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.', 'a photo of a '
-                                                                                  'hard to see {}.',
-        'a bright photo of a {}.', 'a photo of a clean {}.', 'a photo of a dirty {}.',
-        'a dark photo of the {}.',
-        'a drawing of a {}.', 'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
+        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.',
+        'a photo of the hard to see {}.', 'a low resolution photo of the {}.',
+        'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
+        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.',
+        'a photo of a hard to see {}.', 'a bright photo of a {}.', 'a photo of a clean {}.',
+        'a photo of a dirty {}.', 'a dark photo of the {}.', 'a drawing of a {}.',
+        'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
         'a close-up photo of a {}.', 'a black and white photo of the {}.', 'a painting of the {}.',
         'a painting of a {}.', 'a pixelated photo of the {}.', 'a sculpture of the {}.',
-        'a bright photo of the {}.',
-        'a cropped photo of a {}.', 'a plastic {}.', 'a photo of the dirty {}.', 'a jpeg corrupted '
-                                                                                 'photo of a {}.',
-        'a blurry photo of the {}.', 'a photo of the {}.', 'a good photo of the {}.', 'a rendering '
-                                                                                      'of the {}.',
-        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.', 'a close-up photo of '
-                                                                            'the {}.',
-        'a photo of a {}.', 'the origami {}.', 'the {} in a video game.', 'a sketch of a {}.',
-        'a doodle of the {}.',
-        'a origami {}.', 'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
-        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.', 'a photo of '
-                                                                                      'a nice {}.',
-        'a photo of a weird {}.', 'a blurry photo of a {}.', 'a cartoon {}.', 'art of a {}.',
-        'a sketch of the {}.',
-        'a embroidered {}.', 'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted '
-                                                                              'photo of the {}.',
-        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.', 'a photo of the small '
-                                                                             '{}.',
-        'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.', 'a drawing of the {}.',
-        'a photo of the large {}.', 'a black and white photo of a {}.', 'the plushie {}.',
-        'a dark photo of a {}.',
-        'itap of a {}.', 'graffiti of the {}.', 'a toy {}.', 'itap of my {}.', 'a photo of a cool '
-                                                                               '{}.',
-        'a photo of a small {}.', 'a tattoo of the {}.'),
+        'a bright photo of the {}.', 'a cropped photo of a {}.', 'a plastic {}.',
+        'a photo of the dirty {}.', 'a jpeg corrupted photo of a {}.', 'a blurry photo of the {}.',
+        'a photo of the {}.', 'a good photo of the {}.', 'a rendering of the {}.',
+        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.',
+        'a close-up photo of the {}.', 'a photo of a {}.', 'the origami {}.',
+        'the {} in a video game.', 'a sketch of a {}.', 'a doodle of the {}.', 'a origami {}.',
+        'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
+        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.',
+        'a photo of a nice {}.', 'a photo of a weird {}.', 'a blurry photo of a {}.',
+        'a cartoon {}.', 'art of a {}.', 'a sketch of the {}.', 'a embroidered {}.',
+        'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted photo of the {}.',
+        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.',
+        'a photo of the small {}.', 'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.',
+        'a drawing of the {}.', 'a photo of the large {}.', 'a black and white photo of a {}.',
+        'the plushie {}.', 'a dark photo of a {}.', 'itap of a {}.', 'graffiti of the {}.',
+        'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.', 'a photo of a small {}.',
+        'a tattoo of the {}.'),
 }
 
 # %% ../../nbs/engine/zeroshot.ipynb #5b3a2aef
@@ -127,11 +118,11 @@ class ClassText:
     @property
     def n_templates(self): return len(self.templates)
     @property
-    def prompts(
-        # the C*T prompt strings, class-major
-        self): return class_prompts(self.classes, self.templates)
-    def __repr__(self): return (f"ClassText({self.n_classes} classes × {self.n_templates} "
-                                f"templates, tokens={self.tokens.shape})")
+    def prompts(self): # the C*T prompt strings, class-major
+        return class_prompts(self.classes, self.templates)
+    def __repr__(self):
+        return (f"ClassText({self.n_classes} classes × {self.n_templates} templates, "
+                f"tokens={self.tokens.shape})")
 
 @torch.no_grad()
 def class_text_tokens(classes:list, # class names, unique
@@ -261,7 +252,7 @@ def patch_class_scores(
             # (b, N, C*T)
             s = aligner.patch_scores(aligner.encode_images(b.to(device) if device else b), et)
             check_shape(s, (len(b), h * w, C * T), f'{type(aligner).__name__}.patch_scores output '
-                                                   '(images, h*w patches, prompts)')
+                        '(images, h*w patches, prompts)')
             # (b, h, w, C)
             out[i:i + len(b)] = s.float().view(len(b), h, w, C, T).mean(-1).cpu()
     return out
