@@ -514,9 +514,8 @@ def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
     atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     if not (out/'run.json').exists():
         started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
-        atomic_write(
-            out/'run.json', lambda p: p.write_text(json.dumps(dict(kind=kind, started=started),
-                                                              indent=2)))
+        atomic_write(out/'run.json', lambda p: p.write_text(
+            json.dumps(dict(kind=kind, started=started), indent=2)))
 
 def _run_started(out:Path):
     ("Whether a method of the run in `out` has begun training: a log or a checkpoint (a failure "
@@ -544,10 +543,10 @@ _SOURCES = dict(bundled='bundled weights', checkpoint='a local checkpoint',
 
 def _weights_text(w:dict, trained:bool=False):
     "The report's line on where the encoders' weights came from."
-    say = lambda v: _SOURCES.get(v['source'], v['source']) + (f" ({v['path']})" if v.get('path')
-                                                              else '')
-    return (('start: ' if trained else '') + '; '.join(f"{side}: {say(v)}" for side, v in w.items()
-                                                       if v))
+    say = lambda v: (_SOURCES.get(v['source'], v['source'])
+                     + (f" ({v['path']})" if v.get('path') else ''))
+    return (('start: ' if trained else '')
+            + '; '.join(f"{side}: {say(v)}" for side, v in w.items() if v))
 
 # %% ../../nbs/engine/experiment.ipynb #f60d5736
 @dataclass
@@ -651,10 +650,9 @@ def build_method(run:ExperimentRun, # the run, after its features
     if run.ft is None:
         return create_aligner(aligner, **{'img_dim': run.img_enc.dim, 'txt_dim': run.txt_enc.dim,
                                           **over})
-    model = create_aligner('end_to_end', **end_to_end_config(run.ft, run.cfg.image_encoder,
-                                                             run.cfg.image_level,
-                                                             run.cfg.text_encoder, aligner, over,
-                                                             run.cfg.seed))
+    model = create_aligner('end_to_end', **end_to_end_config(
+        run.ft, run.cfg.image_encoder, run.cfg.image_level, run.cfg.text_encoder, aligner, over,
+        run.cfg.seed))
     # this method's own encoders
     run.train_f, run.valid_f = splits_for(model, run.ft, run.train_d, run.val_d)
     return model
@@ -746,17 +744,19 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
     train_d, eval_d, split, img_enc, txt_enc, ft = (run.train_d, run.eval_d, run.split, run.img_enc,
                                                     run.txt_enc, run.ft)
     data_name = 'synthetic scenes' if cfg.data == 'scenes' else src['name']
-    setup = dict(experiment=cfg.name, data=f"{data_name if cfg.data == 'scenes' else src['root']} "
-                 f"({len(train_d.images)} train images, {len(run.train_f)} train pairs, "
+    setup = dict(experiment=cfg.name,
+                 data=f"{data_name if cfg.data == 'scenes' else src['root']} "
+                      f"({len(train_d.images)} train images, {len(run.train_f)} train pairs, "
                       f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} "
-                 "captions)",
+                      "captions)",
                  encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, "
-                 f"{img_enc.grid[0]}×{img_enc.grid[1]} tokens, {_trained(ft, 'image', methods)}) + "
+                          f"{img_enc.grid[0]}×{img_enc.grid[1]} tokens, "
+                          f"{_trained(ft, 'image', methods)}) + "
                           f"{txt_enc.name} ({txt_enc.dim}-d, {_trained(ft, 'text', methods)})",
                  **{'encoder weights': _weights_text(run.weights, ft is not None)},
                  methods='; '.join(run.described),
                  training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, "
-                 "model selection: "
+                          "model selection: "
                           + ('best rSum on the evaluation split itself (LAPS\'s protocol: '
                              'optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
                              'best validation rSum' if run.valid_f
@@ -919,8 +919,8 @@ def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder,
     if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names "
                                   f"{', '.join(missing)}; pass --"
                                   + ', --'.join(m.replace('_', '-') for m in missing))
-    if spec['image_encoder'] == 'precomp': img_enc = RegionEncoder(getattr(model.config, 'img_dim',
-                                                                           2048))
+    if spec['image_encoder'] == 'precomp':
+        img_enc = RegionEncoder(getattr(model.config, 'img_dim', 2048))
     elif trained: img_enc = model.img_backbone
     else: img_enc = create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
     txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
@@ -973,9 +973,10 @@ def evaluate_checkpoint(
     split = split or src.get('split') or default_eval_split(src, spec['data'])
     eval_d = src['read'](split)
     model = model.to(device).eval()
-    encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {},
-                                                     f"{ck}: features.json finetune"), device,
-                              progress) if trained
+    encode = (_trained_encode(eval_d, model,
+                              _config(FinetuneConfig, spec.get('finetune') or {},
+                                      f"{ck}: features.json finetune"),
+                              device, progress) if trained
               else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'),
                                   src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
@@ -984,19 +985,18 @@ def evaluate_checkpoint(
                                        folds=folds, device=device,
                                        progress=progress
                                        and f"score · {src['name']} {split} · blocks")
-    if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc,
-                                                                    img_enc.grid, device))
+    if src['annotations'] is not None:
+        metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'eval'/f"{name}-{src['name']}-{split}")
     label = _label(name, getattr(model, 'aligner_name', name))
     tables = ({f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items()
                                          if k.startswith(f'{folds}fold_')}} if folds > 1 else {})
-    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name',
-                                                     '?'),
-                 data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} "
-                 "captions)",
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'),
+                 data=f"{src['root']} ({len(eval_d.images)} {split} images, "
+                      f"{len(eval_d.captions)} captions)",
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
-                 + (' (trained end to end)' if trained else ''), device=str(device))
+                          + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
     setup['encoder weights'] = _weights_text(weights)
     extra = ({'pointing game: grounded words scored': metrics['pointing_words']}
@@ -1042,7 +1042,7 @@ def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretra
                  templates=', '.join(prompt_set_name(t) for t in templates),
                  images=f"first {max_images} per task" if max_images else 'all',
                  encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
-                 + (' (trained end to end)' if trained else ''), device=str(device))
+                          + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
     setup['encoder weights'] = _weights_text(weights)
     if skipped: setup['skipped'] = '; '.join(skipped)
@@ -1092,8 +1092,8 @@ def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is re
     points = []
     for n in sizes:
         pdir = out/f"pairs-{n or 'all'}"
-        if resume and (pdir/'metrics.json').exists(): saved = json.loads((pdir/'metrics.json')
-                                                                         .read_text())
+        if resume and (pdir/'metrics.json').exists():
+            saved = json.loads((pdir/'metrics.json').read_text())
         else:
             run_experiment(_point_config(cfg, n, min_steps), pdir,
                            resume=resume and (pdir/'experiment.json').exists(),
@@ -1103,11 +1103,9 @@ def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is re
     keys = ['rsum'] + list(dict.fromkeys(k for p in points for m in p['results'].values() for k in m
                                          if k.count('/') == 2))
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out/'curve.json', lambda p: p.write_text(json.dumps(dict(experiment=asdict(cfg),
-                                                                          sizes=list(sizes),
-                                                                          min_steps=min_steps,
-                                                                          points=points),
-                                                                     indent=2)))
+    atomic_write(out/'curve.json', lambda p: p.write_text(json.dumps(
+        dict(experiment=asdict(cfg), sizes=list(sizes), min_steps=min_steps, points=points),
+        indent=2)))
     write_curve(out, f"finealign curve: {cfg.name}", points, keys,
                 intro=f"Nested subsets of the training pairs (seed {cfg.seed}), each point trained "
                       f"for at least {min_steps} steps; every point's report is in `pairs-<n>/`.")

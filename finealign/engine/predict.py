@@ -91,8 +91,8 @@ def predict(model, # a predictor
      "array.")
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
-    out = torch.cat([model(_to(b, device))['pred'].float().cpu() for b in _loader(split,
-                                                                                  batch_size)])
+    out = torch.cat([model(_to(b, device))['pred'].float().cpu()
+                     for b in _loader(split, batch_size)])
     model.train(was)
     return out.numpy()
 
@@ -536,8 +536,8 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
         rec = dict(experiment=asdict(exp), selection_split=SELECTION_SPLIT,
                    eval_split=exp.eval_split, results=results, stage_times=stages,
                    environment=run_environment())
-        atomic_write(Path(out)/'metrics.json', lambda p: p.write_text(json.dumps(rec, indent=2,
-                                                                                 default=str)))
+        atomic_write(Path(out)/'metrics.json',
+                     lambda p: p.write_text(json.dumps(rec, indent=2, default=str)))
         atomic_write(Path(out)/'report.md', lambda p: p.write_text(msa_table(results, exp) + '\n'))
     return results
 

@@ -94,8 +94,8 @@ def write_report(out_dir:str|Path, # report folder (created)
     if notes: md += [notes, '']
     payload = dict(title=title, setup=setup, results=results, extra=extra or {},
                    history=history or [], machine=mi, threads=threads, weights=weights or {})
-    atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(payload, indent=2,
-                                                                       default=str)))
+    atomic_write(out/'metrics.json',
+                 lambda p: p.write_text(json.dumps(payload, indent=2, default=str)))
     atomic_write(out/'report.md', lambda p: p.write_text('\n'.join(md)))
     return out/'report.md'
 

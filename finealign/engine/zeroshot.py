@@ -193,8 +193,8 @@ def topk_accuracy(scores:torch.Tensor, # (n, C) class scores
                   ks:tuple=(1, 5)): # cut-offs
     ("Top-k accuracy in percent for each k (`{'top1': …, 'top5': …}`); ties count against the true "
      "class.")
-    scores, labels = torch.as_tensor(scores).float(), torch.as_tensor(np.asarray(labels),
-                                                                      dtype=torch.long)
+    scores, labels = (torch.as_tensor(scores).float(),
+                      torch.as_tensor(np.asarray(labels), dtype=torch.long))
     n, C = scores.shape
     check_shape(labels, (n,), 'labels')
     check_labels(labels.numpy(), C, source='labels')
@@ -274,8 +274,8 @@ def interpolation_matrix(n_in:int, # grid length (h or w)
     src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)
     i0 = src.floor().long().clamp(max=n_in - 1); i1 = (i0 + 1).clamp(max=n_in - 1)
     lam = src - i0
-    M.index_put_((rows, i0), 1 - lam, accumulate=True); M.index_put_((rows, i1), lam,
-                                                                     accumulate=True)
+    M.index_put_((rows, i0), 1 - lam, accumulate=True)
+    M.index_put_((rows, i1), lam, accumulate=True)
     return M.float()
 
 def _upsample_hwc(scores:torch.Tensor, size:tuple, mode:str):
@@ -432,9 +432,8 @@ def parse_zero_shot_task(
         raise ConfigError(f"zero-shot task {str(task)!r}: empty name or folder; the forms are "
                           f"{forms}")
     if split is not None and (not split or kind in _NO_SPLITS):
-        raise ConfigError(f"zero-shot task {str(task)!r}: {kind} folders have no splits" if split
-                          else
-                          f"zero-shot task {str(task)!r}: empty split after '@'")
+        raise ConfigError(f"zero-shot task {str(task)!r}: {kind} folders have no splits"
+                          if split else f"zero-shot task {str(task)!r}: empty split after '@'")
     return name, kind, folder, split
 
 def _task_folder(task:str):
