@@ -270,8 +270,8 @@ def records_from_msa(
             per = [r.get(k) for r in runs]
             if per and all(_finite(x) for x in per):
                 m[f'{k}_runs'] = per
-                if all(s is not None
-                       for s in seeds): m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
+                if all(s is not None for s in seeds):
+                    m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
         grid = (res.get('chosen') or {}).get('grid_scores') or {}
         try: gk = [float(k) for k in grid]
         except ValueError: gk = None
@@ -297,8 +297,8 @@ def records_from_msa(
         versions = env.get('versions') or {}
         r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'),
                  machine=mach,
-                 versions=versions if 'python' in versions else {'python': env.get('python'),
-                                                                 **versions},
+                 versions=(versions if 'python' in versions
+                           else {'python': env.get('python'), **versions}),
                  date=metrics.get('date'), stage_times=metrics.get('stage_times'))
         out.append(r)
     return out
