@@ -769,7 +769,7 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  curves=curves if (run.out/curves).exists() else None, weights=run.weights,
                  examples=_examples(run.sims[label0], eval_d, n=4, k=5),
                  notes=f"Training curves and retrieval examples are those of {label0}; every "
-                        "method's logs are in `checkpoints/<name>/`."
+                       "method's logs are in `checkpoints/<name>/`."
                        + (" Binding %: the share of captions scored above their binding-swapped "
                           "negative (chance 50). Pointing %: the share of grounded words whose "
                           "best image token lies on their object, chance in brackets; a dash where "
@@ -840,8 +840,8 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
         if run.main: run.times[f'evaluate {name}'] = time.perf_counter() - t
     if not run.main: return dict(metrics=None, extra=None, times=run.times, out=str(out))
     run.extra['training pairs'] = len(run.train_f)
-    if len(run.ev['neg_idx']): run.extra['binding accuracy: caption–negative pairs scored'] = len(
-        run.ev['neg_idx'])
+    if len(run.ev['neg_idx']):
+        run.extra['binding accuracy: caption–negative pairs scored'] = len(run.ev['neg_idx'])
     run.times['total'] = time.perf_counter() - t_start
     report_run(run)
     record_run(run)
@@ -874,8 +874,8 @@ def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthe
     if methods is not None: cfg = apply_overrides(cfg, [('methods', ','.join(methods))])
     for m in cfg['methods']:
         m.setdefault('train', {}); m.setdefault('config', {})
-        m['train'].update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr)
-                           .items() if v is not None})
+        m['train'].update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size,
+                                                 lr=lr).items() if v is not None})
         if epochs is not None: m['train']['lr_steps'] = [int(epochs * 0.75)]
         # PAL has K anchors, no width d
         if d is not None and hasattr(get_aligner_config(m['aligner']), 'd'): m['config']['d'] = d
