@@ -14,21 +14,26 @@ import torch
 import torch.distributed as dist
 import yaml
 
-from ..core import Tokens, ConfigError, DataError, set_seed, default_device, atomic_write, read_text, read_json
+from ..core import (Tokens, ConfigError, DataError, set_seed, default_device, atomic_write,
+                            read_text, read_json)
 from ..data.karpathy import read_karpathy
 from ..data.precomp import is_precomp_folder, precomp_source, RegionEncoder
 from ..data.scenes import SceneConfig, generate_scenes, load_scene_annotations, scenes_dir
 from ..encoders.backbones import create_image_encoder, create_text_encoder
 from ..encoders.cache import FeatureCache, cached_image_tokens, cached_text_tokens
-from ..registry import create_aligner, from_pretrained, config_to_dict, config_from_dict, get_aligner_config
-from .train import PairFeatures, TrainConfig, fit, SELECT_ON_TEST, init_distributed, resumable
+from ..registry import (create_aligner, from_pretrained, config_to_dict, config_from_dict,
+                                get_aligner_config)
+from .train import (PairFeatures, TrainConfig, fit, SELECT_ON_TEST,
+                                    init_distributed, resumable)
 from .finetune import FinetuneConfig, end_to_end_config, splits_for, caption_tokens
 from .predict import MSAExperiment, check_msa_experiment
 from .predict import run_msa_experiment
 from .records import records_from_msa, records_from_report, write_record
-from .evaluate import evaluate_retrieval, binding_accuracy, load_scene_grounding, evaluate_pointing
+from .evaluate import (evaluate_retrieval, binding_accuracy, load_scene_grounding,
+                                       evaluate_pointing)
 from .report import write_report, write_curve
-from .zeroshot import ZERO_SHOT_TASKS, check_templates, prompt_set_name, evaluate_zero_shot
+from .zeroshot import (ZERO_SHOT_TASKS, check_templates, prompt_set_name,
+                                       evaluate_zero_shot)
 from .zeroshot import parse_zero_shot_task
 
 # %% auto #0
@@ -48,7 +53,8 @@ def find_karpathy_json(data:Path): # a dataset folder
     "The single `dataset_*.json` in `data`."
     found = sorted(data.glob('dataset_*.json'))
     if len(found) != 1:
-        raise DataError(f"{data}: expected exactly one dataset_*.json (Karpathy layout), found {[f.name for f in found] or 'none'}")
+        raise DataError(f"{data}: expected exactly one dataset_*.json (Karpathy layout), found "
+                        f"{[f.name for f in found] or 'none'}")
     return found[0]
 
 # %% ../../nbs/engine/experiment.ipynb #b36807e2
@@ -72,42 +78,66 @@ def encode_split(data, # a `CaptionData`
 # %% ../../nbs/engine/experiment.ipynb #1de4ce96
 def binding_pairs(data, # the evaluation split's `CaptionData` (read from a scenes folder)
                   annotations:dict): # from `load_scene_annotations`
-    "(caption indices, image indices, negative texts) for the captions of `data` that have a binding negative."
+    ("(caption indices, image indices, negative texts) for the captions of `data` that have a "
+     "binding negative.")
     by_file = {im['filename']: im for im in annotations['images']}
     idx, img, txt = [], [], []
     for j, (cap, i) in enumerate(zip(data.captions, data.caption_image.tolist())):
         fn = Path(data.images[i]).name
-        if fn not in by_file: raise DataError(f"scenes_annotations.json has no entry for image {fn}")
-        neg = next((c['negative'] for c in by_file[fn]['captions'] if c['raw'] == cap and c['negative']), None)
+        if fn not in by_file: raise DataError(
+            f"scenes_annotations.json has no entry for image {fn}")
+        neg = next((c['negative'] for c in by_file[fn]['captions'] if c['raw'] == cap
+                    and c['negative']), None)
         if neg: idx.append(j); img.append(i); txt.append(neg['raw'])
     return torch.tensor(idx, dtype=torch.long), torch.tensor(img, dtype=torch.long), txt
 
 # %% ../../nbs/engine/experiment.ipynb #1f6799e6
 @dataclass
 class ExperimentConfig:
-    "One experiment: data, frozen encoders, shared training settings, and the methods to train and compare."
-    name: str = 'demo'                            # names the run folder (runs/<name>) and the report
-    data: str = 'scenes'                          # 'scenes' (generated on the fly) or a folder in the Karpathy layout
-    split: str|None = None                        # evaluation split (None: 'test' for the scenes, 'val' for a folder)
-    scenes: dict = field(default_factory=dict)    # `SceneConfig` fields to change (data='scenes' only)
-    max_images: int|None = None                   # cap on images per split (quick runs)
-    image_encoder: str = 'efficientnet_lite0.bundled'  # frozen image encoder, a `create_image_encoder` name
-    image_level: str = 'head'                     # which of its features become tokens ('head', 'stride32', 'stride16')
-    text_encoder: str = 'minilm.bundled'          # frozen text encoder, a `create_text_encoder` name or folder ('name@k': hidden state k)
-    train: dict = field(default_factory=dict)     # `TrainConfig` fields shared by every method
-    methods: list = field(default_factory=lambda: [dict(aligner='vse')])  # each dict(aligner, name=, config=, train=)
-    seed: int = 0                                 # seeds data generation, initialisation and shuffling
-    device: str|None = None                       # training device (None: cuda when available)
-    pointing: bool = True                         # the pointing game on the scenes, for methods whose words point
-    finetune: dict|None = None                    # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
-                                                  # (even {}): train the encoders with each method, end to end
-    train_pairs: int|None = None                  # train on this many (image, caption) pairs: a seeded subset, nested across sizes
-    zeroshot: list = field(default_factory=list)  # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid', 'scenes-cls', 'scenes-seg')
-    zeroshot_templates: list = field(default_factory=lambda: ['single', 'ensemble'])  # prompt sets, each scored
+    ("One experiment: data, frozen encoders, shared training settings, and the methods to train "
+     "and compare.")
+    # names the run folder (runs/<name>) and the report
+    name: str = 'demo'
+    # 'scenes' (generated on the fly) or a folder in the Karpathy layout
+    data: str = 'scenes'
+    # evaluation split (None: 'test' for the scenes, 'val' for a folder)
+    split: str|None = None
+    # `SceneConfig` fields to change (data='scenes' only)
+    scenes: dict = field(default_factory=dict)
+    # cap on images per split (quick runs)
+    max_images: int|None = None
+    # frozen image encoder, a `create_image_encoder` name
+    image_encoder: str = 'efficientnet_lite0.bundled'
+    # which of its features become tokens ('head', 'stride32', 'stride16')
+    image_level: str = 'head'
+    # frozen text encoder, a `create_text_encoder` name or folder ('name@k': hidden state k)
+    text_encoder: str = 'minilm.bundled'
+    # `TrainConfig` fields shared by every method
+    train: dict = field(default_factory=dict)
+    # each dict(aligner, name=, config=, train=)
+    methods: list = field(default_factory=lambda: [dict(aligner='vse')])
+    # seeds data generation, initialisation and shuffling
+    seed: int = 0
+    # training device (None: cuda when available)
+    device: str|None = None
+    # the pointing game on the scenes, for methods whose words point
+    pointing: bool = True
+    # None: frozen encoders, cached tokens; a mapping of `FinetuneConfig` fields
+    finetune: dict|None = None
+    # (even {}): train the encoders with each method, end to end
+
+    # train on this many (image, caption) pairs: a seeded subset, nested across sizes
+    train_pairs: int|None = None
+    # zero-shot tasks to score every method on ('imagenet-sample', 'coco-mini', 'camvid',
+    # 'scenes-cls', 'scenes-seg')
+    zeroshot: list = field(default_factory=list)
+    # prompt sets, each scored
+    zeroshot_templates: list = field(default_factory=lambda: ['single', 'ensemble'])
 
 # %% ../../nbs/engine/experiment.ipynb #f9665a7a
 def _config(cls, d:dict, where:str):
-    "`cls` built from `d`: unknown keys, wrong types and out-of-range values reported under `where` (`config_from_dict`)."
+    ("`cls` built from `d`: unknown keys, wrong types and out-of-range values reported under "
+     "`where` (`config_from_dict`).")
     return config_from_dict(cls, d, where=where)
 
 # %% ../../nbs/engine/experiment.ipynb #abeed8c1
@@ -116,34 +146,46 @@ _METHOD_KEYS = ('aligner', 'name', 'config', 'train')
 def check_experiment(cfg:ExperimentConfig, # the experiment
                      where:str='experiment'): # names the source in messages (a file name)
     "Validate `cfg`; returns [(name, aligner, config overrides, TrainConfig)] for its methods."
-    if not isinstance(cfg.methods, list) or not cfg.methods: raise ConfigError(f"{where}: methods must be a non-empty list")
+    if not isinstance(cfg.methods, list) or not cfg.methods: raise ConfigError(
+        f"{where}: methods must be a non-empty list")
     if cfg.data == 'scenes': _config(SceneConfig, cfg.scenes, f"{where}: scenes")
-    elif cfg.scenes: raise ConfigError(f"{where}: scenes settings apply only to data: scenes (data is {cfg.data!r})")
+    elif cfg.scenes: raise ConfigError(f"{where}: scenes settings apply only to data: scenes (data "
+                                       f"is {cfg.data!r})")
     shared = {'seed': cfg.seed, **cfg.train}
     _config(TrainConfig, shared, f"{where}: train")
     if cfg.finetune is not None: _config(FinetuneConfig, cfg.finetune, f"{where}: finetune")
-    if cfg.train_pairs is not None and cfg.train_pairs < 1: raise ConfigError(f"{where}: train_pairs = {cfg.train_pairs}; expected a positive number of pairs (or null for all)")
+    if cfg.train_pairs is not None and cfg.train_pairs < 1: raise ConfigError(
+        f"{where}: train_pairs = {cfg.train_pairs}; expected a positive number of pairs (or null "
+        "for all)")
     if cfg.finetune is not None and (cfg.train_pairs is not None or cfg.zeroshot):
-        raise ConfigError(f"{where}: train_pairs and zeroshot need frozen encoders (cached tokens); leave them out with finetune")
+        raise ConfigError(f"{where}: train_pairs and zeroshot need frozen encoders (cached "
+                          "tokens); leave them out with finetune")
     for t in cfg.zeroshot:
         try: parse_zero_shot_task(t)
-        except ConfigError as e: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown or malformed: {e}") from None
+        except ConfigError as e: raise ConfigError(f"{where}: zeroshot task {t!r} is unknown or "
+                                                   f"malformed: {e}") from None
     for t in cfg.zeroshot_templates: check_templates(t)
     out, seen = [], set()
     for k, m in enumerate(cfg.methods):
         at = f"{where}: methods[{k}]"
         if isinstance(m, str): m = dict(aligner=m)
-        if not isinstance(m, dict) or 'aligner' not in m: raise ConfigError(f"{at}: expected a mapping with an 'aligner' key, got {m!r}")
+        if not isinstance(m, dict) or 'aligner' not in m: raise ConfigError(
+            f"{at}: expected a mapping with an 'aligner' key, got {m!r}")
         bad = [x for x in m if x not in _METHOD_KEYS]
-        if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has {', '.join(_METHOD_KEYS)}")
-        try: get_aligner_config(str(m['aligner']))                    # an unknown name: the registry's did-you-mean
+        if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has "
+                                  f"{', '.join(_METHOD_KEYS)}")
+        # an unknown name: the registry's did-you-mean
+        try: get_aligner_config(str(m['aligner']))
         except ConfigError as e: raise ConfigError(f"{at}: {e}") from None
         name = str(m.get('name', m['aligner']))
-        if name in seen: raise ConfigError(f"{at}: a second method named {name!r}; give one of them another `name`")
+        if name in seen: raise ConfigError(f"{at}: a second method named {name!r}; give one of "
+                                           "them another `name`")
         seen.add(name)
         over = dict(m.get('config') or {})
         _config(type(get_aligner_config(m['aligner'])), over, f"{at} ({name}): config")
-        out.append((name, m['aligner'], over, _config(TrainConfig, {**shared, **(m.get('train') or {})}, f"{at} ({name}): train")))
+        out.append((name, m['aligner'], over,
+                    _config(TrainConfig, {**shared, **(m.get('train') or {})},
+                            f"{at} ({name}): train")))
     return out
 
 # %% ../../nbs/engine/experiment.ipynb #838b374d
@@ -152,8 +194,10 @@ def _read_mapping(path:Path):
     if not path.is_file(): raise ConfigError(f"{path}: config file not found")
     text = read_text(path, 'an experiment config (YAML or JSON)')
     try: d = json.loads(text) if path.suffix == '.json' else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e: raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
-    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of experiment settings at the top level")
+    except (json.JSONDecodeError, yaml.YAMLError) as e: raise ConfigError(
+        f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from e
+    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of experiment "
+                                                  "settings at the top level")
     return d
 
 def _parse_value(s:str):
@@ -163,47 +207,61 @@ def _parse_value(s:str):
         except ValueError: pass
     return yaml.safe_load(s)
 
-def _method_name(m): # a method entry: a name, or a dict with name and aligner (retrieval) or model (sentiment)
+def _method_name(
+    m): # a method entry: a name, or a dict with name and aligner (retrieval) or model (sentiment)
     return str(m.get('name', m.get('aligner', m.get('model')))) if isinstance(m, dict) else str(m)
 
 def _method_index(methods:list, key:str, path:str):
     if key.isdigit() and int(key) < len(methods): return int(key)
     names = [_method_name(m) for m in methods]
     if key in names: return names.index(key)
-    raise ConfigError(f"--{path}: no method {key!r} in this experiment; its methods: {', '.join(names)} (or an index 0..{len(methods) - 1})")
+    raise ConfigError(f"--{path}: no method {key!r} in this experiment; its methods: "
+                      f"{', '.join(names)} (or an index 0..{len(methods) - 1})")
 
 def _select_methods(methods:list, value:str):
-    "The methods named in the comma-separated `value`, in that order (registry defaults for new ones)."
+    ("The methods named in the comma-separated `value`, in that order (registry defaults for new "
+     "ones).")
     by_name = {_method_name(m): m for m in methods}
-    key = 'model' if any(isinstance(m, dict) and 'model' in m for m in methods) else 'aligner'   # a sentiment config
-    return [copy.deepcopy(by_name.get(n, {key: n})) for n in (x.strip() for x in value.split(',')) if n]
+    # a sentiment config
+    key = 'model' if any(isinstance(m, dict) and 'model' in m for m in methods) else 'aligner'
+    return [copy.deepcopy(by_name.get(n, {key: n})) for n in (x.strip() for x in value.split(','))
+            if n]
 
 # %% ../../nbs/engine/experiment.ipynb #bd5ffcef
 def apply_overrides(d:dict, # experiment settings (a config file's contents)
-                    overrides:list): # (dotted key, value string) pairs, e.g. [('train.epochs', '3')]
+                    # (dotted key, value string) pairs, e.g. [('train.epochs', '3')]
+                    overrides:list):
     "A copy of `d` with each override applied."
     d = copy.deepcopy(d)
     for path, raw in overrides:
         keys = path.split('.')
-        if path == 'methods' and isinstance(raw, str): d['methods'] = _select_methods(d.get('methods', [dict(aligner='vse')]), raw); continue
+        if path == 'methods' and isinstance(raw, str): d['methods'] = _select_methods(
+            d.get('methods', [dict(aligner='vse')]), raw); continue
         node = d
         for i, k in enumerate(keys[:-1]):
-            if isinstance(node, list): k = _method_index(node, k, path); node[k] = dict(aligner=node[k]) if isinstance(node[k], str) else node[k]
+            if isinstance(node, list):
+                k = _method_index(node, k, path)
+                node[k] = dict(aligner=node[k]) if isinstance(node[k], str) else node[k]
             elif k not in node or node[k] is None: node[k] = {} if i or k != 'methods' else []
             node = node[k]
-            if not isinstance(node, (dict, list)): raise ConfigError(f"--{path}: {'.'.join(keys[:i + 1])} is a value, not a group of settings")
+            if not isinstance(node, (dict, list)): raise ConfigError(
+                f"--{path}: {'.'.join(keys[:i + 1])} is a value, not a group of settings")
         last = keys[-1]
         if isinstance(node, list): node[_method_index(node, last, path)] = _parse_value(raw)
         else: node[last] = _parse_value(raw)
     return d
 
-_CHECKS = {ExperimentConfig: check_experiment, MSAExperiment: check_msa_experiment}   # config class -> its check
+# config class -> its check
+_CHECKS = {ExperimentConfig: check_experiment, MSAExperiment: check_msa_experiment}
 
 def load_experiment(path:str|Path, # a YAML (.yaml, .yml) or JSON (.json) config file
                     overrides:list=(), # (dotted key, value string) pairs applied on top
-                    cls=ExperimentConfig): # `ExperimentConfig` (retrieval) or `predict.MSAExperiment` (sentiment)
-    "The checked config of a file: fields (did-you-mean, types, ranges) by `config_from_dict`, then `cls`'s own check."
-    if cls not in _CHECKS: raise ConfigError(f"load_experiment: no check for {cls.__name__}; expected one of {[c.__name__ for c in _CHECKS]}")
+                    # `ExperimentConfig` (retrieval) or `predict.MSAExperiment` (sentiment)
+                    cls=ExperimentConfig):
+    ("The checked config of a file: fields (did-you-mean, types, ranges) by `config_from_dict`, "
+     "then `cls`'s own check.")
+    if cls not in _CHECKS: raise ConfigError(f"load_experiment: no check for {cls.__name__}; "
+                                             f"expected one of {[c.__name__ for c in _CHECKS]}")
     path = Path(path)
     cfg = _config(cls, apply_overrides(_read_mapping(path), list(overrides)), str(path))
     _CHECKS[cls](cfg, str(path))
@@ -214,22 +272,28 @@ DEMO_CONFIG = dict(
     name='demo', data='scenes',
     train=dict(epochs=12, batch_size=128, lr=0.001, lr_steps=[9]),
     methods=[dict(aligner='vse', config=dict(d=512, head='mlp')),
-             dict(aligner='scan_t2i', config=dict(d=256), train=dict(epochs=6, batch_size=64, lr_steps=[4])),
-             dict(aligner='chan', config=dict(d=256), train=dict(epochs=6, batch_size=64, lr_steps=[4])),
-             dict(aligner='relative_anchors', train=dict(lr=0.005, schedule='cosine', lr_steps=[], loss_warmup=False, warmup_epochs=0))])
+             dict(aligner='scan_t2i', config=dict(d=256),
+                  train=dict(epochs=6, batch_size=64, lr_steps=[4])),
+             dict(aligner='chan', config=dict(d=256),
+                  train=dict(epochs=6, batch_size=64, lr_steps=[4])),
+             dict(aligner='relative_anchors', train=dict(lr=0.005, schedule='cosine', lr_steps=[],
+                                                         loss_warmup=False, warmup_epochs=0))])
 
 # %% ../../nbs/engine/experiment.ipynb #5ac038a0
 def _has_split(jpath, s):
-    "Whether the Karpathy file `jpath` has images of split `s`; a bad file is a DataError that names it."
+    ("Whether the Karpathy file `jpath` has images of split `s`; a bad file is a DataError that "
+     "names it.")
     d = read_json(jpath, 'a Karpathy dataset file (a mapping with an images list)')
-    if not isinstance(d.get('images'), list): raise DataError(f"{jpath}: no 'images' list; expected a Karpathy dataset file")
+    if not isinstance(d.get('images'), list): raise DataError(f"{jpath}: no 'images' list; "
+                                                              "expected a Karpathy dataset file")
     return any(isinstance(im, dict) and im.get('split') == s for im in d['images'])
 
-def load_split_data(data:str, # 'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout)
-                    scenes:dict|None=None, # SceneConfig fields to change (scenes only)
-                    seed:int=0, # the scenes' seed
-                    max_images:int|None=None, # cap on images per split
-                    progress:bool=True):
+def load_split_data(
+    data:str, # 'scenes', a Karpathy-layout folder or a precomp folder (SCAN's layout)
+    scenes:dict|None=None, # SceneConfig fields to change (scenes only)
+    seed:int=0, # the scenes' seed
+    max_images:int|None=None, # cap on images per split
+    progress:bool=True):
     "dict(root, name, read=split -> CaptionData, has_split=split -> bool, annotations or None)."
     if data == 'scenes':
         sc = config_from_dict(SceneConfig, {'seed': seed, **(scenes or {})}, where='scenes')
@@ -237,22 +301,28 @@ def load_split_data(data:str, # 'scenes', a Karpathy-layout folder or a precomp 
     else:
         root = Path(data)
         if not root.exists(): raise DataError(f"--data {root}: folder not found")
-        if is_precomp_folder(root): return precomp_source(root, max_images)  # SCAN's precomputed regions
+        # SCAN's precomputed regions
+        if is_precomp_folder(root): return precomp_source(root, max_images)
     jpath = find_karpathy_json(root)
     img_root = root/'images' if (root/'images').is_dir() else root
-    return dict(root=root, name=root.name, jpath=jpath, annotations=load_scene_annotations(root) if data == 'scenes' else None,
-                read=lambda s: read_karpathy(jpath, img_root, s, max_images=max_images, progress=False),
+    return dict(root=root, name=root.name, jpath=jpath,
+                annotations=load_scene_annotations(root) if data == 'scenes' else None,
+                read=lambda s: read_karpathy(jpath, img_root, s, max_images=max_images,
+                                             progress=False),
                 has_split=lambda s: _has_split(jpath, s))
 
 # %% ../../nbs/engine/experiment.ipynb #962a6ed9
 def default_eval_split(src:dict, # from `load_split_data`
                        data:str): # 'scenes' or the folder
-    "The split scored when none is named: 'test' for the scenes; a folder's 'val', else 'test', else its one split."
+    ("The split scored when none is named: 'test' for the scenes; a folder's 'val', else 'test', "
+     "else its one split.")
     if data == 'scenes': return 'test'
     present = [s for s in ('val', 'test', 'train', 'restval') if src['has_split'](s)]
-    if not present: raise DataError(f"{src['jpath']}: no image has a split (expected 'split': 'val', 'test' or 'train')")
+    if not present: raise DataError(f"{src['jpath']}: no image has a split (expected 'split': "
+                                    "'val', 'test' or 'train')")
     if present[0] in ('val', 'test') or len(present) == 1: return present[0]
-    raise ConfigError(f"{src['jpath']}: no val or test split, only {' and '.join(present)}; pass --split")
+    raise ConfigError(f"{src['jpath']}: no val or test split, only {' and '.join(present)}; pass "
+                      "--split")
 
 # %% ../../nbs/engine/experiment.ipynb #0a5b7b5a
 def pair_scores(aligner, # an aligner
@@ -265,62 +335,79 @@ def pair_scores(aligner, # an aligner
     with torch.no_grad():
         for i in img_idx.unique().tolist():
             sel = (img_idx == i).nonzero().squeeze(1)                     # pairs of image i
-            out[sel] = aligner.similarity(img[i:i + 1], txt[txt_idx[sel].to(txt.x.device)])[0].float().cpu()
+            out[sel] = aligner.similarity(img[i:i + 1],
+                                          txt[txt_idx[sel].to(txt.x.device)])[0].float().cpu()
     return out
 
 # %% ../../nbs/engine/experiment.ipynb #b3b8097c
 def scene_metrics(model, # a trained aligner (eval mode, on `device`)
-                  ev:dict, # encoded evaluation split: img, txt, neg (Tokens), neg_idx, neg_img, records, masks, caption_image
+                  # encoded evaluation split: img, txt, neg (Tokens), neg_idx, neg_img, records,
+                  # masks, caption_image
+                  ev:dict,
                   txt_enc, # the text encoder (its tokenizer maps words to tokens)
                   grid:tuple, # the image encoder's token grid
                   device=None, # where to score
                   pointing:bool=True): # play the pointing game when the aligner's words point
-    "Binding accuracy and, when available, pointing-game accuracy of `model` on the scenes' evaluation split."
+    ("Binding accuracy and, when available, pointing-game accuracy of `model` on the scenes' "
+     "evaluation split.")
     out = {}
     if len(ev['neg_idx']):
         with torch.no_grad():
-            ei, et, en = (model.encode_images(ev['img'].to(device)), model.encode_texts(ev['txt'].to(device)),
+            ei, et, en = (model.encode_images(ev['img'].to(device)),
+                          model.encode_texts(ev['txt'].to(device)),
                           model.encode_texts(ev['neg'].to(device)))
         pos = pair_scores(model, ei, et, ev['neg_img'], ev['neg_idx'])
         neg = pair_scores(model, ei, en, ev['neg_img'], torch.arange(len(ev['neg_idx'])))
         out['binding_acc'] = binding_accuracy(pos, neg)
     if pointing and hasattr(model, 'word_to_patch'):
-        p = evaluate_pointing(model, ev['img'], ev['txt'], ev['caption_image'], ev['records'], ev['masks'],
-                              txt_enc.tokenizer, grid, max_len=txt_enc.max_len, device=device,
-                              n_prefix=ev['img'].x.shape[1] - grid[0] * grid[1])      # a ViT's [CLS] kept in front (end to end)
-        out.update(pointing_acc=p['pointing_acc'], pointing_chance=p['pointing_chance'], pointing_words=p['pointing_words'])
+        # a ViT's [CLS] kept in front (end to end)
+        p = evaluate_pointing(model, ev['img'], ev['txt'], ev['caption_image'], ev['records'],
+                              ev['masks'], txt_enc.tokenizer, grid, max_len=txt_enc.max_len,
+                              device=device,
+                              n_prefix=ev['img'].x.shape[1] - grid[0] * grid[1])
+        out.update(pointing_acc=p['pointing_acc'], pointing_chance=p['pointing_chance'],
+                   pointing_words=p['pointing_words'])
     return out
 
 # %% ../../nbs/engine/experiment.ipynb #cc72dd13
-_NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t', 'scan_t2i_avg': 'SCAN t→i AVG', 'chan': 'CHAN', 'chan_lse': 'CHAN LSE',
-          'laps': 'LAPS', 'laps_official': 'LAPS (released code)', 'relative_anchors': 'PAL', 'pal': 'PAL', 'pal_mean': 'PAL mean',
-          'pal_global': 'PAL global', 'linear_head': 'linear head', 'mlp_head': 'MLP head', 'asif': 'ASIF',
-          'linear_rs': 'LinearRS', 'mlp_rs': 'MLPRS', 'linear_head_decalign': 'linear head + DecAlign losses'}
+_NAMES = {'vse': 'VSE++', 'scan_t2i': 'SCAN t→i', 'scan_i2t': 'SCAN i→t',
+          'scan_t2i_avg': 'SCAN t→i AVG', 'chan': 'CHAN', 'chan_lse': 'CHAN LSE', 'laps': 'LAPS',
+          'laps_official': 'LAPS (released code)', 'relative_anchors': 'PAL', 'pal': 'PAL',
+          'pal_mean': 'PAL mean', 'pal_global': 'PAL global', 'linear_head': 'linear head',
+          'mlp_head': 'MLP head', 'asif': 'ASIF', 'linear_rs': 'LinearRS', 'mlp_rs': 'MLPRS',
+          'linear_head_decalign': 'linear head + DecAlign losses'}
 
-def _label(name, aligner): return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner, aligner))
+def _label(name, aligner):
+    return _NAMES.get(name, name if name != aligner else _NAMES.get(aligner, aligner))
 
 def _encode_eval(split_d, ann, root, split, encode):
-    "The evaluation split's tokens (`encode(extra_captions) -> (img, txt, extra)`), binding negatives and (scenes) grounding records and masks."
+    ("The evaluation split's tokens (`encode(extra_captions) -> (img, txt, extra)`), binding "
+     "negatives and (scenes) grounding records and masks.")
     neg_idx = neg_img = torch.zeros(0, dtype=torch.long); neg_txt = []
     if ann is not None: neg_idx, neg_img, neg_txt = binding_pairs(split_d, ann)
     img, txt, neg = encode(neg_txt)
-    ev = dict(img=img, txt=txt, neg=neg, neg_idx=neg_idx, neg_img=neg_img, records=None, masks=None, caption_image=split_d.caption_image)
+    ev = dict(img=img, txt=txt, neg=neg, neg_idx=neg_idx, neg_img=neg_img, records=None, masks=None,
+              caption_image=split_d.caption_image)
     if ann is not None:
         records, masks, cap_img = load_scene_grounding(root, split)
-        n = len(split_d.images)                                       # max_images may have cut the split
+        # max_images may have cut the split
+        n = len(split_d.images)
         keep = cap_img < n
         records = [r for r, k in zip(records, keep.tolist()) if k]
         if [r['raw'] for r in records] != list(split_d.captions):
-            raise DataError(f"{root}: the {split} captions of scenes_annotations.json and of the Karpathy file differ; regenerate the scenes")
+            raise DataError(f"{root}: the {split} captions of scenes_annotations.json and of the "
+                            "Karpathy file differ; regenerate the scenes")
         ev.update(records=records, masks=masks[:n])
     return ev
 
 def _frozen_encode(split_d, img_enc, txt_enc, cache, name, progress):
     "`_encode_eval`'s encoder for frozen encoders: cached tokens."
-    return lambda extra: encode_split(split_d, img_enc, txt_enc, cache, name, extra_captions=extra, progress=progress)
+    return lambda extra: encode_split(split_d, img_enc, txt_enc, cache, name, extra_captions=extra,
+                                      progress=progress)
 
 def _trained_encode(split_d, model, ft, device, progress):
-    "`_encode_eval`'s encoder for an end-to-end model: its trained backbones (nothing cached: the weights are the run's own)."
+    ("`_encode_eval`'s encoder for an end-to-end model: its trained backbones (nothing cached: the "
+     "weights are the run's own).")
     def encode(extra):
         f = splits_for(model, ft, None, split_d)[1].features(model, device, progress=progress)
         return f.images, f.texts, caption_tokens(model, list(extra), device) if extra else None
@@ -330,10 +417,14 @@ def _trained_encode(split_d, model, ft, device, progress):
 def pair_subset(feats:PairFeatures, # the training pairs
                 n:int|None, # pairs to keep (None: all)
                 seed:int=0): # fixes the order
-    "The first `n` captions of one seeded permutation, with all images (unused ones cost nothing); `feats` when n is None."
+    ("The first `n` captions of one seeded permutation, with all images (unused ones cost "
+     "nothing); `feats` when n is None.")
     if n is None: return feats
-    if n > len(feats): raise ConfigError(f"train_pairs = {n}, but the training split has {len(feats)} pairs")
-    order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(seed))[:n].sort().values   # (n,) nested in larger n
+    if n > len(feats): raise ConfigError(f"train_pairs = {n}, but the training split has "
+                                         f"{len(feats)} pairs")
+    # (n,) nested in larger n
+    order = torch.randperm(len(feats),
+                           generator=torch.Generator().manual_seed(seed))[:n].sort().values
     return PairFeatures(feats.images, feats.texts[order], feats.caption_image[order])
 
 def _barrier(world:int):
@@ -346,7 +437,8 @@ def _trained(ft, side, methods):
     which = getattr(ft, f'{side}_trainable')
     part = {'all': 'trained', 'none': 'frozen'}.get(which, f'last {which} blocks trained')
     lrs = sorted({m[3].backbone_lr_factor for m in methods})
-    return part + (f" end to end at {', '.join(map(str, lrs))}× the method's lr" if which != 'none' else '')
+    return (part + (f" end to end at {', '.join(map(str, lrs))}× the method's lr" if which != 'none'
+                    else ''))
 
 def _examples(sims, data, n=4, k=5):
     "Top-k images for the first caption of n evenly spaced images (None for precomputed regions)."
@@ -355,20 +447,25 @@ def _examples(sims, data, n=4, k=5):
     for i in torch.linspace(0, len(data.images) - 1, n).long().tolist():
         j = int((data.caption_image == i).nonzero()[0])
         top = sims[:, j].topk(min(k, sims.shape[0])).indices.tolist()
-        rows.append(dict(caption=data.captions[j], images=[data.images[t] for t in top], correct=[t == i for t in top]))
+        rows.append(dict(caption=data.captions[j], images=[data.images[t] for t in top],
+                         correct=[t == i for t in top]))
     return rows
 
 # %% ../../nbs/engine/experiment.ipynb #a19c0302
 def _run_kind(out:Path):
-    "What started the run in `out`: run.json's kind (older runs without one: 'demo' when named so, else 'train')."
-    if (out/'run.json').exists(): return str(read_json(out/'run.json', 'a run marker (run.json)').get('kind', 'train'))
-    return 'demo' if read_json(out/'experiment.json', 'an experiment config').get('name') == 'demo' else 'train'
+    ("What started the run in `out`: run.json's kind (older runs without one: 'demo' when named "
+     "so, else 'train').")
+    if (out/'run.json').exists(): return str(read_json(out/'run.json', 'a run marker (run.json)')
+                                             .get('kind', 'train'))
+    return ('demo' if read_json(out/'experiment.json', 'an experiment config').get('name') == 'demo'
+            else 'train')
 
 def _differences(a, b, at:str=''):
     "Dotted keys where `a` (a run's config) and `b` (this one) differ, each with both values."
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for k in dict.fromkeys([*a, *b])
-                for d in _differences(a.get(k, '<unset>'), b.get(k, '<unset>'), f"{at}.{k}" if at else str(k))]
+                for d in _differences(a.get(k, '<unset>'), b.get(k, '<unset>'),
+                                      f"{at}.{k}" if at else str(k))]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{at}[{i}]")]
     return [] if a == b else [f"{at}: {a!r} in the run, {b!r} now"]
@@ -382,63 +479,82 @@ def check_run_folder(out:Path, # the run folder
     out, has = Path(out), (Path(out)/'experiment.json').exists()
     if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
     if kind == 'demo' and has and (k := _run_kind(out)) != 'demo':
-        raise ConfigError(f"{out} holds a `finealign {k}` run; demo replaces only its own runs: pass another --out")
+        raise ConfigError(f"{out} holds a `finealign {k}` run; demo replaces only its own runs: "
+                          "pass another --out")
     if has and not (resume or overwrite):
-        raise ConfigError(f"{out} already holds a run; pass --resume to continue it or --overwrite to start again")
+        raise ConfigError(f"{out} already holds a run; pass --resume to continue it or --overwrite "
+                          "to start again")
     if overwrite and not has and out.is_dir() and any(out.iterdir()):
-        raise ConfigError(f"{out} is not empty and holds no run (no experiment.json); overwrite clears only run folders: "
-                          "pass a new or empty folder")
+        raise ConfigError(f"{out} is not empty and holds no run (no experiment.json); overwrite "
+                          "clears only run folders: pass a new or empty folder")
     here = Path.cwd().resolve()
     if overwrite and has and out.resolve() in (here, *here.parents, Path.home().resolve()):
-        raise ConfigError(f"{out} is the working directory, a folder above it or the home folder; overwrite never clears it")
+        raise ConfigError(f"{out} is the working directory, a folder above it or the home folder; "
+                          "overwrite never clears it")
     if resume:
-        if not has: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to continue in {out})")
-        saved = {**asdict(ExperimentConfig()), **read_json(out/'experiment.json', "a run's experiment config")}
-        diff = _differences(saved, json.loads(json.dumps(asdict(cfg))))   # as JSON: tuples are lists there
-        if diff: raise ConfigError(f"resume: {out} was started with another config; experiment.json differs in "
-                                   + '; '.join(diff[:10]) + " (pass the run's settings, or --overwrite to start again)")
+        if not has: raise ConfigError(f"resume: {out/'experiment.json'} not found (no run to "
+                                      f"continue in {out})")
+        saved = {**asdict(ExperimentConfig()),
+                 **read_json(out/'experiment.json', "a run's experiment config")}
+        # as JSON: tuples are lists there
+        diff = _differences(saved, json.loads(json.dumps(asdict(cfg))))
+        if diff: raise ConfigError(f"resume: {out} was started with another config; "
+                                   "experiment.json differs in "
+                                   + '; '.join(diff[:10])
+                                   + " (pass the run's settings, or --overwrite to start again)")
 
 # %% ../../nbs/engine/experiment.ipynb #6a5c27eb
 def _claim(out:Path, cfg, resume:bool, overwrite:bool, kind:str, claim:dict):
-    "Make `out` this run's folder: cleared first under overwrite; experiment.json and run.json written."
-    if overwrite and (out/'experiment.json').exists(): shutil.rmtree(out)   # `check_run_folder` checked it is a run
+    ("Make `out` this run's folder: cleared first under overwrite; experiment.json and run.json "
+     "written.")
+    # `check_run_folder` checked it is a run
+    if overwrite and (out/'experiment.json').exists(): shutil.rmtree(out)
     claim.update(created=not out.exists(), made=not resume)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out/'experiment.json', lambda p: p.write_text(json.dumps(asdict(cfg), indent=2)))
     if not (out/'run.json').exists():
         started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
-        atomic_write(out/'run.json', lambda p: p.write_text(json.dumps(dict(kind=kind, started=started), indent=2)))
+        atomic_write(out/'run.json', lambda p: p.write_text(
+            json.dumps(dict(kind=kind, started=started), indent=2)))
 
 def _run_started(out:Path):
-    "Whether a method of the run in `out` has begun training: a log or a checkpoint (a failure then leaves it)."
-    ck = out/'checkpoints'          # a run that diverged keeps its log: the epoch, step and loss that went wrong
+    ("Whether a method of the run in `out` has begun training: a log or a checkpoint (a failure "
+     "then leaves it).")
+    # a run that diverged keeps its log: the epoch, step and loss that went wrong
+    ck = out/'checkpoints'
     return any(ck.glob('*/last')) or any(ck.glob('*/log.jsonl'))
 
 def _unclaim(out:Path, claim:dict):
-    "Undo `_claim` after a failed start: what the run wrote goes, and the folder too when the run made it."
+    ("Undo `_claim` after a failed start: what the run wrote goes, and the folder too when the run "
+     "made it.")
     for f in ('experiment.json', 'run.json'): (out/f).unlink(missing_ok=True)
     shutil.rmtree(out/'checkpoints', ignore_errors=True)
     if claim.get('created') and out.is_dir() and not any(out.iterdir()): out.rmdir()
 
 # %% ../../nbs/engine/experiment.ipynb #9db1a992
 def _encoder_weights(img_enc, txt_enc):
-    "Where the two encoders' weights came from (their `.weights`), for features.json and the report."
+    ("Where the two encoders' weights came from (their `.weights`), for features.json and the "
+     "report.")
     return dict(image=getattr(img_enc, 'weights', None), text=getattr(txt_enc, 'weights', None))
 
-_SOURCES = dict(bundled='bundled weights', checkpoint='a local checkpoint', hf_cache='the local Hugging Face cache',
+_SOURCES = dict(bundled='bundled weights', checkpoint='a local checkpoint',
+                hf_cache='the local Hugging Face cache',
                 random='RANDOM weights (asked for by name)')
 
 def _weights_text(w:dict, trained:bool=False):
     "The report's line on where the encoders' weights came from."
-    say = lambda v: _SOURCES.get(v['source'], v['source']) + (f" ({v['path']})" if v.get('path') else '')
-    return ('start: ' if trained else '') + '; '.join(f"{side}: {say(v)}" for side, v in w.items() if v)
+    say = lambda v: (_SOURCES.get(v['source'], v['source'])
+                     + (f" ({v['path']})" if v.get('path') else ''))
+    return (('start: ' if trained else '')
+            + '; '.join(f"{side}: {say(v)}" for side, v in w.items() if v))
 
 # %% ../../nbs/engine/experiment.ipynb #f60d5736
 @dataclass
 class ExperimentRun:
     "What the stages of a run share: `run_experiment` sets the first fields, each stage its own."
     cfg: ExperimentConfig                # the checked experiment
-    methods: list                        # `check_experiment`'s (name, aligner, overrides, TrainConfig)
+    # `check_experiment`'s (name, aligner, overrides, TrainConfig)
+    methods: list
     out: Path                            # the run folder
     device: object = None                # where to train and score
     rank: int = 0                        # this process's rank under torchrun (0 writes)
@@ -471,7 +587,8 @@ def experiment_device(cfg:ExperimentConfig, # the experiment
                       world:int=1): # processes in the run
     "The training device: `cfg.device`, this rank's GPU under torchrun, else `default_device()`."
     if cfg.device: return torch.device(cfg.device)
-    if world > 1 and torch.cuda.is_available(): return torch.device(f'cuda:{torch.cuda.current_device()}')
+    if world > 1 and torch.cuda.is_available(): return torch.device(
+        f'cuda:{torch.cuda.current_device()}')
     return default_device()
 
 # %% ../../nbs/engine/experiment.ipynb #b3f1b50d
@@ -491,17 +608,20 @@ def load_data(run:ExperimentRun): # fills in src, split, train_d, eval_d, val_d
 def build_encoders(run:ExperimentRun): # fills in ft, img_enc, txt_enc
     "Stage encoders: the frozen encoders (precomp: its region reader); none end to end."
     cfg, src = run.cfg, run.src
-    run.ft = ft = _config(FinetuneConfig, cfg.finetune, 'experiment: finetune') if cfg.finetune is not None else None
+    run.ft = ft = (_config(FinetuneConfig, cfg.finetune, 'experiment: finetune')
+                   if cfg.finetune is not None else None)
     # precomputed regions
     if 'image_encoder' in src and (ft is not None or cfg.image_encoder != 'precomp'):
-        raise ConfigError(f"{cfg.data} holds precomputed region features: set image_encoder: precomp "
-                          "(and no finetune)")
-    run.img_enc = None if ft is not None else (src.get('image_encoder')
-                                               or create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level))
+        raise ConfigError(f"{cfg.data} holds precomputed region features: set image_encoder: "
+                          "precomp (and no finetune)")
+    run.img_enc = None if ft is not None else (
+        src.get('image_encoder')
+        or create_image_encoder(cfg.image_encoder, feature_level=cfg.image_level))
     run.txt_enc = create_text_encoder(cfg.text_encoder) if ft is None else None
     return run
 
-def encode_features(run:ExperimentRun): # fills in ev (and, frozen, the tokens behind train_f and valid_f)
+def encode_features(
+    run:ExperimentRun): # fills in ev (and, frozen, the tokens behind train_f and valid_f)
     "Stage features, part 1: every split through the frozen encoders and the cache."
     src, args = run.src, (run.img_enc, run.txt_enc, run.cache, run.src['name'])
     tr_i, tr_t, _ = encode_split(run.train_d, *args, progress=run.progress)
@@ -512,9 +632,11 @@ def encode_features(run:ExperimentRun): # fills in ev (and, frozen, the tokens b
     return run
 
 def training_pairs(run:ExperimentRun): # fills in train_f, valid_f
-    "Stage features, part 2: the training pairs (`train_pairs`: a seeded subset), the validation pairs."
+    ("Stage features, part 2: the training pairs (`train_pairs`: a seeded subset), the validation "
+     "pairs.")
     tr_i, tr_t, va = run.tokens
-    run.train_f = pair_subset(PairFeatures(tr_i, tr_t, run.train_d.caption_image), run.cfg.train_pairs, run.cfg.seed)
+    run.train_f = pair_subset(PairFeatures(tr_i, tr_t, run.train_d.caption_image),
+                              run.cfg.train_pairs, run.cfg.seed)
     run.valid_f = PairFeatures(va[0], va[1], run.val_d.caption_image) if va else None
     return run
 
@@ -522,12 +644,15 @@ def training_pairs(run:ExperimentRun): # fills in train_f, valid_f
 def build_method(run:ExperimentRun, # the run, after its features
                  aligner:str, # the registry name
                  over:dict): # config overrides
-    "Stage methods: the aligner, initialised from the experiment's seed (not from the methods before it)."
+    ("Stage methods: the aligner, initialised from the experiment's seed (not from the methods "
+     "before it).")
     set_seed(run.cfg.seed)
     if run.ft is None:
-        return create_aligner(aligner, **{'img_dim': run.img_enc.dim, 'txt_dim': run.txt_enc.dim, **over})
-    model = create_aligner('end_to_end', **end_to_end_config(run.ft, run.cfg.image_encoder, run.cfg.image_level,
-                                                             run.cfg.text_encoder, aligner, over, run.cfg.seed))
+        return create_aligner(aligner, **{'img_dim': run.img_enc.dim, 'txt_dim': run.txt_enc.dim,
+                                          **over})
+    model = create_aligner('end_to_end', **end_to_end_config(
+        run.ft, run.cfg.image_encoder, run.cfg.image_level, run.cfg.text_encoder, aligner, over,
+        run.cfg.seed))
     # this method's own encoders
     run.train_f, run.valid_f = splits_for(model, run.ft, run.train_d, run.val_d)
     return model
@@ -539,20 +664,24 @@ def fit_method(run:ExperimentRun, # the run
                model, # from `build_method`
                tcfg:TrainConfig, # its training settings
                resume:bool=False): # continue from its last checkpoint, when it has one
-    "Stage fit: train into checkpoints/<name>/, write `features.json`; returns (checkpoint to score, tcfg)."
+    ("Stage fit: train into checkpoints/<name>/, write `features.json`; returns (checkpoint to "
+     "score, tcfg).")
     ck, label = run.out/'checkpoints'/name, _label(name, aligner)
     tcfg = TrainConfig(**{**asdict(tcfg), 'batch_size': min(tcfg.batch_size, len(run.train_f))})
     again = resume and resumable(ck)
     # LAPS's protocol selects on the evaluation split itself
     test_f = None
     if tcfg.select_on == SELECT_ON_TEST:
-        test_f = (PairFeatures(run.ev['img'], run.ev['txt'], run.ev['caption_image']) if run.ft is None
+        test_f = (PairFeatures(run.ev['img'], run.ev['txt'], run.ev['caption_image'])
+                  if run.ft is None
                   else splits_for(model, run.ft, None, run.eval_d)[1])
     run.histories[label] = fit(model, run.train_f, tcfg, run.valid_f, ck, device=run.device,
-                               progress=run.progress and f"train {label} · {run.src['name']} train", resume=again, test=test_f)
+                               progress=run.progress and f"train {label} · {run.src['name']} train",
+                               resume=again, test=test_f)
     # rank 0 has written the checkpoints
     _barrier(run.world)
-    run.weights = _encoder_weights(*((run.img_enc, run.txt_enc) if run.ft is None else (model.img_backbone, model.txt_backbone)))
+    run.weights = _encoder_weights(*((run.img_enc, run.txt_enc) if run.ft is None
+                                     else (model.img_backbone, model.txt_backbone)))
     if run.main:
         spec = {**_features_json(run.cfg), 'weights': run.weights}
         atomic_write(ck/'features.json', lambda p: p.write_text(json.dumps(spec, indent=2)))
@@ -560,7 +689,8 @@ def fit_method(run:ExperimentRun, # the run
 
 def _features_json(cfg:ExperimentConfig):
     "What `features.json` records of the data and encoders (what `evaluate_checkpoint` needs)."
-    return dict(data=str(Path(cfg.data).resolve()) if cfg.data != 'scenes' and Path(cfg.data).exists() else cfg.data,
+    return dict(data=str(Path(cfg.data).resolve()) if cfg.data != 'scenes'
+                and Path(cfg.data).exists() else cfg.data,
                 scenes=cfg.scenes, seed=cfg.seed, image_encoder=cfg.image_encoder,
                 image_level=cfg.image_level, text_encoder=cfg.text_encoder, finetune=cfg.finetune)
 
@@ -579,41 +709,58 @@ def evaluate_method(run:ExperimentRun, # the run
                               _trained_encode(run.eval_d, model, run.ft, device, run.progress))
         run.img_enc, run.txt_enc, model = model.img_backbone, model.txt_backbone, model.head
     ev = run.ev
-    # every rank scores its share of the captions; rank 0 gets the matrix, ranks and the other metrics
-    run.results[label], run.sims[label] = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], device=device,
+    # every rank scores its share of the captions; rank 0 gets the matrix, ranks and the other
+    # metrics
+    run.results[label], run.sims[label] = evaluate_retrieval(model, ev['img'], ev['txt'],
+                                                             ev['caption_image'], device=device,
                                                              distributed=run.world > 1)
     if not run.main: return run
     if run.src['annotations'] is not None:
         sm = scene_metrics(model, ev, run.txt_enc, run.img_enc.grid, device, cfg.pointing)
         run.results[label].update(sm)
-        if 'pointing_words' in sm: run.extra['pointing game: grounded words scored'] = sm['pointing_words']
+        if 'pointing_words' in sm:
+            run.extra['pointing game: grounded words scored'] = sm['pointing_words']
     # the same frozen encoders on other datasets
     if cfg.zeroshot:
         skipped = []
-        run.results[label].update(evaluate_zero_shot(model, run.img_enc, run.txt_enc, cfg.zeroshot, cfg.zeroshot_templates,
-                                                     run.cache, device=device, progress=run.progress, skipped=skipped))
+        run.results[label].update(evaluate_zero_shot(model, run.img_enc, run.txt_enc, cfg.zeroshot,
+                                                     cfg.zeroshot_templates, run.cache,
+                                                     device=device, progress=run.progress,
+                                                     skipped=skipped))
         if skipped: run.extra[f'zero-shot skipped for {label}'] = '; '.join(skipped)
-    run.described.append(f"{label} (`{aligner}`: " + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items()
+    run.described.append(f"{label} (`{aligner}`: "
+                         + ', '.join(f"{k}={v}" for k, v in config_to_dict(model.config).items()
                                                                 if k not in ('img_dim', 'txt_dim'))
-                         + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps at {list(tcfg.lr_steps)})")
+                         + f"; {tcfg.epochs} epochs, batch {tcfg.batch_size}, lr {tcfg.lr}, steps "
+                         f"at {list(tcfg.lr_steps)})")
     return run
 
 # %% ../../nbs/engine/experiment.ipynb #e260d76c
 def report_run(run:ExperimentRun): # after every method's evaluate stage, on rank 0
-    "Stage report: `report.md`, `metrics.json`, retrieval examples; curves: the first method's `curves.png`."
+    ("Stage report: `report.md`, `metrics.json`, retrieval examples; curves: the first method's "
+     "`curves.png`.")
     cfg, methods, src, times = run.cfg, run.methods, run.src, run.times
     first, label0 = methods[0][0], _label(*methods[0][:2])
-    train_d, eval_d, split, img_enc, txt_enc, ft = run.train_d, run.eval_d, run.split, run.img_enc, run.txt_enc, run.ft
+    train_d, eval_d, split, img_enc, txt_enc, ft = (run.train_d, run.eval_d, run.split, run.img_enc,
+                                                    run.txt_enc, run.ft)
     data_name = 'synthetic scenes' if cfg.data == 'scenes' else src['name']
-    setup = dict(experiment=cfg.name, data=f"{data_name if cfg.data == 'scenes' else src['root']} ({len(train_d.images)} train images, {len(run.train_f)} train pairs, "
-                      f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} captions)",
-                 encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, {img_enc.grid[0]}×{img_enc.grid[1]} tokens, {_trained(ft, 'image', methods)}) + "
+    setup = dict(experiment=cfg.name,
+                 data=f"{data_name if cfg.data == 'scenes' else src['root']} "
+                      f"({len(train_d.images)} train images, {len(run.train_f)} train pairs, "
+                      f"{len(eval_d.images)} {split} images, {len(eval_d.captions)} {split} "
+                      "captions)",
+                 encoders=f"{img_enc.name} ({cfg.image_level}, {img_enc.dim}-d, "
+                          f"{img_enc.grid[0]}×{img_enc.grid[1]} tokens, "
+                          f"{_trained(ft, 'image', methods)}) + "
                           f"{txt_enc.name} ({txt_enc.dim}-d, {_trained(ft, 'text', methods)})",
                  **{'encoder weights': _weights_text(run.weights, ft is not None)},
                  methods='; '.join(run.described),
-                 training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, model selection: "
-                          + ('best rSum on the evaluation split itself (LAPS\'s protocol: optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
-                             'best validation rSum' if run.valid_f else 'last epoch (no separate validation split)'),
+                 training=f"AdamW, hardest negatives from epoch {methods[0][3].warmup_epochs}, "
+                          "model selection: "
+                          + ('best rSum on the evaluation split itself (LAPS\'s protocol: '
+                             'optimistic)' if methods[0][3].select_on == SELECT_ON_TEST else
+                             'best validation rSum' if run.valid_f
+                             else 'last epoch (no separate validation split)'),
                  seed=cfg.seed, device=str(run.device),
                  times=', '.join(f"{k} {v:.0f} s" for k, v in times.items()))
     curves = f'checkpoints/{first}/curves.png'                    # drawn once, by `train.fit`
@@ -621,24 +768,31 @@ def report_run(run:ExperimentRun): # after every method's evaluate stage, on ran
                  run.results, setup, extra=run.extra, history=run.histories[label0],
                  curves=curves if (run.out/curves).exists() else None, weights=run.weights,
                  examples=_examples(run.sims[label0], eval_d, n=4, k=5),
-                 notes=f"Training curves and retrieval examples are those of {label0}; every method's logs are in `checkpoints/<name>/`."
-                       + (" Binding %: the share of captions scored above their binding-swapped negative (chance 50). Pointing %: the"
-                          " share of grounded words whose best image token lies on their object, chance in brackets; a dash where"
-                          " a method's words do not point (VSE++ keeps one vector per image)." if src['annotations'] is not None else ''))
+                 notes=f"Training curves and retrieval examples are those of {label0}; every "
+                       "method's logs are in `checkpoints/<name>/`."
+                       + (" Binding %: the share of captions scored above their binding-swapped "
+                          "negative (chance 50). Pointing %: the share of grounded words whose "
+                          "best image token lies on their object, chance in brackets; a dash where "
+                          "a method's words do not point (VSE++ keeps one vector per "
+                          "image)." if src['annotations'] is not None else ''))
 
 def record_run(run:ExperimentRun): # after `report_run`
     "Stage record: one record per method (commit, machine, threads, versions, stage times)."
-    return write_record(run.out/'record.json', records_from_report(run.out, run.cfg.name, command=' '.join(['finealign', *sys.argv[1:]]),
-                                                                   times=run.times))
+    return write_record(run.out/'record.json',
+                        records_from_report(run.out, run.cfg.name,
+                                            command=' '.join(['finealign', *sys.argv[1:]]),
+                                            times=run.times))
 
 # %% ../../nbs/engine/experiment.ipynb #917b489d
-def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read as `ExperimentConfig` fields)
-                   out:str|Path|None=None, # run folder (default: runs/<name>)
-                   resume:bool=False, # continue the run in `out`
-                   overwrite:bool=False, # clear a run already in `out` and start again
-                   progress:bool=True, # progress bars
-                   kind:str='train'): # what starts the run ('train', 'demo'), recorded in run.json
-    "Train and evaluate every method of `cfg`, write the run folder; returns dict(metrics, extra, times, out) (metrics None on ranks > 0)."
+def run_experiment(
+    cfg:ExperimentConfig|dict, # the experiment (a dict is read as `ExperimentConfig` fields)
+    out:str|Path|None=None, # run folder (default: runs/<name>)
+    resume:bool=False, # continue the run in `out`
+    overwrite:bool=False, # clear a run already in `out` and start again
+    progress:bool=True, # progress bars
+    kind:str='train'): # what starts the run ('train', 'demo'), recorded in run.json
+    ("Train and evaluate every method of `cfg`, write the run folder; returns dict(metrics, extra, "
+     "times, out) (metrics None on ranks > 0).")
     if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
     methods = check_experiment(cfg)
     out = Path(out or Path('runs')/cfg.name)
@@ -648,16 +802,19 @@ def run_experiment(cfg:ExperimentConfig|dict, # the experiment (a dict is read a
     # every rank has checked the folder before rank 0 writes
     _barrier(world)
     claim = dict(made=False)
-    try: return _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim)
-    except BaseException:                                             # a failed start (nothing trained yet) leaves no run behind
+    try: return _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind,
+                                claim)
+    # a failed start (nothing trained yet) leaves no run behind
+    except BaseException:
         if rank == 0 and claim['made'] and not _run_started(out): _unclaim(out, claim)
         raise
 
 def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress, kind, claim):
-    "`run_experiment` once the config and the folder are checked: the stages in order, the claim on `out`."
+    ("`run_experiment` once the config and the folder are checked: the stages in order, the claim "
+     "on `out`.")
     t_start = time.perf_counter(); set_seed(cfg.seed)
-    run = ExperimentRun(cfg, methods, out, experiment_device(cfg, world), rank, world, progress and rank == 0,
-                        FeatureCache(cache_root()/'features'))
+    run = ExperimentRun(cfg, methods, out, experiment_device(cfg, world), rank, world,
+                        progress and rank == 0, FeatureCache(cache_root()/'features'))
     t = time.perf_counter()
     # under torchrun rank 0 goes first: it may generate the scenes into the cache
     if not run.main: _barrier(world)
@@ -675,14 +832,16 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
     if run.ft is None: training_pairs(run)
     for name, aligner, over, tcfg in methods:
         t = time.perf_counter()
-        chosen, tcfg = fit_method(run, name, aligner, build_method(run, aligner, over), tcfg, resume)
+        chosen, tcfg = fit_method(run, name, aligner, build_method(run, aligner, over), tcfg,
+                                  resume)
         run.times[f'train {name}'] = time.perf_counter() - t
         t = time.perf_counter()
         evaluate_method(run, name, aligner, chosen, tcfg)
         if run.main: run.times[f'evaluate {name}'] = time.perf_counter() - t
     if not run.main: return dict(metrics=None, extra=None, times=run.times, out=str(out))
     run.extra['training pairs'] = len(run.train_f)
-    if len(run.ev['neg_idx']): run.extra['binding accuracy: caption–negative pairs scored'] = len(run.ev['neg_idx'])
+    if len(run.ev['neg_idx']):
+        run.extra['binding accuracy: caption–negative pairs scored'] = len(run.ev['neg_idx'])
     run.times['total'] = time.perf_counter() - t_start
     report_run(run)
     record_run(run)
@@ -690,35 +849,50 @@ def _run_experiment(cfg, methods, out, rank, world, resume, overwrite, progress,
 
 # %% ../../nbs/engine/experiment.ipynb #10a85849
 def demo_config(data:str|None=None, # a Karpathy-layout folder; None: the synthetic scenes
-                split:str|None=None, # evaluation split (default: 'test' for the scenes, 'val' for a folder)
-                epochs:int|None=None, # training epochs of every method (default: the config's; lr decays at 3/4)
-                batch_size:int|None=None, # captions per batch of every method (default: the config's)
+                # evaluation split (default: 'test' for the scenes, 'val' for a folder)
+                split:str|None=None,
+                # training epochs of every method (default: the config's; lr decays at
+                # 3/4)
+                epochs:int|None=None,
+                # captions per batch of every method (default: the config's)
+                batch_size:int|None=None,
                 lr:float|None=None, # AdamW learning rate of every method (default: the config's)
                 d:int|None=None, # embedding width of every method (default: the config's)
                 head:str|None=None, # VSE++ projection head: 'linear' or 'mlp'
-                image_level:str='head', # which EfficientNet-Lite0 features become tokens: 'stride16', 'stride32', 'head'
+                # which EfficientNet-Lite0 features become tokens: 'stride16',
+                # 'stride32', 'head'
+                image_level:str='head',
                 scenes:dict|None=None, # `SceneConfig` fields to change
                 max_images:int|None=None, # cap on images per split (quick runs)
                 seed:int=0, # seeds generation, initialisation and shuffling
                 device:str|None=None, # training device (default: cuda if available)
-                methods:tuple|None=None): # registered aligners to compare (default: the config's VSE++, SCAN t→i, CHAN, PAL)
+                # registered aligners to compare (default: the config's VSE++, SCAN
+                # t→i, CHAN, PAL)
+                methods:tuple|None=None):
     "`DEMO_CONFIG` with the demo command's flags applied."
     cfg = copy.deepcopy(DEMO_CONFIG)
     if methods is not None: cfg = apply_overrides(cfg, [('methods', ','.join(methods))])
     for m in cfg['methods']:
         m.setdefault('train', {}); m.setdefault('config', {})
-        m['train'].update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr).items() if v is not None})
+        m['train'].update({k: v for k, v in dict(epochs=epochs, batch_size=batch_size,
+                                                 lr=lr).items() if v is not None})
         if epochs is not None: m['train']['lr_steps'] = [int(epochs * 0.75)]
-        if d is not None and hasattr(get_aligner_config(m['aligner']), 'd'): m['config']['d'] = d   # PAL has K anchors, no width d
+        # PAL has K anchors, no width d
+        if d is not None and hasattr(get_aligner_config(m['aligner']), 'd'): m['config']['d'] = d
         if head is not None and m['aligner'] == 'vse': m['config']['head'] = head
-    cfg.update(data=data or 'scenes', split=split, image_level=image_level, max_images=max_images, seed=seed, device=device, scenes=scenes or {})
+    cfg.update(data=data or 'scenes', split=split, image_level=image_level, max_images=max_images,
+               seed=seed, device=device, scenes=scenes or {})
     return cfg
 
-def demo(out:str='runs/demo', # report folder (replaced when it holds a demo; refused when it holds another run)
-         progress:bool=True, # progress bars
-         **flags): # `demo_config` arguments
+def demo(
+    # report folder (replaced when it holds a demo; refused when it holds
+    # another run)
+    out:str='runs/demo',
+    progress:bool=True, # progress bars
+    **flags): # `demo_config` arguments
     "`run_experiment` of `demo_config(**flags)`; returns its metrics."
-    return run_experiment(demo_config(**flags), out, overwrite=True, progress=progress, kind='demo')   # never a train run's folder
+    # never a train run's folder
+    return run_experiment(demo_config(**flags), out, overwrite=True, progress=progress, kind='demo')
 
 # %% ../../nbs/engine/experiment.ipynb #2339c3ae
 def _features_spec(ck:Path):
@@ -726,52 +900,72 @@ def _features_spec(ck:Path):
         if f.exists(): return read_json(f, 'the features.json a run writes beside its checkpoints')
     return {}
 
-def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder, data=None, need_data=True):
-    "(model, features spec, end to end?, image encoder, text encoder) of a checkpoint; arguments override features.json."
+def _checkpoint_with_encoders(ck:Path, image_encoder, image_level, text_encoder, data=None,
+                              need_data=True):
+    ("(model, features spec, end to end?, image encoder, text encoder) of a checkpoint; arguments "
+     "override features.json.")
     model, spec = from_pretrained(ck), _features_spec(ck)
-    trained = hasattr(model, 'img_backbone')                          # an end-to-end checkpoint carries its own encoders
+    # an end-to-end checkpoint carries its own encoders
+    trained = hasattr(model, 'img_backbone')
     if trained and any(v is not None for v in (image_encoder, image_level, text_encoder)):
-        raise ConfigError(f"{ck}: an end-to-end checkpoint holds its own trained encoders; leave out --image-encoder, --image-level and --text-encoder")
-    given = dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder, data=data)
+        raise ConfigError(f"{ck}: an end-to-end checkpoint holds its own trained encoders; leave "
+                          "out --image-encoder, --image-level and --text-encoder")
+    given = dict(image_encoder=image_encoder, image_level=image_level, text_encoder=text_encoder,
+                 data=data)
     spec.update({k: v for k, v in given.items() if v is not None})
-    need = (('data',) if need_data else ()) + (() if trained else ('image_encoder', 'image_level', 'text_encoder'))
+    need = ((('data',) if need_data else ())
+            + (() if trained else ('image_encoder', 'image_level', 'text_encoder')))
     missing = [k for k in need if k not in spec]
-    if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names {', '.join(missing)}; pass --" + ', --'.join(m.replace('_', '-') for m in missing))
-    if spec['image_encoder'] == 'precomp': img_enc = RegionEncoder(getattr(model.config, 'img_dim', 2048))
+    if missing: raise ConfigError(f"{ck}: no features.json beside this checkpoint names "
+                                  f"{', '.join(missing)}; pass --"
+                                  + ', --'.join(m.replace('_', '-') for m in missing))
+    if spec['image_encoder'] == 'precomp':
+        img_enc = RegionEncoder(getattr(model.config, 'img_dim', 2048))
     elif trained: img_enc = model.img_backbone
     else: img_enc = create_image_encoder(spec['image_encoder'], feature_level=spec['image_level'])
     txt_enc = model.txt_backbone if trained else create_text_encoder(spec['text_encoder'])
-    for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim), ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
+    for side, want, have in (('image', getattr(model.config, 'img_dim', None), img_enc.dim),
+                             ('text', getattr(model.config, 'txt_dim', None), txt_enc.dim)):
         if want is not None and want != have:
-            raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width {want}, but {spec[side + '_encoder']} gives {have}")
+            raise ConfigError(f"{ck/'config.json'}: the aligner expects {side} tokens of width "
+                              f"{want}, but {spec[side + '_encoder']} gives {have}")
     return model, spec, trained, img_enc, txt_enc
 
 def _checkpoint_weights(ck:Path, trained:bool, img_enc, txt_enc):
-    "Where the encoders' weights of a scored checkpoint came from: its own file (end to end) or theirs."
-    if trained: return {side: dict(source='checkpoint', path=str((ck/'model.safetensors').resolve())) for side in ('image', 'text')}
+    ("Where the encoders' weights of a scored checkpoint came from: its own file (end to end) or "
+     "theirs.")
+    if trained: return {side: dict(source='checkpoint',
+                                   path=str((ck/'model.safetensors').resolve()))
+                        for side in ('image', 'text')}
     return _encoder_weights(img_enc, txt_enc)
 
 # %% ../../nbs/engine/experiment.ipynb #0786164a
-def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained` (e.g. runs/demo/checkpoints/chan/best)
-                        data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
-                        split:str|None=None, # split to score (default: precomp 'test', else `default_eval_split`)
-                        folds:int=1, # >1: also the n-fold protocol (COCO 1K: 5 folds of the 5K test images)
-                        out:str|Path|None=None, # report folder (default: runs/eval/<method>-<data>-<split>; replaced)
-                        image_encoder:str|None=None, # frozen image encoder (default: from features.json)
-                        image_level:str|None=None, # its token level (default: from features.json)
-                        text_encoder:str|None=None, # frozen text encoder (default: from features.json)
-                        max_images:int|None=None, # cap on images (quick checks)
-                        device:str|None=None, # where to score (default: cuda if available)
-                        progress:bool=True): # progress bars
-    "Recall (and, on the scenes, binding and pointing) of a saved aligner on a split; writes a report and returns the metrics."
+def evaluate_checkpoint(
+    # a folder written by `save_pretrained` (e.g.
+    # runs/demo/checkpoints/chan/best)
+    checkpoint:str|Path,
+    data:str|None=None, # 'scenes', a Karpathy-layout or precomp folder (default: its training data)
+    split:str|None=None, # split to score (default: precomp 'test', else `default_eval_split`)
+    folds:int=1, # >1: also the n-fold protocol (COCO 1K: 5 folds of the 5K test images)
+    out:str|Path|None=None, # report folder (default: runs/eval/<method>-<data>-<split>; replaced)
+    image_encoder:str|None=None, # frozen image encoder (default: from features.json)
+    image_level:str|None=None, # its token level (default: from features.json)
+    text_encoder:str|None=None, # frozen text encoder (default: from features.json)
+    max_images:int|None=None, # cap on images (quick checks)
+    device:str|None=None, # where to score (default: cuda if available)
+    progress:bool=True): # progress bars
+    ("Recall (and, on the scenes, binding and pointing) of a saved aligner on a split; writes a "
+     "report and returns the metrics.")
     ck = Path(checkpoint)
-    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(ck, image_encoder, image_level, text_encoder, data)
+    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(
+        ck, image_encoder, image_level, text_encoder, data)
     device = torch.device(device) if device else default_device()
     scenes = spec.get('scenes', {}) if spec['data'] == 'scenes' else None
     src = load_split_data(spec['data'], scenes, spec.get('seed', 0), max_images, progress)
     regions = 'image_encoder' in src                                   # a precomp folder
     if (spec['image_encoder'] == 'precomp') != regions:
-        raise ConfigError(f"{ck}: trained on {spec['image_encoder']} image features, but {spec['data']} "
+        raise ConfigError(f"{ck}: trained on {spec['image_encoder']} image features, but "
+                          f"{spec['data']} "
                           + ('holds precomputed regions' if regions else 'is not a precomp folder'))
     if regions and src['image_encoder'].dim != img_enc.dim:
         raise ConfigError(f"{ck}: the aligner expects regions of width {img_enc.dim}, "
@@ -779,115 +973,157 @@ def evaluate_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrai
     split = split or src.get('split') or default_eval_split(src, spec['data'])
     eval_d = src['read'](split)
     model = model.to(device).eval()
-    encode = (_trained_encode(eval_d, model, _config(FinetuneConfig, spec.get('finetune') or {}, f"{ck}: features.json finetune"), device, progress) if trained
-              else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'), src['name'], progress))
+    encode = (_trained_encode(eval_d, model,
+                              _config(FinetuneConfig, spec.get('finetune') or {},
+                                      f"{ck}: features.json finetune"),
+                              device, progress) if trained
+              else _frozen_encode(eval_d, img_enc, txt_enc, FeatureCache(cache_root()/'features'),
+                                  src['name'], progress))
     ev = _encode_eval(eval_d, src['annotations'], src['root'], split, encode)
     if trained: model = model.head
-    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'], folds=folds, device=device, 
-                                       progress=progress and f"score · {src['name']} {split} · blocks")
-    if src['annotations'] is not None: metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
+    metrics, sims = evaluate_retrieval(model, ev['img'], ev['txt'], ev['caption_image'],
+                                       folds=folds, device=device,
+                                       progress=progress
+                                       and f"score · {src['name']} {split} · blocks")
+    if src['annotations'] is not None:
+        metrics.update(scene_metrics(model, ev, txt_enc, img_enc.grid, device))
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'eval'/f"{name}-{src['name']}-{split}")
     label = _label(name, getattr(model, 'aligner_name', name))
-    tables = {f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items() if k.startswith(f'{folds}fold_')}} if folds > 1 else {}
-    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), data=f"{src['root']} ({len(eval_d.images)} {split} images, {len(eval_d.captions)} captions)",
-                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
+    tables = ({f'{folds}-fold average': {k[len(f'{folds}fold_'):]: v for k, v in metrics.items()
+                                         if k.startswith(f'{folds}fold_')}} if folds > 1 else {})
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'),
+                 data=f"{src['root']} ({len(eval_d.images)} {split} images, "
+                      f"{len(eval_d.captions)} captions)",
+                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
+                          + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
     setup['encoder weights'] = _weights_text(weights)
-    extra = {'pointing game: grounded words scored': metrics['pointing_words']} if 'pointing_words' in metrics else {}
-    write_report(out, f"finealign eval: {label} on {src['name']} ({split})", {label: metrics, **tables}, setup, extra=extra,
+    extra = ({'pointing game: grounded words scored': metrics['pointing_words']}
+             if 'pointing_words' in metrics else {})
+    write_report(out, f"finealign eval: {label} on {src['name']} ({split})",
+                 {label: metrics, **tables}, setup, extra=extra,
                  examples=_examples(sims, eval_d, n=4, k=5), weights=weights)
     return dict(metrics=metrics, out=str(out))
 
 # %% ../../nbs/engine/experiment.ipynb #5623339d
 def zero_shot_checkpoint(checkpoint:str|Path, # a folder written by `save_pretrained`
-                         tasks=('imagenet-sample', 'coco-mini', 'camvid'), # zero-shot tasks (see `parse_zero_shot_task`)
+                         # zero-shot tasks (see `parse_zero_shot_task`)
+                         tasks=('imagenet-sample', 'coco-mini', 'camvid'),
                          templates=('single', 'ensemble'), # prompt sets, each scored separately
-                         out:str|Path|None=None, # report folder (default: runs/zeroshot/<method>; replaced)
-                         image_encoder:str|None=None, # frozen image encoder (default: from features.json)
+                         # report folder (default: runs/zeroshot/<method>; replaced)
+                         out:str|Path|None=None,
+                         # frozen image encoder (default: from features.json)
+                         image_encoder:str|None=None,
                          image_level:str|None=None, # its token level (default: from features.json)
-                         text_encoder:str|None=None, # frozen text encoder (default: from features.json)
+                         # frozen text encoder (default: from features.json)
+                         text_encoder:str|None=None,
                          max_images:int|None=None, # first images of each task only (quick checks)
                          device:str|None=None, # where to score (default: cuda if available)
                          progress:bool=True): # progress bars
-    "Zero-shot classification and segmentation of a saved aligner; writes a report and returns the metrics."
+    ("Zero-shot classification and segmentation of a saved aligner; writes a report and returns "
+     "the metrics.")
     ck = Path(checkpoint)
-    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(ck, image_encoder, image_level, text_encoder, need_data=False)
+    model, spec, trained, img_enc, txt_enc = _checkpoint_with_encoders(
+        ck, image_encoder, image_level, text_encoder, need_data=False)
     device = torch.device(device) if device else default_device()
-    aligner = (model.head if trained else model).to(device).eval()    # backbones stay where the cache encodes (CPU)
-    skipped = []                                                      # tasks the method cannot score, with the reason
-    metrics = evaluate_zero_shot(aligner, img_enc, txt_enc, tasks, templates, FeatureCache(cache_root()/'features'), max_images, device, progress,
-                                 skipped=skipped)
+    # backbones stay where the cache encodes (CPU)
+    aligner = (model.head if trained else model).to(device).eval()
+    # tasks the method cannot score, with the reason
+    skipped = []
+    metrics = evaluate_zero_shot(aligner, img_enc, txt_enc, tasks, templates,
+                                 FeatureCache(cache_root()/'features'), max_images, device,
+                                 progress, skipped=skipped)
     name = ck.parent.name if ck.name in ('best', 'last') else ck.name
     out = Path(out or Path('runs')/'zeroshot'/name)
     label = _label(name, getattr(model, 'aligner_name', name))
-    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'), tasks=', '.join(map(str, tasks)),
-                 templates=', '.join(prompt_set_name(t) for t in templates), images=f"first {max_images} per task" if max_images else 'all',
-                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}" + (' (trained end to end)' if trained else ''), device=str(device))
+    setup = dict(checkpoint=str(ck), aligner=getattr(model, 'aligner_name', '?'),
+                 tasks=', '.join(map(str, tasks)),
+                 templates=', '.join(prompt_set_name(t) for t in templates),
+                 images=f"first {max_images} per task" if max_images else 'all',
+                 encoders=f"{img_enc.name} ({img_enc.feature_level}) + {txt_enc.name}"
+                          + (' (trained end to end)' if trained else ''), device=str(device))
     weights = _checkpoint_weights(ck, trained, img_enc, txt_enc)
     setup['encoder weights'] = _weights_text(weights)
     if skipped: setup['skipped'] = '; '.join(skipped)
     write_report(out, f"finealign zeroshot: {label}", {label: metrics}, setup, weights=weights,
-                 notes="top-1/top-5: percent of images whose class scores highest (ties count against it). mIoU: over the classes present in "
-                       "truth or prediction, one confusion matrix per dataset; COCO's background is a prompted class, and mIoU-fg scores it "
-                       "VOC20-style (background pixels unscored and never predicted). A dash: the method has no per-patch scores.")
+                 notes="top-1/top-5: percent of images whose class scores highest (ties count "
+                       "against it). mIoU: over the classes present in truth or prediction, one "
+                       "confusion matrix per dataset; COCO's background is a prompted class, and "
+                       "mIoU-fg scores it VOC20-style (background pixels unscored and never "
+                       "predicted). A dash: the method has no per-patch scores.")
     return dict(metrics=metrics, out=str(out))
 
 # %% ../../nbs/engine/experiment.ipynb #b373e100
 def _point_config(cfg:ExperimentConfig, n:int|None, min_steps:int):
-    "The experiment of one curve point: `train_pairs = n`, shared epochs raised to at least `min_steps` steps."
+    ("The experiment of one curve point: `train_pairs = n`, shared epochs raised to at least "
+     "`min_steps` steps.")
     train = dict(cfg.train)
     if n is not None:
-        tc = TrainConfig(**{k: v for k, v in train.items() if k in {f.name for f in fields(TrainConfig)}})
+        tc = TrainConfig(**{k: v for k, v in train.items()
+                            if k in {f.name for f in fields(TrainConfig)}})
         per_epoch = max(1, n // min(tc.batch_size, n))
         epochs = max(tc.epochs, -(-min_steps // per_epoch))
         if epochs != tc.epochs:
-            train.update(epochs=epochs, lr_steps=[round(s * epochs / tc.epochs) for s in tc.lr_steps])
-    return ExperimentConfig(**{**asdict(cfg), 'train_pairs': n, 'train': train, 'name': f"{cfg.name}-{n or 'all'}"})
+            train.update(epochs=epochs,
+                         lr_steps=[round(s * epochs / tc.epochs) for s in tc.lr_steps])
+    return ExperimentConfig(**{**asdict(cfg), 'train_pairs': n, 'train': train,
+                               'name': f"{cfg.name}-{n or 'all'}"})
 
 def run_curve(cfg:ExperimentConfig|dict, # the experiment; its train_pairs is replaced by each size
-              sizes=(100, 300, 1000, 3000, None), # training pairs per point (None: the whole training split)
-              min_steps:int=300, # a point trains at least this many steps (more epochs for small sizes)
+              # training pairs per point (None: the whole training split)
+              sizes=(100, 300, 1000, 3000, None),
+              # a point trains at least this many steps (more epochs for small sizes)
+              min_steps:int=300,
               out:str|Path|None=None, # curve folder (default: runs/<name>-curve)
               resume:bool=False, # keep finished points, continue an unfinished one
               overwrite:bool=False, # start every point again
               progress:bool=True): # progress bars
-    "Train and evaluate every method of `cfg` at each size; writes curve.json, curve.md, curve.png; returns the points."
+    ("Train and evaluate every method of `cfg` at each size; writes curve.json, curve.md, "
+     "curve.png; returns the points.")
     if isinstance(cfg, dict): cfg = _config(ExperimentConfig, cfg, 'experiment')
     check_experiment(cfg)
     if not sizes: raise ConfigError("run_curve: no sizes given")
     if resume and overwrite: raise ConfigError("resume and overwrite exclude each other")
     out = Path(out or Path('runs')/f'{cfg.name}-curve')
     if (out/'curve.json').exists() and not (resume or overwrite):
-        raise ConfigError(f"{out} already holds a curve; pass --resume to continue it or --overwrite to start again")
+        raise ConfigError(f"{out} already holds a curve; pass --resume to continue it or "
+                          "--overwrite to start again")
     points = []
     for n in sizes:
         pdir = out/f"pairs-{n or 'all'}"
-        if resume and (pdir/'metrics.json').exists(): saved = json.loads((pdir/'metrics.json').read_text())
+        if resume and (pdir/'metrics.json').exists():
+            saved = json.loads((pdir/'metrics.json').read_text())
         else:
-            run_experiment(_point_config(cfg, n, min_steps), pdir, resume=resume and (pdir/'experiment.json').exists(),
+            run_experiment(_point_config(cfg, n, min_steps), pdir,
+                           resume=resume and (pdir/'experiment.json').exists(),
                            overwrite=not resume, progress=progress)
             saved = json.loads((pdir/'metrics.json').read_text())
         points.append(dict(pairs=saved['extra']['training pairs'], results=saved['results']))
-    keys = ['rsum'] + list(dict.fromkeys(k for p in points for m in p['results'].values() for k in m if k.count('/') == 2))
+    keys = ['rsum'] + list(dict.fromkeys(k for p in points for m in p['results'].values() for k in m
+                                         if k.count('/') == 2))
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out/'curve.json', lambda p: p.write_text(json.dumps(dict(experiment=asdict(cfg), sizes=list(sizes), min_steps=min_steps,
-                                                                          points=points), indent=2)))
+    atomic_write(out/'curve.json', lambda p: p.write_text(json.dumps(
+        dict(experiment=asdict(cfg), sizes=list(sizes), min_steps=min_steps, points=points),
+        indent=2)))
     write_curve(out, f"finealign curve: {cfg.name}", points, keys,
-                intro=f"Nested subsets of the training pairs (seed {cfg.seed}), each point trained for at least {min_steps} steps; "
-                      "every point's report is in `pairs-<n>/`.")
+                intro=f"Nested subsets of the training pairs (seed {cfg.seed}), each point trained "
+                      f"for at least {min_steps} steps; every point's report is in `pairs-<n>/`.")
     return points
 
 # %% ../../nbs/engine/experiment.ipynb #43ad4064
-def run_sentiment_experiment(exp:MSAExperiment, # from `load_experiment(path, overrides, MSAExperiment)`
-                             out:str|Path|None=None, # run folder (default: runs/<name>)
-                             device=None, # training device (None: cuda when available)
-                             progress:bool=True, # progress bars
-                             resume:bool=False, # reuse the seeds that finished in `out`
-                             overwrite:bool=False, # start again in a folder that holds results
-                             command:str|None=None): # the command that started it, for the record
-    "`predict.run_msa_experiment` into `out`, then `record.json` (a record per method); returns `out`."
+def run_sentiment_experiment(
+    exp:MSAExperiment, # from `load_experiment(path, overrides, MSAExperiment)`
+    out:str|Path|None=None, # run folder (default: runs/<name>)
+    device=None, # training device (None: cuda when available)
+    progress:bool=True, # progress bars
+    resume:bool=False, # reuse the seeds that finished in `out`
+    overwrite:bool=False, # start again in a folder that holds results
+    command:str|None=None): # the command that started it, for the record
+    ("`predict.run_msa_experiment` into `out`, then `record.json` (a record per method); returns "
+     "`out`.")
     out = Path(out or Path('runs')/exp.name)
-    run_msa_experiment(exp, out=out, device=device, progress=progress, resume=resume, overwrite=overwrite)
+    run_msa_experiment(exp, out=out, device=device, progress=progress, resume=resume,
+                       overwrite=overwrite)
     write_record(out/'record.json', records_from_msa(out/'metrics.json', exp.name, command=command))
     return out

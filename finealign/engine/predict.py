@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader
 from ..core import ConfigError, DataError, NonFiniteError, set_seed, atomic_write, track_if
 from ..registry import create_aligner, save_pretrained
 from .records import machine, git_state, package_versions
-from ..data.msa import MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa, read_mmsa, NONFINITE_ACTIONS
+from ..data.msa import (MSASplit, MSADataset, msa_collate, msa_metrics, synthetic_msa,
+                                read_mmsa, NONFINITE_ACTIONS)
 
 # %% auto #0
 __all__ = ['SELECTION_SPLIT', 'METRIC_NAMES', 'PredictorTrainConfig', 'task_metrics', 'predict', 'evaluate_predictor',
@@ -31,31 +32,47 @@ from ..data.mvsa import MVSASplit, read_mvsa, mvsa_metrics, synthetic_mvsa
 # %% ../../nbs/engine/predict.ipynb #e27e9fc2
 @dataclass
 class PredictorTrainConfig:
-    max_epochs: int = 18            # MOSI: 18
-    batch_size: int = 32            # MOSI: 32
-    lr: float = 6e-5                # Adam learning rate (MOSI: 6e-5)
-    text_lr: float|None = None      # learning rate of a fine-tuned text encoder (`text_backbone.*`; the code's
-                                    # bert_learning_rate, MOSEI 1e-5); None: `lr`
+    # MOSI: 18
+    max_epochs: int = 18
+    # MOSI: 32
+    batch_size: int = 32
+    # Adam learning rate (MOSI: 6e-5)
+    lr: float = 6e-5
+    # learning rate of a fine-tuned text encoder (`text_backbone.*`; the code's
+    text_lr: float|None = None
+    # bert_learning_rate, MOSEI 1e-5); None: `lr`
     weight_decay: float = 0.005
-    grad_clip: float = 0.6          # max global gradient norm (0: off)
-    patience: int = 6               # early stopping: epochs without a better selection score (MOSI: 6)
-    scheduler_patience: int = 3     # ReduceLROnPlateau patience (ours)
-    lr_decay: float = 0.1           # ReduceLROnPlateau factor
-    select: str = 'loss'            # 'loss' or 'MAE': the lowest on validation; else an `msa_metrics` key, highest wins
-    dataset: str = 'mosi'           # the metric family of `msa_metrics`
-    seed: int = 1111                # initialisation and shuffling
+    # max global gradient norm (0: off)
+    grad_clip: float = 0.6
+    # early stopping: epochs without a better selection score (MOSI: 6)
+    patience: int = 6
+    # ReduceLROnPlateau patience (ours)
+    scheduler_patience: int = 3
+    # ReduceLROnPlateau factor
+    lr_decay: float = 0.1
+    # 'loss' or 'MAE': the lowest on validation; else an `msa_metrics` key, highest wins
+    select: str = 'loss'
+    # the metric family of `msa_metrics`
+    dataset: str = 'mosi'
+    # initialisation and shuffling
+    seed: int = 1111
 
 def _check(cfg:PredictorTrainConfig, train:MSASplit):
-    if cfg.batch_size < 1 or cfg.max_epochs < 1: raise ConfigError(f"batch_size and max_epochs must be >= 1, got {cfg.batch_size}, {cfg.max_epochs}")
+    if cfg.batch_size < 1 or cfg.max_epochs < 1: raise ConfigError(
+        f"batch_size and max_epochs must be >= 1, got {cfg.batch_size}, {cfg.max_epochs}")
     if not len(train): raise DataError("the training split is empty")
 
 def _loader(split:MSASplit|MVSASplit, batch_size:int, seed:int|None=None):
-    "Batches of `split` (an `MSASplit`, or any split with `torch_dataset()` and `collate`), shuffled with `seed` (None: in order)."
+    ("Batches of `split` (an `MSASplit`, or any split with `torch_dataset()` and `collate`), "
+     "shuffled with `seed` (None: in order).")
     g = torch.Generator().manual_seed(seed) if seed is not None else None
-    ds, coll = (split.torch_dataset(), split.collate) if hasattr(split, 'torch_dataset') else (MSADataset(split), msa_collate)
-    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, generator=g, collate_fn=coll)
+    ds, coll = ((split.torch_dataset(), split.collate) if hasattr(split, 'torch_dataset')
+                else (MSADataset(split), msa_collate))
+    return DataLoader(ds, batch_size=batch_size, shuffle=g is not None, generator=g,
+                      collate_fn=coll)
 
-def _to(batch:dict, device): return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+def _to(batch:dict, device):
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 # %% ../../nbs/engine/predict.ipynb #b7ac014b
 def task_metrics(preds, # (N,) scores or (N, C) logits
@@ -70,10 +87,12 @@ def predict(model, # a predictor
             split:MSASplit, # the clips to score
             batch_size:int=256, # clips per forward call
             device=None): # default: the model's device
-    "Predictions for every clip of `split`, in order: (N,) scores or (N, C) logits, as a NumPy array."
+    ("Predictions for every clip of `split`, in order: (N,) scores or (N, C) logits, as a NumPy "
+     "array.")
     device = device or next(model.parameters()).device
     was = model.training; model.eval()
-    out = torch.cat([model(_to(b, device))['pred'].float().cpu() for b in _loader(split, batch_size)])
+    out = torch.cat([model(_to(b, device))['pred'].float().cpu()
+                     for b in _loader(split, batch_size)])
     model.train(was)
     return out.numpy()
 
@@ -90,32 +109,40 @@ def evaluate_predictor(model, # a predictor
     for b in _loader(split, batch_size):
         tot += model.loss(_to(b, device))['task'].item() * len(b['labels']); n += len(b['labels'])
     model.train(was)
-    return dict(task_metrics(predict(model, split, batch_size, device), split.labels, dataset), loss=tot / n)
+    return dict(task_metrics(predict(model, split, batch_size, device), split.labels, dataset),
+                loss=tot / n)
 
 # %% ../../nbs/engine/predict.ipynb #d1239174
 _LOWER_IS_BETTER = ('loss', 'MAE')  # selection metrics where lower wins
 
 def predictor_param_groups(model:torch.nn.Module, # a predictor, maybe with a `text_backbone`
                            cfg:PredictorTrainConfig): # `lr` and `text_lr`
-    "Adam parameter groups: the text encoder's parameters at `text_lr` (when set), the others at `lr`."
+    ("Adam parameter groups: the text encoder's parameters at `text_lr` (when set), the others at "
+     "`lr`.")
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     text = [p for n, p in named if n.startswith('text_backbone.')]
     if cfg.text_lr is None or not text: return [dict(params=[p for _, p in named], lr=cfg.lr)]
-    return [dict(params=[p for n, p in named if not n.startswith('text_backbone.')], lr=cfg.lr), dict(params=text, lr=cfg.text_lr)]
+    return [dict(params=[p for n, p in named if not n.startswith('text_backbone.')], lr=cfg.lr),
+            dict(params=text, lr=cfg.text_lr)]
 
 def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
                   train:MSASplit, # the training clips
                   valid:MSASplit, # the validation clips (selection, scheduler, early stopping)
                   cfg:PredictorTrainConfig=PredictorTrainConfig(), # the recipe
-                  out_dir:str|Path|None=None, # where `best/`, `log.jsonl` and `epochs.csv` go (None: keep nothing)
+                  # where `best/`, `log.jsonl` and `epochs.csv` go (None: keep
+                  # nothing)
+                  out_dir:str|Path|None=None,
                   device=None, # default: CPU
                   progress:bool=True): # progress bar over epochs
-    "Train with the released code's recipe; the best epoch's weights are loaded back. Returns the per-epoch history."
+    ("Train with the released code's recipe; the best epoch's weights are loaded back. Returns the "
+     "per-epoch history.")
     _check(cfg, train)
     device = torch.device(device or 'cpu'); model.to(device)
     higher = cfg.select not in _LOWER_IS_BETTER
-    opt = torch.optim.Adam(predictor_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='max' if higher else 'min', factor=cfg.lr_decay, patience=cfg.scheduler_patience)
+    opt = torch.optim.Adam(predictor_param_groups(model, cfg), lr=cfg.lr,
+                           weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode='max' if higher else 'min', factor=cfg.lr_decay, patience=cfg.scheduler_patience)
     out = Path(out_dir) if out_dir else None
     if out: out.mkdir(parents=True, exist_ok=True); (out/'log.jsonl').write_text('')
     best, best_state, best_epoch, since, history = -math.inf, None, 0, 0, []
@@ -125,18 +152,24 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
         for step, b in enumerate(_loader(train, cfg.batch_size, cfg.seed + epoch)):
             b = _to(b, device)
             loss = model.loss(b)['loss']
-            where = f"{out or 'predictor'}: training diverged at epoch {epoch}, step {step}, batch {step}"
-            if not torch.isfinite(loss): raise NonFiniteError(f"{where}: the loss is {loss.item()}; nothing was saved")
+            where = (f"{out or 'predictor'}: training diverged at epoch {epoch}, step {step}, "
+                     f"batch {step}")
+            if not torch.isfinite(loss): raise NonFiniteError(f"{where}: the loss is "
+                                                              f"{loss.item()}; nothing was saved")
             opt.zero_grad(set_to_none=True); loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)   # (): the norm
-            if not torch.isfinite(norm): raise NonFiniteError(f"{where}: the gradient norm is {norm.item()}; the step was not applied")
+            # (): the norm
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip or math.inf)
+            if not torch.isfinite(norm): raise NonFiniteError(
+                f"{where}: the gradient norm is {norm.item()}; the step was not applied")
             opt.step()
             tot += loss.item() * len(b['labels']); n += len(b['labels'])
         m = evaluate_predictor(model, valid, cfg.dataset, device=device)
-        if cfg.select not in m: raise ConfigError(f"select={cfg.select!r} is not among the {cfg.dataset} metrics {sorted(m)}")
+        if cfg.select not in m: raise ConfigError(f"select={cfg.select!r} is not among the "
+                                                  f"{cfg.dataset} metrics {sorted(m)}")
         score = m[cfg.select] if higher else -m[cfg.select]
         sched.step(m[cfg.select])
-        rec = dict(epoch=epoch, train_loss=tot / n, lr=opt.param_groups[0]['lr'], time=time.perf_counter() - t0, **{f'val_{k}': v for k, v in m.items()})
+        rec = dict(epoch=epoch, train_loss=tot / n, lr=opt.param_groups[0]['lr'],
+                   time=time.perf_counter() - t0, **{f'val_{k}': v for k, v in m.items()})
         history.append(rec)
         if out:
             with open(out/'log.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -148,24 +181,31 @@ def fit_predictor(model, # a predictor: `loss(batch) -> dict(loss, task, pred)`
             since += 1
             if since >= cfg.patience: break                     # early stopping
     if best_state is None:   # every epoch's selection metric was NaN: no epoch can be kept
-        raise NonFiniteError(f"{out or 'predictor'}: no epoch gave a finite validation {cfg.select}; nothing was kept")
+        raise NonFiniteError(f"{out or 'predictor'}: no epoch gave a finite validation "
+                             f"{cfg.select}; nothing was kept")
     model.load_state_dict(best_state)
     for r in history: r['best'] = r['epoch'] == best_epoch
     if out: atomic_write(out/'epochs.csv', lambda p: p.write_text(
-        ','.join(history[0]) + '\n' + '\n'.join(','.join(str(r[k]) for k in history[0]) for r in history) + '\n'))
+        ','.join(history[0]) + '\n' + '\n'.join(','.join(str(r[k]) for k in history[0])
+                                                for r in history) + '\n'))
     return history
 
 # %% ../../nbs/engine/predict.ipynb #19ba6df2
 def pooled_features(split:MSASplit|MVSASplit): # a split with float text features
     "(N, Σ d_m): each modality's mean over its real time steps (or tokens), concatenated."
     if isinstance(split, MVSASplit):
-        return np.concatenate([(getattr(split, k) * getattr(split, f'{k}_mask')[..., None]).sum(1, dtype=np.float64)
-                               / getattr(split, f'{k}_mask').sum(1, keepdims=True) for k in split.modalities], 1)
-    if split.text_is_ids: raise DataError("pooled_features needs float text features; this split holds BERT token ids")
+        return np.concatenate([(getattr(split, k) * getattr(split, f'{k}_mask')[..., None])
+                               .sum(1, dtype=np.float64)
+                               / getattr(split, f'{k}_mask').sum(1, keepdims=True)
+                               for k in split.modalities], 1)
+    if split.text_is_ids: raise DataError("pooled_features needs float text features; this split "
+                                          "holds BERT token ids")
     cols = []
-    for x, lens in ((split.text, split.text_lengths), (split.audio, split.audio_lengths), (split.vision, split.vision_lengths)):
+    for x, lens in ((split.text, split.text_lengths), (split.audio, split.audio_lengths),
+                    (split.vision, split.vision_lengths)):
         m = (np.arange(x.shape[1])[None] < np.asarray(lens)[:, None]).astype(np.float64)   # (N, L)
-        cols.append((x * m[..., None]).sum(1) / np.maximum(m.sum(1, keepdims=True), 1))      # (N, d)
+        # (N, d)
+        cols.append((x * m[..., None]).sum(1) / np.maximum(m.sum(1, keepdims=True), 1))
     return np.concatenate(cols, 1)
 
 def ridge_predictions(train:MSASplit, # fit on this split
@@ -188,43 +228,53 @@ def _standardised(train, test):
 
 def logreg_predictions(train:MVSASplit|MSASplit, # fit on this split (integer class ids)
                        test:MVSASplit|MSASplit, # predict this one
-                       C:float=1.0, # inverse L2 penalty, as scikit-learn's: loss = C Σ_n CE_n + ½ |W|²
+                       # inverse L2 penalty, as scikit-learn's: loss = C Σ_n CE_n + ½ |W|²
+                       C:float=1.0,
                        n_classes:int|None=None, # default: 1 + the largest training label
                        max_iter:int=200): # L-BFGS iterations
     "Multinomial logistic regression on standardised pooled features: (N_test, C) logits (float32)."
-    if train.labels.dtype.kind not in 'iu': raise DataError("logreg_predictions needs integer class labels; use ridge for scores")
-    X, Z = (torch.from_numpy(a) for a in _standardised(train, test))           # (N, d), (N_test, d) float64
+    if train.labels.dtype.kind not in 'iu': raise DataError("logreg_predictions needs integer "
+                                                            "class labels; use ridge for scores")
+    # (N, d), (N_test, d) float64
+    X, Z = (torch.from_numpy(a) for a in _standardised(train, test))
     y = torch.from_numpy(train.labels.astype(np.int64))
     K = n_classes or int(y.max()) + 1
     W = torch.zeros(X.shape[1], K, dtype=X.dtype, requires_grad=True)        # (d, K)
     b = torch.zeros(K, dtype=X.dtype, requires_grad=True)                     # (K,)
-    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
-                            history_size=20, line_search_fn='strong_wolfe')
+    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-9,
+                            tolerance_change=1e-12, history_size=20, line_search_fn='strong_wolfe')
     def closure():
         opt.zero_grad()
-        loss = C * torch.nn.functional.cross_entropy(X @ W + b, y, reduction='sum') + 0.5 * W.pow(2).sum()
+        loss = (C * torch.nn.functional.cross_entropy(X @ W + b, y, reduction='sum')
+                + 0.5 * W.pow(2).sum())
         loss.backward(); return loss
     with torch.enable_grad(): opt.step(closure)
     return (Z @ W + b).detach().float().numpy()                                 # (N_test, K)
 
 def _linear_fit(kind, train, test, v):
-    return ridge_predictions(train, test, alpha=v) if kind == 'ridge' else logreg_predictions(train, test, C=v)
+    return (ridge_predictions(train, test, alpha=v) if kind == 'ridge'
+            else logreg_predictions(train, test, C=v))
 
 def select_linear(kind:str, # 'ridge' (penalty alpha) or 'logreg' (inverse penalty C)
                   train, valid, # fit on `train`, score each grid value on `valid`
                   grid:list, # the penalty values to try
-                  select:str='loss', # the selection metric: 'loss' or 'MAE' (lowest wins) or a metric name (highest wins)
+                  # the selection metric: 'loss' or 'MAE' (lowest wins) or a metric name
+                  # (highest wins)
+                  select:str='loss',
                   dataset:str='mosi'): # the metric family
     "The grid value with the best selection score on `valid`, and {value: score}."
-    if kind not in ('ridge', 'logreg'): raise ConfigError(f"select_linear: kind={kind!r}; expected 'ridge' or 'logreg'")
+    if kind not in ('ridge', 'logreg'): raise ConfigError(f"select_linear: kind={kind!r}; expected "
+                                                          "'ridge' or 'logreg'")
     if not len(grid): raise ConfigError(f"select_linear: the {kind} grid is empty")
     scores = {}
     for v in grid:
         p = _linear_fit(kind, train, valid, float(v))
         m = task_metrics(p, valid.labels, dataset)
         if kind == 'ridge': m['loss'] = float(np.mean((p - valid.labels) ** 2))
-        else: m['loss'] = float(torch.nn.functional.cross_entropy(torch.from_numpy(p), torch.from_numpy(valid.labels)))
-        if select not in m: raise ConfigError(f"select={select!r} is not among the {dataset} metrics {sorted(m)}")
+        else: m['loss'] = float(torch.nn.functional.cross_entropy(torch.from_numpy(p),
+                                                                  torch.from_numpy(valid.labels)))
+        if select not in m: raise ConfigError(f"select={select!r} is not among the {dataset} "
+                                              f"metrics {sorted(m)}")
         scores[float(v)] = m[select]
     pick = (min if select in _LOWER_IS_BETTER else max)(scores, key=scores.get)
     return pick, scores
@@ -232,13 +282,18 @@ def select_linear(kind:str, # 'ridge' (penalty alpha) or 'logreg' (inverse penal
 # %% ../../nbs/engine/predict.ipynb #d81bffd2
 def standardise(splits:dict, # {'train': MSASplit, ...}; statistics come from 'train'
                 keys:tuple=('audio', 'vision'), # the modalities to standardise
-                clip_pct:float|None=None): # e.g. 0.5: clip to the training split's [0.5, 99.5] percentiles first (the code's MOSEI)
-    "Copies of the splits with `keys` z-scored per dimension by the training split's statistics (constant dimensions: std 1)."
-    if 'train' not in splits: raise DataError(f"standardise needs a 'train' split for its statistics; got {sorted(splits)}")
+                # e.g. 0.5: clip to the training split's [0.5, 99.5] percentiles
+                # first (the code's MOSEI)
+                clip_pct:float|None=None):
+    ("Copies of the splits with `keys` z-scored per dimension by the training split's statistics "
+     "(constant dimensions: std 1).")
+    if 'train' not in splits: raise DataError("standardise needs a 'train' split for its "
+                                              f"statistics; got {sorted(splits)}")
     tr, stats = splits['train'], {}
     for k in keys:
         x = getattr(tr, k).reshape(-1, getattr(tr, k).shape[-1])
-        lo, hi = (np.percentile(x, clip_pct, 0), np.percentile(x, 100 - clip_pct, 0)) if clip_pct else (None, None)
+        lo, hi = ((np.percentile(x, clip_pct, 0), np.percentile(x, 100 - clip_pct, 0)) if clip_pct
+                  else (None, None))
         xc = np.clip(x, lo, hi) if clip_pct else x
         stats[k] = (lo, hi, xc.mean(0), np.where(xc.std(0) > 0, xc.std(0), 1))
     def fix(s):
@@ -252,14 +307,18 @@ def standardise(splits:dict, # {'train': MSASplit, ...}; statistics come from 't
 
 # %% ../../nbs/engine/predict.ipynb #86f6d5e1
 def mvsa_features(root:str|Path, # the MVSA-Single folder (mvsa_single.json, images/)
-                  cache:str|Path|None=None, # the feature cache's root (None: `FeatureCache()`'s default)
+                  # the feature cache's root (None: `FeatureCache()`'s default)
+                  cache:str|Path|None=None,
                   image_encoder:str='efficientnet_lite0.bundled', # frozen image backbone
-                  image_level:str='head', # its token level ('head': the 7 × 7 grid after conv_head, 1280-d)
+                  # its token level ('head': the 7 × 7 grid after conv_head, 1280-d)
+                  image_level:str='head',
                   text_encoder:str='minilm.bundled', # frozen text encoder (384-d word pieces)
-                  text_max_len:int=64, # word pieces kept per tweet (the 99th percentile is about 70)
+                  # word pieces kept per tweet (the 99th percentile is about 70)
+                  text_max_len:int=64,
                   splits:tuple=('train', 'valid'), # the splits to encode
                   progress:bool=True):
-    "{split: `MVSASplit`}: the frozen encoders' token sequences of each pair, read from the content-keyed cache."
+    ("{split: `MVSASplit`}: the frozen encoders' token sequences of each pair, read from the "
+     "content-keyed cache.")
     from finealign.encoders.backbones import create_image_encoder, create_text_encoder
     from finealign.encoders.cache import FeatureCache, cached_image_tokens, cached_text_tokens
     items = read_mvsa(root, splits)
@@ -268,11 +327,14 @@ def mvsa_features(root:str|Path, # the MVSA-Single folder (mvsa_single.json, ima
     txt = create_text_encoder(text_encoder, max_len=text_max_len)
     out = {}
     for s, it in items.items():
-        if progress: print(f"mvsa_features: {s}: {len(it)} images and texts through {image_encoder}, {text_encoder}", flush=True)
-        ti = cached_image_tokens(it.images, img, fc, 'mvsa-single', s, batch_size=64, progress=progress)
-        tt = cached_text_tokens(it.texts, txt, fc, 'mvsa-single', s, batch_size=256, progress=progress)
-        out[s] = MVSASplit(tt.x.numpy(), tt.mask.numpy(), ti.x.numpy(), ti.mask.numpy(), it.labels, it.guids, it.texts,
-                           it.label_names, s, it.source)
+        if progress: print(f"mvsa_features: {s}: {len(it)} images and texts through "
+                           f"{image_encoder}, {text_encoder}", flush=True)
+        ti = cached_image_tokens(it.images, img, fc, 'mvsa-single', s, batch_size=64,
+                                 progress=progress)
+        tt = cached_text_tokens(it.texts, txt, fc, 'mvsa-single', s, batch_size=256,
+                                progress=progress)
+        out[s] = MVSASplit(tt.x.numpy(), tt.mask.numpy(), ti.x.numpy(), ti.mask.numpy(), it.labels,
+                           it.guids, it.texts, it.label_names, s, it.source)
     return out
 
 # %% ../../nbs/engine/predict.ipynb #d5c33af2
@@ -280,98 +342,142 @@ def mvsa_features(root:str|Path, # the MVSA-Single folder (mvsa_single.json, ima
 class MSAExperiment:
     "Methods × seeds on one MSA dataset."
     name: str = 'msa'
-    data: str = 'synthetic'         # 'synthetic' (the seeded generator), an MMSA pickle, or the MVSA-Single folder
-    dataset: str = 'mosi'           # metric family ('mvsa': image–tweet sentiment, 3 classes)
-    eval_split: str = 'valid'       # the split the table reports ('test' where you have it)
-    standardise: tuple = ()         # modalities to standardise ('audio', 'vision')
-    clip_pct: float = 0.0           # percentile clipping before standardising (0: off)
-    nonfinite: str = 'raise'        # non-finite feature values in the pickle: 'raise', 'keep' or 'zero' (the code's loader; always reported)
-    train: dict = field(default_factory=dict)  # `PredictorTrainConfig` fields shared by every method
-    methods: list = field(default_factory=lambda: [dict(model='decalign_tiny')])  # each dict(model, name=, config=, train=); model 'ridge' or 'logreg' too
+    # 'synthetic' (the seeded generator), an MMSA pickle, or the MVSA-Single folder
+    data: str = 'synthetic'
+    # metric family ('mvsa': image–tweet sentiment, 3 classes)
+    dataset: str = 'mosi'
+    # the split the table reports ('test' where you have it)
+    eval_split: str = 'valid'
+    # modalities to standardise ('audio', 'vision')
+    standardise: tuple = ()
+    # percentile clipping before standardising (0: off)
+    clip_pct: float = 0.0
+    # non-finite feature values in the pickle: 'raise', 'keep' or 'zero' (the code's loader; always
+    # reported)
+    nonfinite: str = 'raise'
+    # `PredictorTrainConfig` fields shared by every method
+    train: dict = field(default_factory=dict)
+    # each dict(model, name=, config=, train=); model 'ridge' or 'logreg' too
+    methods: list = field(default_factory=lambda: [dict(model='decalign_tiny')])
     seeds: tuple = (1111, 1112, 1113, 1114, 1115)
-    features: dict = field(default_factory=dict)  # MVSA: `mvsa_features` keywords (cache, image_encoder, image_level, text_encoder, text_max_len)
+    # MVSA: `mvsa_features` keywords (cache, image_encoder, image_level, text_encoder, text_max_len)
+    features: dict = field(default_factory=dict)
 
 SELECTION_SPLIT = 'valid'           # the split that chooses every epoch, penalty and early stop
 
 def _mean_std(rows:list):
-    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float)) and not isinstance(rows[0][k], bool)]
-    return {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows]))) for k in keys}
+    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float))
+            and not isinstance(rows[0][k], bool)]
+    return {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows])))
+            for k in keys}
 
-_LINEAR = {'ridge': 'alpha', 'logreg': 'C'}   # closed-form / convex baselines and their penalty field
+# closed-form / convex baselines and their penalty field
+_LINEAR = {'ridge': 'alpha', 'logreg': 'C'}
 
 def check_msa_experiment(exp:MSAExperiment, # the experiment
                          where:str='msa experiment'): # names the source in messages (a file name)
     "Raise ConfigError on an unknown model, config field or recipe field, before any work starts."
     from finealign.registry import list_aligners, get_aligner_config, config_from_dict, check_config
-    check_config(exp, where)                                           # the same field checks as a config file's
+    # the same field checks as a config file's
+    check_config(exp, where)
     if not exp.methods: raise ConfigError(f"{where}: methods is empty")
-    if exp.nonfinite not in NONFINITE_ACTIONS: raise ConfigError(f"{where}: nonfinite={exp.nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
-    if exp.dataset == 'mvsa' and exp.standardise: raise ConfigError(f"{where}: standardise applies to MSA audio/vision, not to dataset 'mvsa'")
-    bad = [k for k in exp.features if k not in ('cache', 'image_encoder', 'image_level', 'text_encoder', 'text_max_len')]
-    if bad: raise ConfigError(f"{where}: features has unknown key(s) {bad}; expected mvsa_features' keywords")
+    if exp.nonfinite not in NONFINITE_ACTIONS: raise ConfigError(
+        f"{where}: nonfinite={exp.nonfinite!r}; expected one of {NONFINITE_ACTIONS}")
+    if exp.dataset == 'mvsa' and exp.standardise: raise ConfigError(
+        f"{where}: standardise applies to MSA audio/vision, not to dataset 'mvsa'")
+    bad = [k for k in exp.features if k not in ('cache', 'image_encoder', 'image_level',
+                                                'text_encoder', 'text_max_len')]
+    if bad: raise ConfigError(f"{where}: features has unknown key(s) {bad}; expected "
+                              "mvsa_features' keywords")
     config_from_dict(PredictorTrainConfig, dict(exp.train), where=f"{where}: train")
     for k, m in enumerate(exp.methods):
         at = f"{where}: methods[{k}]"
-        if not isinstance(m, dict) or 'model' not in m: raise ConfigError(f"{at}: expected a mapping with a 'model' key, got {m!r}")
+        if not isinstance(m, dict) or 'model' not in m: raise ConfigError(
+            f"{at}: expected a mapping with a 'model' key, got {m!r}")
         bad = [x for x in m if x not in ('model', 'name', 'config', 'train')]
-        if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has model, name, config, train")
+        if bad: raise ConfigError(f"{at}: unknown key(s) {bad}; a method has model, name, config, "
+                                  "train")
         if m['model'] in _LINEAR:
             key = _LINEAR[m['model']]
             extra = [x for x in m.get('config', {}) if x != key]
-            if extra: raise ConfigError(f"{at}: {m['model']} takes only config.{key} (a number or a grid to choose from on valid), got {extra}")
-            if m['model'] == 'logreg' and exp.dataset != 'mvsa': raise ConfigError(f"{at}: logreg needs class labels (dataset 'mvsa')")
+            if extra: raise ConfigError(f"{at}: {m['model']} takes only config.{key} (a number or "
+                                        f"a grid to choose from on valid), got {extra}")
+            if m['model'] == 'logreg' and exp.dataset != 'mvsa': raise ConfigError(
+                f"{at}: logreg needs class labels (dataset 'mvsa')")
             continue
         if m['model'] not in list_aligners():
             near = difflib.get_close_matches(str(m['model']), list_aligners() + list(_LINEAR), n=3)
-            raise ConfigError(f"{at}: unknown model {m['model']!r}" + (f"; did you mean {', '.join(near)}?" if near else '')
+            raise ConfigError(f"{at}: unknown model {m['model']!r}"
+                              + (f"; did you mean {', '.join(near)}?" if near else '')
                               + "; use 'ridge', 'logreg' or a registered predictor")
-        config_from_dict(type(get_aligner_config(m['model'])), dict(m.get('config', {})), where=f"{at}: config")
-        config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})}, where=f"{at}: train")
+        config_from_dict(type(get_aligner_config(m['model'])), dict(m.get('config', {})),
+                         where=f"{at}: config")
+        config_from_dict(PredictorTrainConfig, {**exp.train, **m.get('train', {})},
+                         where=f"{at}: train")
     if not exp.seeds: raise ConfigError(f"{where}: seeds is empty")
 
 def _first_difference(a, b, path=''):
     "The first path at which two JSON-like values differ, for error messages."
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
-            if a.get(k) != b.get(k): return _first_difference(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+            if a.get(k) != b.get(k): return _first_difference(a.get(k), b.get(k),
+                                                              f"{path}.{k}" if path else k)
     return f"{path or 'value'}: {a!r} then, {b!r} now"
 
 def run_environment():
-    "Where and with what a run happened: commit (and whether the tree was dirty), `records.machine()`, threads, package versions."
-    commit, dirty = git_state(Path(globals().get('__file__', '.')).parent)   # the library's checkout
-    return dict(commit=commit, dirty=dirty, machine=machine(), threads=torch.get_num_threads(), versions=package_versions())
+    ("Where and with what a run happened: commit (and whether the tree was dirty), "
+     "`records.machine()`, threads, package versions.")
+    # the library's checkout
+    commit, dirty = git_state(Path(globals().get('__file__', '.')).parent)
+    return dict(commit=commit, dirty=dirty, machine=machine(), threads=torch.get_num_threads(),
+                versions=package_versions())
 
 def _load_splits(exp:MSAExperiment, progress:bool):
-    "The experiment's splits; a missing data path is an error that says where relative paths are taken from."
+    ("The experiment's splits; a missing data path is an error that says where relative paths are "
+     "taken from.")
     if exp.data != 'synthetic' and not Path(exp.data).exists():
-        rel = '' if Path(exp.data).is_absolute() else f" (a relative data path is taken from the current directory, {Path.cwd()})"
-        raise DataError(f"data: {exp.data} does not exist{rel}; run from the folder it is relative to, or give an absolute path")
+        rel = ('' if Path(exp.data).is_absolute() else " (a relative data path is taken from the "
+               f"current directory, {Path.cwd()})")
+        raise DataError(f"data: {exp.data} does not exist{rel}; run from the folder it is relative "
+                        "to, or give an absolute path")
     if exp.dataset == 'mvsa':
-        return synthetic_mvsa() if exp.data == 'synthetic' else mvsa_features(exp.data, **exp.features, progress=progress)
-    return synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data, nonfinite=exp.nonfinite)
+        return synthetic_mvsa() if exp.data == 'synthetic' else mvsa_features(
+            exp.data, **exp.features, progress=progress)
+    return synthetic_msa(seed=0) if exp.data == 'synthetic' else read_mmsa(exp.data,
+                                                                           nonfinite=exp.nonfinite)
 
 def _run_linear(m:dict, exp:MSAExperiment, splits:dict):
-    "A ridge or logistic-regression row: the penalty (or the best of a grid on valid), fitted once; one deterministic run."
+    ("A ridge or logistic-regression row: the penalty (or the best of a grid on valid), fitted "
+     "once; one deterministic run.")
     kind, key = m['model'], _LINEAR[m['model']]
     v = m.get('config', {}).get(key, 1.0)
     grid = [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)]
     select = {**exp.train, **m.get('train', {})}.get('select', PredictorTrainConfig.select)
-    pick, scores = select_linear(kind, splits['train'], splits[SELECTION_SPLIT], grid, select, exp.dataset) if len(grid) > 1 else (grid[0], {})
+    pick, scores = (select_linear(kind, splits['train'], splits[SELECTION_SPLIT], grid, select,
+                                  exp.dataset) if len(grid) > 1 else (grid[0], {}))
     p = _linear_fit(kind, splits['train'], splits[exp.eval_split], pick)
-    return dict(runs=[dict(task_metrics(p, splits[exp.eval_split].labels, exp.dataset), **{key: pick})],
-                deterministic=True, chosen={key: pick, 'grid_scores': {str(k): s for k, s in scores.items()}, 'select': select})
+    return dict(runs=[dict(task_metrics(p, splits[exp.eval_split].labels, exp.dataset),
+                           **{key: pick})],
+                deterministic=True,
+                chosen={key: pick, 'grid_scores': {str(k): s for k, s in scores.items()},
+                        'select': select})
 
 def run_msa_experiment(exp:MSAExperiment, # the experiment
-                       splits:dict|None=None, # {'train', 'valid', ...} MSASplits or MVSASplits (default: read from `exp.data`)
+                       # {'train', 'valid', ...} MSASplits or MVSASplits (default: read from
+                       # `exp.data`)
+                       splits:dict|None=None,
                        out:str|Path|None=None, # run folder (None: keep nothing)
                        device=None,
                        progress:bool=True,
-                       resume:bool=False, # reuse the seeds that finished in `out` (each keeps its result.json)
+                       # reuse the seeds that finished in `out` (each keeps its result.json)
+                       resume:bool=False,
                        overwrite:bool=False): # allow starting again in a folder that holds results
-    "Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': {metric: (mean, std)}, 'wall_s': ...}}."
+    ("Train and evaluate every method for every seed; returns {method: {'runs': [...], 'mean_std': "
+     "{metric: (mean, std)}, 'wall_s': ...}}.")
     check_msa_experiment(exp)
     if out and not (resume or overwrite) and any(Path(out).glob('checkpoints/*/seed*/result.json')):
-        raise ConfigError(f"{out} holds finished seeds: pass resume=True (--resume) to reuse them or overwrite=True (--overwrite) to start again")
+        raise ConfigError(f"{out} holds finished seeds: pass resume=True (--resume) to reuse them "
+                          "or overwrite=True (--overwrite) to start again")
     t0, stages = time.perf_counter(), {}
     if splits is None: splits = _load_splits(exp, progress)
     for k in ('train', SELECTION_SPLIT, exp.eval_split):
@@ -386,67 +492,90 @@ def run_msa_experiment(exp:MSAExperiment, # the experiment
         else:
             runs = []
             for seed in track_if(progress, exp.seeds, f'msa · {name} · seeds'):
-                cfg = PredictorTrainConfig(**{**exp.train, **m.get('train', {}), 'seed': seed, 'dataset': exp.dataset})
+                cfg = PredictorTrainConfig(**{**exp.train, **m.get('train', {}), 'seed': seed,
+                                              'dataset': exp.dataset})
                 set_seed(seed)
-                model = create_aligner(m['model'], **{'feature_dims': feature_dims, **m.get('config', {})})
+                model = create_aligner(m['model'],
+                                       **{'feature_dims': feature_dims, **m.get('config', {})})
                 ck = Path(out)/'checkpoints'/name/f'seed{seed}' if out else None
-                # what this seed's result depends on; a resumed seed must have been run with the same
-                spec = json.loads(json.dumps(dict(model=m['model'], config=m.get('config', {}), train=asdict(cfg),
-                                                  data=exp.data, eval_split=exp.eval_split, standardise=list(exp.standardise),
+                # what this seed's result depends on; a resumed seed must have been run with the
+                # same
+                spec = json.loads(json.dumps(dict(model=m['model'], config=m.get('config', {}),
+                                                  train=asdict(cfg), data=exp.data,
+                                                  eval_split=exp.eval_split,
+                                                  standardise=list(exp.standardise),
                                                   clip_pct=exp.clip_pct), default=str))
                 done = ck/'result.json' if ck else None
                 if resume and done and done.exists():
                     saved = json.loads(done.read_text())
                     if saved['spec'] != spec:
-                        raise ConfigError(f"{done}: this seed was run with a different setting ({_first_difference(saved['spec'], spec)}); "
-                                          "use another --out or --overwrite")
+                        raise ConfigError(f"{done}: this seed was run with a different setting "
+                                          f"({_first_difference(saved['spec'], spec)}); use "
+                                          "another --out or --overwrite")
                     runs.append(saved['result']); continue
                 ts = time.perf_counter()
-                hist = fit_predictor(model, splits['train'], splits[SELECTION_SPLIT], cfg, ck, device, progress=False)
+                hist = fit_predictor(model, splits['train'], splits[SELECTION_SPLIT], cfg, ck,
+                                     device, progress=False)
                 r = evaluate_predictor(model, splits[exp.eval_split], exp.dataset, device=device)
-                runs.append(dict(r, seed=seed, epochs=len(hist), best_epoch=next(h['epoch'] for h in hist if h['best']),
+                runs.append(dict(r, seed=seed, epochs=len(hist),
+                                 best_epoch=next(h['epoch'] for h in hist if h['best']),
                                  wall_s=time.perf_counter() - ts))
-                if done: atomic_write(done, lambda p: p.write_text(json.dumps(dict(spec=spec, result=runs[-1]), indent=2, default=str)))
+                if done: atomic_write(
+                    done, lambda p: p.write_text(json.dumps(dict(spec=spec, result=runs[-1]),
+                                                            indent=2, default=str)))
             results[name] = dict(runs=runs, deterministic=False)
         results[name]['mean_std'] = _mean_std(results[name]['runs'])
         results[name]['wall_s'] = time.perf_counter() - tm
-        if not results[name]['deterministic']:   # resumed seeds count with the time they took when they ran
+        # resumed seeds count with the time they took when they ran
+        if not results[name]['deterministic']:
             results[name]['wall_s'] = sum(r.get('wall_s', 0.) for r in results[name]['runs'])
     stages['methods_s'] = {n: r['wall_s'] for n, r in results.items()}
     stages['total_s'] = time.perf_counter() - t0
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        rec = dict(experiment=asdict(exp), selection_split=SELECTION_SPLIT, eval_split=exp.eval_split,
-                   results=results, stage_times=stages, environment=run_environment())
-        atomic_write(Path(out)/'metrics.json', lambda p: p.write_text(json.dumps(rec, indent=2, default=str)))
+        rec = dict(experiment=asdict(exp), selection_split=SELECTION_SPLIT,
+                   eval_split=exp.eval_split, results=results, stage_times=stages,
+                   environment=run_environment())
+        atomic_write(Path(out)/'metrics.json',
+                     lambda p: p.write_text(json.dumps(rec, indent=2, default=str)))
         atomic_write(Path(out)/'report.md', lambda p: p.write_text(msa_table(results, exp) + '\n'))
     return results
 
 _COLS = {'mosi': ('MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Non0_F1_score', 'Mult_acc_7'),
          'mosei': ('MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Non0_F1_score', 'Mult_acc_7'),
-         'sims': ('MAE', 'Corr', 'Mult_acc_2', 'Mult_acc_3', 'Mult_acc_5', 'F1_score'), 'iemocap': ('WAcc', 'WAF1'),
-         'mvsa': ('Acc', 'F1_macro', 'F1_weighted')}
-METRIC_NAMES = {'MAE': 'MAE', 'Corr': 'Corr', 'Has0_acc_2': 'Acc-2 (has-0)', 'Non0_acc_2': 'Acc-2 (non-0)',
-                'Non0_F1_score': 'F1 (non-0)', 'Has0_F1_score': 'F1 (has-0)', 'Mult_acc_7': 'Acc-7', 'Mult_acc_5': 'Acc-5',
-                'Mult_acc_3': 'Acc-3', 'Mult_acc_2': 'Acc-2', 'F1_score': 'F1', 'WAcc': 'WAcc', 'WAF1': 'WAF1',
-                'Acc': 'Acc', 'F1_macro': 'macro-F1', 'F1_weighted': 'weighted-F1'}   # the docs' names of the metric keys
+         'sims': ('MAE', 'Corr', 'Mult_acc_2', 'Mult_acc_3', 'Mult_acc_5', 'F1_score'),
+         'iemocap': ('WAcc', 'WAF1'), 'mvsa': ('Acc', 'F1_macro', 'F1_weighted')}
+METRIC_NAMES = {'MAE': 'MAE', 'Corr': 'Corr', 'Has0_acc_2': 'Acc-2 (has-0)',
+                'Non0_acc_2': 'Acc-2 (non-0)', 'Non0_F1_score': 'F1 (non-0)',
+                'Has0_F1_score': 'F1 (has-0)', 'Mult_acc_7': 'Acc-7', 'Mult_acc_5': 'Acc-5',
+                'Mult_acc_3': 'Acc-3', 'Mult_acc_2': 'Acc-2', 'F1_score': 'F1', 'WAcc': 'WAcc',
+                'WAF1': 'WAF1', 'Acc': 'Acc', 'F1_macro': 'macro-F1',
+                'F1_weighted': 'weighted-F1'}   # the docs' names of the metric keys
 
 def msa_table(results:dict, # `run_msa_experiment`'s
               exp:MSAExperiment): # its experiment
-    "A Markdown table: one row per method, mean ± std over seeds (a deterministic row: its one value), and its wall time."
-    cols = [c for c in _COLS.get(exp.dataset.lower().replace('ch-', ''), ()) if c in next(iter(results.values()))['mean_std']]
+    ("A Markdown table: one row per method, mean ± std over seeds (a deterministic row: its one "
+     "value), and its wall time.")
+    cols = [c for c in _COLS.get(exp.dataset.lower().replace('ch-', ''), ())
+            if c in next(iter(results.values()))['mean_std']]
     pct = lambda c: c not in ('MAE', 'Corr', 'loss')
     num = lambda c, v: f"{100 * v:.1f}" if pct(c) else f"{v:.3f}"
-    fmt = lambda c, ms, one: num(c, ms[0]) if one else f"{num(c, ms[0])} ± {num(c, ms[1])}"   # one value: no ± 0
+    # one value: no ± 0
+    fmt = lambda c, ms, one: num(c, ms[0]) if one else f"{num(c, ms[0])} ± {num(c, ms[1])}"
     def label(name, r):
         if not r.get('deterministic'): return name
         ch = r.get('chosen', {})
         pen = ', '.join(f"{k} = {v:g}" for k, v in ch.items() if k in _LINEAR.values())
-        how = f"chosen on {SELECTION_SPLIT} from {len(ch['grid_scores'])}" if ch.get('grid_scores') else 'fixed'
-        return f"{name} ({pen}, {how}; deterministic: one fit)" if pen else f"{name} (deterministic: one fit)"
+        how = (f"chosen on {SELECTION_SPLIT} from {len(ch['grid_scores'])}" if ch.get('grid_scores')
+               else 'fixed')
+        return (f"{name} ({pen}, {how}; deterministic: one fit)" if pen
+                else f"{name} (deterministic: one fit)")
     wall = lambda r: f"{r['wall_s']:.0f} s" if 'wall_s' in r else '–'
-    head = (f"Epochs and penalties chosen on **{SELECTION_SPLIT}**; metrics on **{exp.eval_split}**; mean ± std over "
-            f"{len(exp.seeds)} seeds.\n\n| method | " + ' | '.join(METRIC_NAMES.get(c, c) for c in cols)
+    head = (f"Epochs and penalties chosen on **{SELECTION_SPLIT}**; metrics on "
+            f"**{exp.eval_split}**; mean ± std over {len(exp.seeds)} seeds.\n\n| method "
+            "| " + ' | '.join(METRIC_NAMES.get(c, c) for c in cols)
             + ' | wall time |\n|' + '---|' * (len(cols) + 2) + '\n')
-    return head + '\n'.join(f"| {label(name, r)} | " + ' | '.join(fmt(c, r['mean_std'][c], r.get('deterministic') or len(r['runs']) == 1) for c in cols)
+    return head + '\n'.join(f"| {label(name, r)} | "
+                            + ' | '.join(fmt(c, r['mean_std'][c], r.get('deterministic')
+                                             or len(r['runs']) == 1) for c in cols)
                             + f" | {wall(r)} |" for name, r in results.items())

@@ -23,7 +23,8 @@ def git_state(root:str|Path='.'): # a folder inside the repository
     "(commit hash, dirty) of the git checkout holding `root`, or (None, None) outside one."
     try:
         def run(*a):
-            return subprocess.run(['git', '-C', str(root), *a], capture_output=True, text=True, timeout=10)
+            return subprocess.run(['git', '-C', str(root), *a], capture_output=True, text=True,
+                                  timeout=10)
         r = run('rev-parse', 'HEAD')
         if r.returncode: return None, None
         dirty = run('status', '--porcelain', '--untracked-files=no').stdout.strip()
@@ -40,10 +41,12 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 def machine(device=None) -> dict: # where the work ran (None: this machine's first GPU, if any)
-    "Where a run happens: CPU model, cores, platform, accelerator (None on CPU); reports and benchmarks say the same."
+    ("Where a run happens: CPU model, cores, platform, accelerator (None on CPU); reports and "
+     "benchmarks say the same.")
     dev = torch.device(device) if device is not None else None
     gpu = torch.cuda.is_available() and (dev is None or dev.type == 'cuda')
-    dev = torch.cuda.get_device_name(dev if dev is not None and dev.index is not None else 0) if gpu else None
+    dev = (torch.cuda.get_device_name(dev if dev is not None and dev.index is not None else 0)
+           if gpu else None)
     return dict(cpu=cpu_model(), cores=os.cpu_count(), platform=platform.platform(),
                 accelerator=dev)
 
@@ -224,8 +227,10 @@ def records_from_report(run_dir:str|Path, # a folder with the metrics.json of wr
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
         r = make_record(f'{prefix}/{label}', metrics, config=config, command=command, times=times,
                         label=label, root=root)
-        r['threads'] = payload.get('threads', mi.get('threads', r['threads']))   # reports before 2026-12 kept it in machine
-        r['machine'] = {**r['machine'], **{k: mi[k] for k in ('platform', 'device', 'accelerator') if k in mi}}
+        # reports before 2026-12 kept it in machine
+        r['threads'] = payload.get('threads', mi.get('threads', r['threads']))
+        r['machine'] = {**r['machine'],
+                        **{k: mi[k] for k in ('platform', 'device', 'accelerator') if k in mi}}
         out.append(r)
     return out
 
@@ -235,14 +240,16 @@ def _slug(s:str) -> str:
 
 def _finite(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experiment`, or its contents
-                     prefix:str, # record names become '<prefix>/<slug of the method name>'
-                     command:str|None=None): # the command that made the run
+def records_from_msa(
+    metrics:str|Path|dict, # a metrics.json of `run_msa_experiment`, or its contents
+    prefix:str, # record names become '<prefix>/<slug of the method name>'
+    command:str|None=None): # the command that made the run
     "One record per method of a `finealign msa` metrics.json, with the run's own provenance."
     src = 'metrics' if isinstance(metrics, dict) else str(metrics)
     if not isinstance(metrics, dict):
         try: metrics = json.loads(Path(metrics).read_text())
-        except (OSError, ValueError) as e: raise DataError(f"{src}: cannot read the msa metrics ({e})") from None
+        except (OSError, ValueError) as e: raise DataError(f"{src}: cannot read the msa metrics "
+                                                           f"({e})") from None
     for k in ('experiment', 'results', 'environment'):
         if not isinstance(metrics.get(k), dict):
             raise DataError(f"{src}: no {k!r} dict (expected the metrics.json of finealign msa)")
@@ -258,31 +265,40 @@ def records_from_msa(metrics:str|Path|dict, # a metrics.json of `run_msa_experim
         for k, v in ms.items():
             if k == 'seed' or not (isinstance(v, (list, tuple)) and len(v) == 2): continue
             if _finite(v[0]): m[k] = v[0]
-            if _finite(v[1]) and not res.get('deterministic'): m[f'{k}_std'] = v[1]  # one fit: no spread
+            # one fit: no spread
+            if _finite(v[1]) and not res.get('deterministic'): m[f'{k}_std'] = v[1]
             per = [r.get(k) for r in runs]
             if per and all(_finite(x) for x in per):
                 m[f'{k}_runs'] = per
-                if all(s is not None for s in seeds): m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
+                if all(s is not None for s in seeds):
+                    m.update({f'{k}/seed{s}': x for s, x in zip(seeds, per)})
         grid = (res.get('chosen') or {}).get('grid_scores') or {}
         try: gk = [float(k) for k in grid]
         except ValueError: gk = None
-        if gk and all(_finite(v) for v in grid.values()):   # a penalty grid: its values and valid scores
+        # a penalty grid: its values and valid scores
+        if gk and all(_finite(v) for v in grid.values()):
             m['grid'], m[f"grid_{res['chosen'].get('select', 'score')}"] = gk, list(grid.values())
-        note = (f"each run's epoch (and penalty) chosen on {sel}; metrics on {ev}; mean and population std "
-                f"over {len(runs)} run(s)" + (', deterministic (one fit)' if res.get('deterministic') else ''))
+        note = (f"each run's epoch (and penalty) chosen on {sel}; metrics on {ev}; mean and "
+                f"population std over {len(runs)} "
+                "run(s)" + (', deterministic (one fit)' if res.get('deterministic') else ''))
         extra = dict(note=note, selection_split=sel, eval_split=ev, result=res)
         if label in missing: extra['seeds_missing'] = missing[label]
         if metrics.get('note'): extra['run_note'] = metrics['note']
-        r = make_record(f'{prefix}/{_slug(label)}', m, config=dict(experiment=exp, method=methods.get(label)),
-                        command=command, times={'method': res['wall_s']} if _finite(res.get('wall_s')) else None,
+        r = make_record(f'{prefix}/{_slug(label)}', m,
+                        config=dict(experiment=exp, method=methods.get(label)), command=command,
+                        times={'method': res['wall_s']} if _finite(res.get('wall_s')) else None,
                         label=label, **extra)
-        mach = env.get('machine')                                  # `machine()`; runs before 2026-12: flat keys
+        # `machine()`; runs before 2026-12: flat keys
+        mach = env.get('machine')
         if not isinstance(mach, dict):
-            mach = {k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'), platform=mach).items()
+            mach = {k: v for k, v in dict(cpu=env.get('processor'), cores=env.get('cpus'),
+                                          platform=mach).items()
                     if v is not None}
         versions = env.get('versions') or {}
-        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'), machine=mach,
-                 versions=versions if 'python' in versions else {'python': env.get('python'), **versions},
+        r.update(commit=env.get('commit'), dirty=env.get('dirty'), threads=env.get('threads'),
+                 machine=mach,
+                 versions=(versions if 'python' in versions
+                           else {'python': env.get('python'), **versions}),
                  date=metrics.get('date'), stage_times=metrics.get('stage_times'))
         out.append(r)
     return out

@@ -21,28 +21,40 @@ __all__ = ['recall_table', 'zero_shot_table', 'write_report', 'curve_table', 'wr
 
 # %% ../../nbs/engine/report.ipynb #b3265a19
 _COLS = ['i2t_r1', 'i2t_r5', 'i2t_r10', 't2i_r1', 't2i_r5', 't2i_r10', 'rsum']
-_FINE = {'binding_acc': 'binding %', 'pointing_acc': 'pointing %'}   # fine-grained columns, shown when a row has them
+# fine-grained columns, shown when a row has them
+_FINE = {'binding_acc': 'binding %', 'pointing_acc': 'pointing %'}
 
-def recall_table(rows:dict, # {row label: metrics dict with i2t_r1 ... rsum, optionally binding_acc, pointing_acc}
-                 prefix:str=''): # key prefix, e.g. '5fold_'
-    "A Markdown table of recalls and rSum (plus binding and pointing accuracy where present), one row per entry of `rows`."
+def recall_table(
+    # {row label: metrics dict with i2t_r1 ... rsum, optionally binding_acc,
+    # pointing_acc}
+    rows:dict,
+    prefix:str=''): # key prefix, e.g. '5fold_'
+    ("A Markdown table of recalls and rSum (plus binding and pointing accuracy where present), one "
+     "row per entry of `rows`.")
     fine = [k for k in _FINE if any(k in m for m in rows.values())]
     def cell(m, k):
         if k not in m: return '—'
-        return f"{m[k]:.1f} ({m['pointing_chance']:.1f})" if k == 'pointing_acc' and 'pointing_chance' in m else f"{m[k]:.1f}"
-    head = ('| model | I→T R@1 | R@5 | R@10 | T→I R@1 | R@5 | R@10 | rSum |' + ''.join(f' {_FINE[k]} |' for k in fine)
+        return (f"{m[k]:.1f} ({m['pointing_chance']:.1f})" if k == 'pointing_acc'
+                and 'pointing_chance' in m else f"{m[k]:.1f}")
+    head = ('| model | I→T R@1 | R@5 | R@10 | T→I R@1 | R@5 | R@10 | rSum |'
+            + ''.join(f' {_FINE[k]} |' for k in fine)
             + '\n|' + '---|' * (8 + len(fine)) + '\n')
-    return head + '\n'.join(f"| {name} | " + ' | '.join([f"{m[prefix + c]:.1f}" for c in _COLS] + [cell(m, k) for k in fine]) + ' |'
+    return head + '\n'.join(f"| {name} | " + ' | '.join([f"{m[prefix + c]:.1f}" for c in _COLS]
+                                                        + [cell(m, k) for k in fine]) + ' |'
                              for name, m in rows.items())
 
 # %% ../../nbs/engine/report.ipynb #f5545be1
-def zero_shot_table(rows:dict): # {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
-    "A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per task/templates/metric."
+def zero_shot_table(
+    rows:dict): # {row label: metrics dict}; keys 'task/templates/metric' are shown, others ignored
+    ("A Markdown table of zero-shot metrics (percent), one row per entry of `rows`, one column per "
+     "task/templates/metric.")
     cols = list(dict.fromkeys(k for m in rows.values() for k in m if k.count('/') == 2))
     if not cols: return ''
     cell = lambda m, k: f"{m[k]:.1f}" if isinstance(m.get(k), (int, float)) else '—'
-    return ('| model | ' + ' | '.join(curve_label(k) for k in cols) + ' |\n|' + '---|' * (1 + len(cols)) + '\n'
-            + '\n'.join(f"| {name} | " + ' | '.join(cell(m, k) for k in cols) + ' |' for name, m in rows.items()))
+    return ('| model | ' + ' | '.join(curve_label(k) for k in cols) + ' |\n|'
+            + '---|' * (1 + len(cols)) + '\n'
+            + '\n'.join(f"| {name} | " + ' | '.join(cell(m, k) for k in cols) + ' |'
+                        for name, m in rows.items()))
 
 # %% ../../nbs/engine/report.ipynb #6e124991
 def _save_fig(fig, path):
@@ -54,40 +66,51 @@ def write_report(out_dir:str|Path, # report folder (created)
                  setup:dict, # what was run: data, encoders, method, config, command
                  extra:dict|None=None, # further metrics shown as a list (e.g. binding accuracy)
                  history:list|None=None, # per-epoch records from `train.fit` (kept in metrics.json)
-                 curves:str|None=None, # a training-curves PNG already drawn by `viz.plots.plot_curves`, relative to `out_dir`
+                 # a training-curves PNG already drawn by `viz.plots.plot_curves`, relative
+                 # to `out_dir`
+                 curves:str|None=None,
                  examples:list|None=None, # retrieval examples for `plot_retrieval_examples`
                  notes:str='', # free Markdown appended at the end
-                 weights:dict|None=None): # where each encoder's weights came from: {side: dict(source, path)}
+                 # where each encoder's weights came from: {side: dict(source, path)}
+                 weights:dict|None=None):
     "Write report.md, metrics.json and PNG plots into `out_dir`; returns the path of report.md."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     md = [f"# {title}\n", "## Setup\n", *[f"- **{k}**: {v}" for k, v in setup.items()], '']
-    ret = {k: m for k, m in results.items() if 'rsum' in m}           # rows with recalls (a zero-shot-only row has none)
+    # rows with recalls (a zero-shot-only row has none)
+    ret = {k: m for k, m in results.items() if 'rsum' in m}
     if ret: md += ["## Retrieval\n", recall_table(ret), '']
     if zero_shot_table(results): md += ["## Zero-shot transfer\n", zero_shot_table(results), '']
-    if extra: md += ["## Other metrics\n", *[f"- **{k}**: {v:.2f}" if isinstance(v, float) else f"- **{k}**: {v}" for k, v in extra.items()], '']
+    if extra: md += ["## Other metrics\n", *[f"- **{k}**: {v:.2f}" if isinstance(v, float)
+                                             else f"- **{k}**: {v}" for k, v in extra.items()], '']
     if curves: md += ["## Training\n", f"![training curves]({curves})\n"]
     if examples:
         _save_fig(plot_retrieval_examples(examples), out/'retrieval_examples.png')
-        md += ["## Retrieval examples\n", "Top images for caption queries; the correct image is framed in green.\n",
+        md += ["## Retrieval examples\n",
+               "Top images for caption queries; the correct image is framed in green.\n",
                "![retrieval examples](retrieval_examples.png)\n"]
     mi, threads = machine(), torch.get_num_threads()
-    md += ["## Machine\n", ', '.join(f"{k}: {v}" for k, v in mi.items()) + f", threads: {threads}", '']
+    md += ["## Machine\n", ', '.join(f"{k}: {v}" for k, v in mi.items()) + f", threads: {threads}",
+           '']
     if notes: md += [notes, '']
-    payload = dict(title=title, setup=setup, results=results, extra=extra or {}, history=history or [], machine=mi,
-                   threads=threads,
-                   weights=weights or {})
-    atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(payload, indent=2, default=str)))
+    payload = dict(title=title, setup=setup, results=results, extra=extra or {},
+                   history=history or [], machine=mi, threads=threads, weights=weights or {})
+    atomic_write(out/'metrics.json',
+                 lambda p: p.write_text(json.dumps(payload, indent=2, default=str)))
     atomic_write(out/'report.md', lambda p: p.write_text('\n'.join(md)))
     return out/'report.md'
 
 # %% ../../nbs/engine/report.ipynb #cef33636
 def curve_table(points:list, # [{'pairs': n, 'results': {method: metrics}}], in order of size
                 key:str): # the metric to tabulate
-    "A Markdown table of one metric: a row per method, a column per training-set size; a dash where a point lacks it."
+    ("A Markdown table of one metric: a row per method, a column per training-set size; a dash "
+     "where a point lacks it.")
     methods = list(dict.fromkeys(m for p in points for m in p['results']))
-    cell = lambda p, m: f"{p['results'][m][key]:.1f}" if isinstance(p['results'].get(m, {}).get(key), (int, float)) else '—'
-    return (f"| {curve_label(key)} | " + ' | '.join(f"{p['pairs']:,} pairs" for p in points) + ' |\n|' + '---|' * (1 + len(points)) + '\n'
-            + '\n'.join(f"| {m} | " + ' | '.join(cell(p, m) for p in points) + ' |' for m in methods))
+    cell = lambda p, m: f"{p['results'][m][key]:.1f}" if isinstance(
+        p['results'].get(m, {}).get(key), (int, float)) else '—'
+    return (f"| {curve_label(key)} | " + ' | '.join(f"{p['pairs']:,} pairs" for p in points)
+            + ' |\n|' + '---|' * (1 + len(points)) + '\n'
+            + '\n'.join(f"| {m} | " + ' | '.join(cell(p, m) for p in points) + ' |'
+                        for m in methods))
 
 # %% ../../nbs/engine/report.ipynb #073110ea
 def write_curve(out_dir:str|Path, # curve folder (created)
@@ -95,10 +118,12 @@ def write_curve(out_dir:str|Path, # curve folder (created)
                 points:list, # as for `curve_table`
                 keys:list, # metrics to tabulate; the first four are plotted
                 intro:str=''): # Markdown under the title
-    "Write curve.md (one table per metric) and curve.png into `out_dir`; returns the path of curve.md."
+    ("Write curve.md (one table per metric) and curve.png into `out_dir`; returns the path of "
+     "curve.md.")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     _save_fig(plot_data_curve(points, keys[:4]), out/'curve.png')
-    md = [f"# {title}\n", intro, '', "![data-size curve](curve.png)\n", *[curve_table(points, k) + '\n' for k in keys],
-          "## Machine\n", ', '.join(f"{k}: {v}" for k, v in machine().items()), '']
+    md = [f"# {title}\n", intro, '', "![data-size curve](curve.png)\n",
+          *[curve_table(points, k) + '\n' for k in keys], "## Machine\n",
+          ', '.join(f"{k}: {v}" for k, v in machine().items()), '']
     atomic_write(out/'curve.md', lambda p: p.write_text('\n'.join(md)))
     return out/'curve.md'

@@ -17,10 +17,13 @@ import torch.nn.functional as F
 
 from pathlib import Path
 
-from ..core import Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm, shared_data_dir, cat_tokens
+from ..core import (Tokens, ConfigError, DataError, ShapeError, check_shape, l2norm,
+                            shared_data_dir, cat_tokens)
 from ..core import NonFiniteError, check_finite, _kinds
 from ..core import track_if, progress_line
-from ..data.segdata import SegmentationData, check_classes, check_labels, load_classification, load_segmentation, load_scene_classification
+from ..data.segdata import (SegmentationData, check_classes, check_labels,
+                                    load_classification, load_segmentation,
+                                    load_scene_classification)
 from ..data.scenes import SceneConfig, generate_scenes, scenes_dir
 from ..encoders.cache import FeatureCache, cached_image_tokens, cached_text_tokens
 
@@ -33,87 +36,110 @@ __all__ = ['PROMPTS', 'ZERO_SHOT_TASKS', 'check_templates', 'class_prompts', 'Cl
 # %% ../../nbs/engine/zeroshot.ipynb #8ca0abbd
 PROMPTS = {
     'single': ('a photo of a {}.',),
-    'clip7': ('itap of a {}.', 'a bad photo of the {}.', 'a origami {}.', 'a photo of the large {}.',
-              'a {} in a video game.', 'art of the {}.', 'a photo of the small {}.'),
+    'clip7': ('itap of a {}.', 'a bad photo of the {}.', 'a origami {}.',
+              'a photo of the large {}.', 'a {} in a video game.', 'art of the {}.',
+              'a photo of the small {}.'),
     'ensemble': (
-        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.', 'a photo of the hard to see {}.',
-        'a low resolution photo of the {}.', 'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
-        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.', 'a photo of a hard to see {}.',
-        'a bright photo of a {}.', 'a photo of a clean {}.', 'a photo of a dirty {}.', 'a dark photo of the {}.',
-        'a drawing of a {}.', 'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
+        'a bad photo of a {}.', 'a photo of many {}.', 'a sculpture of a {}.',
+        'a photo of the hard to see {}.', 'a low resolution photo of the {}.',
+        'a rendering of a {}.', 'graffiti of a {}.', 'a bad photo of the {}.',
+        'a cropped photo of the {}.', 'a tattoo of a {}.', 'the embroidered {}.',
+        'a photo of a hard to see {}.', 'a bright photo of a {}.', 'a photo of a clean {}.',
+        'a photo of a dirty {}.', 'a dark photo of the {}.', 'a drawing of a {}.',
+        'a photo of my {}.', 'the plastic {}.', 'a photo of the cool {}.',
         'a close-up photo of a {}.', 'a black and white photo of the {}.', 'a painting of the {}.',
-        'a painting of a {}.', 'a pixelated photo of the {}.', 'a sculpture of the {}.', 'a bright photo of the {}.',
-        'a cropped photo of a {}.', 'a plastic {}.', 'a photo of the dirty {}.', 'a jpeg corrupted photo of a {}.',
-        'a blurry photo of the {}.', 'a photo of the {}.', 'a good photo of the {}.', 'a rendering of the {}.',
-        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.', 'a close-up photo of the {}.',
-        'a photo of a {}.', 'the origami {}.', 'the {} in a video game.', 'a sketch of a {}.', 'a doodle of the {}.',
-        'a origami {}.', 'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
-        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.', 'a photo of a nice {}.',
-        'a photo of a weird {}.', 'a blurry photo of a {}.', 'a cartoon {}.', 'art of a {}.', 'a sketch of the {}.',
-        'a embroidered {}.', 'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted photo of the {}.',
-        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.', 'a photo of the small {}.',
-        'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.', 'a drawing of the {}.',
-        'a photo of the large {}.', 'a black and white photo of a {}.', 'the plushie {}.', 'a dark photo of a {}.',
-        'itap of a {}.', 'graffiti of the {}.', 'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.',
-        'a photo of a small {}.', 'a tattoo of the {}.'),
+        'a painting of a {}.', 'a pixelated photo of the {}.', 'a sculpture of the {}.',
+        'a bright photo of the {}.', 'a cropped photo of a {}.', 'a plastic {}.',
+        'a photo of the dirty {}.', 'a jpeg corrupted photo of a {}.', 'a blurry photo of the {}.',
+        'a photo of the {}.', 'a good photo of the {}.', 'a rendering of the {}.',
+        'a {} in a video game.', 'a photo of one {}.', 'a doodle of a {}.',
+        'a close-up photo of the {}.', 'a photo of a {}.', 'the origami {}.',
+        'the {} in a video game.', 'a sketch of a {}.', 'a doodle of the {}.', 'a origami {}.',
+        'a low resolution photo of a {}.', 'the toy {}.', 'a rendition of the {}.',
+        'a photo of the clean {}.', 'a photo of a large {}.', 'a rendition of a {}.',
+        'a photo of a nice {}.', 'a photo of a weird {}.', 'a blurry photo of a {}.',
+        'a cartoon {}.', 'art of a {}.', 'a sketch of the {}.', 'a embroidered {}.',
+        'a pixelated photo of a {}.', 'itap of the {}.', 'a jpeg corrupted photo of the {}.',
+        'a good photo of a {}.', 'a plushie {}.', 'a photo of the nice {}.',
+        'a photo of the small {}.', 'a photo of the weird {}.', 'the cartoon {}.', 'art of the {}.',
+        'a drawing of the {}.', 'a photo of the large {}.', 'a black and white photo of a {}.',
+        'the plushie {}.', 'a dark photo of a {}.', 'itap of a {}.', 'graffiti of the {}.',
+        'a toy {}.', 'itap of my {}.', 'a photo of a cool {}.', 'a photo of a small {}.',
+        'a tattoo of the {}.'),
 }
 
 # %% ../../nbs/engine/zeroshot.ipynb #5b3a2aef
 def check_templates(templates): # a name of `PROMPTS` or a list of templates, each with one '{}'
-    "The templates as a tuple, or `ConfigError` for an unknown name, no templates, or a template without exactly one '{}'."
+    ("The templates as a tuple, or `ConfigError` for an unknown name, no templates, or a template "
+     "without exactly one '{}'.")
     if isinstance(templates, str):
         if templates in PROMPTS: return tuple(PROMPTS[templates])
-        if '{}' in templates: raise ConfigError(f"templates={templates!r} is a single template; pass a list: [{templates!r}]")
-        raise ConfigError(f"unknown prompt set {templates!r}; known: {sorted(PROMPTS)}, or pass a list of templates with '{{}}'")
+        if '{}' in templates: raise ConfigError(f"templates={templates!r} is a single template; "
+                                                f"pass a list: [{templates!r}]")
+        raise ConfigError(f"unknown prompt set {templates!r}; known: {sorted(PROMPTS)}, or pass a "
+                          f"list of templates with '{{}}'")
     templates = tuple(templates)
-    if not templates: raise ConfigError("no prompt templates: pass at least one, e.g. PROMPTS['single']")
+    if not templates: raise ConfigError("no prompt templates: pass at least one, e.g. "
+                                        "PROMPTS['single']")
     for k, t in enumerate(templates):
         if not isinstance(t, str) or t.count('{}') != 1:
-            raise ConfigError(f"prompt template {k} ({t!r}) must be a string with exactly one '{{}}' where the class name goes")
+            raise ConfigError(f"prompt template {k} ({t!r}) must be a string with exactly one "
+                              f"'{{}}' where the class name goes")
     dup = sorted({t for t in templates if templates.count(t) > 1})
-    if dup: raise ConfigError(f"prompt templates repeat: {dup}; a repeated template would weigh twice in the average")
+    if dup: raise ConfigError(f"prompt templates repeat: {dup}; a repeated template would weigh "
+                              "twice in the average")
     return templates
 
 # %% ../../nbs/engine/zeroshot.ipynb #68a5d195
 def class_prompts(classes:list, # class names, unique
                   templates='single'): # a name of `PROMPTS` or a list of templates
-    "Every (class, template) prompt, class-major: prompt `c * T + t` is template `t` filled with class `c`."
+    ("Every (class, template) prompt, class-major: prompt `c * T + t` is template `t` filled with "
+     "class `c`.")
     classes, templates = check_classes(classes, 'classes'), check_templates(templates)
     return [t.replace('{}', c) for c in classes for t in templates]
 
 # %% ../../nbs/engine/zeroshot.ipynb #a6acd2e6
 @dataclass(repr=False)
 class ClassText:
-    "Backbone tokens of every (class, template) prompt, class-major, with the classes and templates that made them."
+    ("Backbone tokens of every (class, template) prompt, class-major, with the classes and "
+     "templates that made them.")
     tokens: Tokens    # (C*T, L, d) one row per prompt
     classes: list     # the C class names
     templates: tuple  # the T templates
 
     def __post_init__(self):
-        self.classes, self.templates = check_classes(self.classes, 'ClassText.classes'), check_templates(self.templates)
+        self.classes, self.templates = (check_classes(self.classes, 'ClassText.classes'),
+                                        check_templates(self.templates))
         if len(self.tokens) != self.n_classes * self.n_templates:
-            raise ShapeError(f"ClassText.tokens has {len(self.tokens)} rows, expected classes × templates = {self.n_classes} × {self.n_templates}")
+            raise ShapeError(f"ClassText.tokens has {len(self.tokens)} rows, expected classes × "
+                             f"templates = {self.n_classes} × {self.n_templates}")
     @property
     def n_classes(self): return len(self.classes)
     @property
     def n_templates(self): return len(self.templates)
     @property
-    def prompts(self): return class_prompts(self.classes, self.templates)  # the C*T prompt strings, class-major
-    def __repr__(self): return f"ClassText({self.n_classes} classes × {self.n_templates} templates, tokens={self.tokens.shape})"
+    def prompts(self): # the C*T prompt strings, class-major
+        return class_prompts(self.classes, self.templates)
+    def __repr__(self):
+        return (f"ClassText({self.n_classes} classes × {self.n_templates} templates, "
+                f"tokens={self.tokens.shape})")
 
 @torch.no_grad()
 def class_text_tokens(classes:list, # class names, unique
                       templates, # a name of `PROMPTS` or a list of templates
-                      text_encoder, # anything with `encode(list of str) -> Tokens` (e.g. `TextEncoder`)
+                      # anything with `encode(list of str) -> Tokens` (e.g. `TextEncoder`)
+                      text_encoder,
                       batch:int=256, # prompts per `encode` call
                       progress:bool=True): # show a progress bar over batches
     "Encode every class × template prompt into a `ClassText` (backbone tokens, class-major)."
     prompts = class_prompts(classes, templates)
     if not callable(getattr(text_encoder, 'encode', None)):
-        raise ConfigError(f"text_encoder ({type(text_encoder).__name__}) has no encode(list of str) -> Tokens")
+        raise ConfigError(f"text_encoder ({type(text_encoder).__name__}) has no encode(list of "
+                          "str) -> Tokens")
     if batch < 1: raise ConfigError(f"batch must be >= 1, got {batch}")
     chunks = [prompts[i:i + batch] for i in range(0, len(prompts), batch)]
-    label = f"encode · {len(classes)} classes × {len(prompts) // max(len(classes), 1)} templates · prompt chunks"
+    label = (f"encode · {len(classes)} classes × {len(prompts) // max(len(classes), 1)} templates "
+             "· prompt chunks")
     parts = [text_encoder.encode(c) for c in track_if(progress, chunks, label)]
     return ClassText(cat_tokens(parts), list(classes), check_templates(templates))
 
@@ -129,18 +155,22 @@ def _eval_mode(model):
 
 def _encoded_texts(aligner, class_txt, batch, device):
     t = class_txt.tokens
-    return cat_tokens([aligner.encode_texts(t[j:j + batch].to(device) if device else t[j:j + batch]) for j in range(0, len(t), batch)])
+    return cat_tokens([aligner.encode_texts(t[j:j + batch].to(device) if device else t[j:j + batch])
+                       for j in range(0, len(t), batch)])
 
 @torch.no_grad()
-def class_scores(aligner, # has `encode_images`, `encode_texts`, `similarity(img, txt) -> (n_img, n_txt)`
-                 img:Tokens, # backbone tokens of the images
-                 class_txt:ClassText, # the encoded class prompts
-                 batch:int=256, # images (and 4 × as many prompts) per block
-                 device=None, # where to score (default: where the tokens are)
-                 progress:bool=False): # progress bar over image blocks
-    "`(n_img, C)` zero-shot scores: the aligner's similarity to each prompt, averaged over each class's templates."
+def class_scores(
+    aligner, # has `encode_images`, `encode_texts`, `similarity(img, txt) -> (n_img, n_txt)`
+    img:Tokens, # backbone tokens of the images
+    class_txt:ClassText, # the encoded class prompts
+    batch:int=256, # images (and 4 × as many prompts) per block
+    device=None, # where to score (default: where the tokens are)
+    progress:bool=False): # progress bar over image blocks
+    ("`(n_img, C)` zero-shot scores: the aligner's similarity to each prompt, averaged over each "
+     "class's templates.")
     for m in ('encode_images', 'encode_texts', 'similarity'):
-        if not callable(getattr(aligner, m, None)): raise ConfigError(f"{type(aligner).__name__} has no {m}(); zero-shot classification needs an aligner")
+        if not callable(getattr(aligner, m, None)): raise ConfigError(
+            f"{type(aligner).__name__} has no {m}(); zero-shot classification needs an aligner")
     C, T, n = class_txt.n_classes, class_txt.n_templates, len(img)
     out, starts = torch.empty(n, C), range(0, n, batch)
     with _eval_mode(aligner):
@@ -148,26 +178,34 @@ def class_scores(aligner, # has `encode_images`, `encode_texts`, `similarity(img
         for i in track_if(progress, starts, f'classify · {n} images · batches of {batch}'):
             b = img[i:i + batch]
             ei = aligner.encode_images(b.to(device) if device else b)
-            s = torch.cat([check_shape(aligner.similarity(ei, et[j:j + 4 * batch]), (len(b), len(et[j:j + 4 * batch])),
-                                       f'{type(aligner).__name__}.similarity output') for j in range(0, C * T, 4 * batch)], 1)  # (b, C*T)
-            out[i:i + len(b)] = s.float().view(len(b), C, T).mean(-1).cpu()                              # (b, C)
+            # (b, C*T)
+            s = torch.cat([check_shape(aligner.similarity(ei, et[j:j + 4 * batch]),
+                                       (len(b), len(et[j:j + 4 * batch])),
+                                       f'{type(aligner).__name__}.similarity output')
+                           for j in range(0, C * T, 4 * batch)], 1)
+            # (b, C)
+            out[i:i + len(b)] = s.float().view(len(b), C, T).mean(-1).cpu()
     return out
 
 # %% ../../nbs/engine/zeroshot.ipynb #c53300a8
 def topk_accuracy(scores:torch.Tensor, # (n, C) class scores
                   labels, # (n,) true class indices
                   ks:tuple=(1, 5)): # cut-offs
-    "Top-k accuracy in percent for each k (`{'top1': …, 'top5': …}`); ties count against the true class."
-    scores, labels = torch.as_tensor(scores).float(), torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    ("Top-k accuracy in percent for each k (`{'top1': …, 'top5': …}`); ties count against the true "
+     "class.")
+    scores, labels = (torch.as_tensor(scores).float(),
+                      torch.as_tensor(np.asarray(labels), dtype=torch.long))
     n, C = scores.shape
     check_shape(labels, (n,), 'labels')
     check_labels(labels.numpy(), C, source='labels')
     check_finite(scores, f"class scores ({n} images × {C} classes)")   # a NaN is never a hit
     too_big = [k for k in ks if not 1 <= k <= C]
-    if too_big: raise ConfigError(f"ks={tuple(ks)}: top-{too_big} is meaningless with {C} classes; use cut-offs in 1 … {C}")
+    if too_big: raise ConfigError(f"ks={tuple(ks)}: top-{too_big} is meaningless with {C} classes; "
+                                  f"use cut-offs in 1 … {C}")
     true = scores.gather(1, labels[:, None])                                  # (n, 1)
     wrong = torch.ones_like(scores, dtype=torch.bool).scatter_(1, labels[:, None], False)
-    rank = ((scores >= true) & wrong).sum(1)                                  # (n,) classes at or above the truth
+    # (n,) classes at or above the truth
+    rank = ((scores >= true) & wrong).sum(1)
     return {f'top{k}': 100.0 * (rank < k).double().mean().item() for k in ks}
 
 # %% ../../nbs/engine/zeroshot.ipynb #9f29b412
@@ -184,22 +222,26 @@ def zero_shot_classification(aligner, # has `encode_images`, `encode_texts`, `si
     check_shape(labels, (len(img),), 'labels')
     check_labels(labels.numpy(), class_txt.n_classes, source='labels')
     scores = class_scores(aligner, img, class_txt, batch, device, progress)
-    metrics = dict(topk_accuracy(scores, labels, ks), n_images=len(img), n_classes=class_txt.n_classes, n_templates=class_txt.n_templates)
+    metrics = dict(topk_accuracy(scores, labels, ks), n_images=len(img),
+                   n_classes=class_txt.n_classes, n_templates=class_txt.n_templates)
     return metrics, scores
 
 # %% ../../nbs/engine/zeroshot.ipynb #744a0f74
 @torch.no_grad()
-def patch_class_scores(aligner, # has `encode_images`, `encode_texts` and `patch_scores(img, txt) -> (n_img, N, n_txt)`
-                       img:Tokens, # backbone tokens of the images
-                       class_txt:ClassText, # the class prompts
-                       grid:tuple, # (h, w) patch grid of the image encoder (`ImageEncoder.grid`)
-                       batch:int=64, # images per block
-                       device=None, # where to score
-                       progress:bool=False): # progress bar over image blocks
-    "`(n_img, h, w, C)` per-patch class scores: the aligner's `patch_scores`, averaged over each class's templates."
+def patch_class_scores(
+    aligner, # has `encode_images`, `encode_texts` and `patch_scores(img, txt) -> (n_img, N, n_txt)`
+    img:Tokens, # backbone tokens of the images
+    class_txt:ClassText, # the class prompts
+    grid:tuple, # (h, w) patch grid of the image encoder (`ImageEncoder.grid`)
+    batch:int=64, # images per block
+    device=None, # where to score
+    progress:bool=False): # progress bar over image blocks
+    ("`(n_img, h, w, C)` per-patch class scores: the aligner's `patch_scores`, averaged over each "
+     "class's templates.")
     if not callable(getattr(aligner, 'patch_scores', None)):
-        raise ConfigError(f"{type(aligner).__name__} has no patch_scores(img, txt) -> (n_img, N_patches, n_txt); "
-                          "zero-shot segmentation needs per-patch scores (see the protocol in the zeroshot notebook)")
+        raise ConfigError(f"{type(aligner).__name__} has no patch_scores(img, txt) -> (n_img, "
+                          "N_patches, n_txt); zero-shot segmentation needs per-patch scores (see "
+                          "the protocol in the zeroshot notebook)")
     h, w = grid
     C, T, n = class_txt.n_classes, class_txt.n_templates, len(img)
     out, starts = torch.empty(n, h, w, C), range(0, n, batch)
@@ -207,55 +249,72 @@ def patch_class_scores(aligner, # has `encode_images`, `encode_texts` and `patch
         et = _encoded_texts(aligner, class_txt, 4 * batch, device)
         for i in track_if(progress, starts, f'segment · {n} images · batches of {batch}'):
             b = img[i:i + batch]
-            s = aligner.patch_scores(aligner.encode_images(b.to(device) if device else b), et)   # (b, N, C*T)
-            check_shape(s, (len(b), h * w, C * T), f'{type(aligner).__name__}.patch_scores output (images, h*w patches, prompts)')
-            out[i:i + len(b)] = s.float().view(len(b), h, w, C, T).mean(-1).cpu()                 # (b, h, w, C)
+            # (b, N, C*T)
+            s = aligner.patch_scores(aligner.encode_images(b.to(device) if device else b), et)
+            check_shape(s, (len(b), h * w, C * T), f'{type(aligner).__name__}.patch_scores output '
+                        '(images, h*w patches, prompts)')
+            # (b, h, w, C)
+            out[i:i + len(b)] = s.float().view(len(b), h, w, C, T).mean(-1).cpu()
     return out
 
 # %% ../../nbs/engine/zeroshot.ipynb #802a0344
 def interpolation_matrix(n_in:int, # grid length (h or w)
                          n_out:int, # output length (H or W)
-                         mode:str='bilinear'): # 'bilinear' (align_corners=False) or 'nearest', as `F.interpolate`
+                         # 'bilinear' (align_corners=False) or 'nearest', as `F.interpolate`
+                         mode:str='bilinear'):
     "`(n_out, n_in)` weights of 1-D resampling: output `i` = `sum_j M[i, j] * input[j]`."
-    if mode not in ('bilinear', 'nearest'): raise ConfigError(f"mode={mode!r}; expected 'bilinear' or 'nearest'")
+    if mode not in ('bilinear', 'nearest'): raise ConfigError(f"mode={mode!r}; expected 'bilinear' "
+                                                              "or 'nearest'")
     dst, rows = torch.arange(n_out, dtype=torch.float64), torch.arange(n_out)
     M = torch.zeros(n_out, n_in, dtype=torch.float64)
     if mode == 'nearest':
         M[rows, (dst * (n_in / n_out)).floor().long().clamp(max=n_in - 1)] = 1.
         return M.float()
-    src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)                              # grid position of each output
+    # grid position of each output
+    src = ((dst + 0.5) * (n_in / n_out) - 0.5).clamp_min(0)
     i0 = src.floor().long().clamp(max=n_in - 1); i1 = (i0 + 1).clamp(max=n_in - 1)
     lam = src - i0
-    M.index_put_((rows, i0), 1 - lam, accumulate=True); M.index_put_((rows, i1), lam, accumulate=True)
+    M.index_put_((rows, i0), 1 - lam, accumulate=True)
+    M.index_put_((rows, i1), lam, accumulate=True)
     return M.float()
 
 def _upsample_hwc(scores:torch.Tensor, size:tuple, mode:str):
-    "`(H, W, C)` resampled scores of an `(h, w, C)` grid: two matrix products (see `interpolation_matrix`)."
+    ("`(H, W, C)` resampled scores of an `(h, w, C)` grid: two matrix products (see "
+     "`interpolation_matrix`).")
     s = torch.as_tensor(scores).float()
     h, w, C = s.shape
-    Wy, Wx = interpolation_matrix(h, size[0], mode), interpolation_matrix(w, size[1], mode)   # (H, h), (W, w)
-    rows = (Wy @ s.reshape(h, w * C)).reshape(size[0], w, C)                                 # (H, w, C)
-    return torch.matmul(Wx, rows)                                                            # (H, W, C)
+    # (H, h), (W, w)
+    Wy, Wx = interpolation_matrix(h, size[0], mode), interpolation_matrix(w, size[1], mode)
+    # (H, w, C)
+    rows = (Wy @ s.reshape(h, w * C)).reshape(size[0], w, C)
+    # (H, W, C)
+    return torch.matmul(Wx, rows)
 
 def upsample_scores(scores:torch.Tensor, # (h, w, C) scores of one image
                     size:tuple, # (H, W) mask size
                     mode:str='bilinear'): # 'bilinear' (align_corners=False) or 'nearest'
     "The `(C, H, W)` score maps at mask resolution."
-    return _upsample_hwc(scores, tuple(size), mode).permute(2, 0, 1)                        # (C, H, W)
+    # (C, H, W)
+    return _upsample_hwc(scores, tuple(size), mode).permute(2, 0, 1)
 
 # %% ../../nbs/engine/zeroshot.ipynb #fa13c250
 def confusion_matrix(pred:torch.Tensor, # (…) predicted class per pixel
                      target:torch.Tensor, # (…) true label per pixel (classes 0 … C-1, or `void`)
                      n_classes:int, # C
                      void:int|None=None): # label whose pixels are not counted
-    "The `(C, C)` int64 confusion matrix, rows = true class, columns = prediction; void pixels are skipped."
-    pred, target = torch.as_tensor(pred).long().flatten(), torch.as_tensor(target).long().flatten()  # (P,)
-    if pred.shape != target.shape: raise ShapeError(f"pred has {pred.numel()} pixels, target {target.numel()}")
+    ("The `(C, C)` int64 confusion matrix, rows = true class, columns = prediction; void pixels "
+     "are skipped.")
+    # (P,)
+    pred, target = torch.as_tensor(pred).long().flatten(), torch.as_tensor(target).long().flatten()
+    if pred.shape != target.shape: raise ShapeError(f"pred has {pred.numel()} pixels, target "
+                                                    f"{target.numel()}")
     keep = target != void if void is not None else torch.ones_like(target, dtype=torch.bool)
-    return torch.bincount(target[keep] * n_classes + pred[keep], minlength=n_classes ** 2).view(n_classes, n_classes)
+    return torch.bincount(target[keep] * n_classes + pred[keep],
+                          minlength=n_classes ** 2).view(n_classes, n_classes)
 
 def iou_per_class(conf:torch.Tensor): # (C, C) confusion matrix
-    "IoU of each class as a float64 `(C,)` tensor; NaN for a class absent from both ground truth and predictions."
+    ("IoU of each class as a float64 `(C,)` tensor; NaN for a class absent from both ground truth "
+     "and predictions.")
     conf = torch.as_tensor(conf).double()
     inter = conf.diagonal()                                                 # (C,)
     union = conf.sum(1) + conf.sum(0) - inter                               # (C,)
@@ -264,69 +323,96 @@ def iou_per_class(conf:torch.Tensor): # (C, C) confusion matrix
 # %% ../../nbs/engine/zeroshot.ipynb #4eab7baa
 def segmentation_metrics(conf:torch.Tensor, # (C, C) confusion matrix, rows = truth
                          background:tuple=(), # labels left out of mIoU-fg
-                         classes:list|None=None): # class names for the per-class IoUs (default: 'class k')
-    "mIoU, mIoU-fg and pixel accuracy (percent) over the classes present in truth or prediction, plus per-class IoU."
+                         # class names for the per-class IoUs (default: 'class k')
+                         classes:list|None=None):
+    ("mIoU, mIoU-fg and pixel accuracy (percent) over the classes present in truth or prediction, "
+     "plus per-class IoU.")
     conf = torch.as_tensor(conf)
     C = conf.shape[0]
     check_shape(conf, (C, C), 'confusion matrix')
     names = list(classes) if classes is not None else [f'class {k}' for k in range(C)]
     if len(names) != C: raise ShapeError(f"{len(names)} class names for a {C}×{C} confusion matrix")
-    iou = iou_per_class(conf)                                                            # (C,) NaN = absent
+    # (C,) NaN = absent
+    iou = iou_per_class(conf)
     fg = torch.tensor([k not in set(background) for k in range(C)])
     mean = lambda v: 100.0 * v[~v.isnan()].mean().item() if (~v.isnan()).any() else float('nan')
     total = conf.sum().item()
-    return dict(miou=mean(iou), miou_fg=mean(iou[fg]), pixel_acc=100.0 * conf.diagonal().sum().item() / total if total else float('nan'),
-                n_classes_scored=int((~iou.isnan()).sum()), n_fg_classes_scored=int((~iou[fg].isnan()).sum()),
+    return dict(miou=mean(iou), miou_fg=mean(iou[fg]),
+                pixel_acc=100.0 * conf.diagonal().sum().item() / total if total else float('nan'),
+                n_classes_scored=int((~iou.isnan()).sum()),
+                n_fg_classes_scored=int((~iou[fg].isnan()).sum()),
                 iou={n: 100.0 * v for n, v in zip(names, iou.tolist())})
 
 # %% ../../nbs/engine/zeroshot.ipynb #265c599a
-def zero_shot_segmentation(scores, # (n, h, w, C) tensor, or a sequence of (h, w, C) per-image scores
-                           masks, # sequence of (H, W) label maps, or a `SegmentationData`
-                           background:tuple|None=None, # labels left out of mIoU-fg (default: the SegmentationData's, else none)
-                           void:int|None=None, # label of ignored pixels (default: the SegmentationData's, else none)
-                           classes:list|None=None, # class names (default: the SegmentationData's, else 'class k')
-                           ignore_background:bool=False, # VOC20-style: background pixels unscored and never predicted
-                           mode:str='bilinear', # upsampling of the scores: 'bilinear' or 'nearest'
-                           progress:bool=True): # progress bar over images
-    "Segmentation metrics (mIoU, mIoU-fg, pixel accuracy, per-class IoU; percent) and the dataset's confusion matrix."
+def zero_shot_segmentation(
+    scores, # (n, h, w, C) tensor, or a sequence of (h, w, C) per-image scores
+    masks, # sequence of (H, W) label maps, or a `SegmentationData`
+    # labels left out of mIoU-fg (default: the SegmentationData's, else
+    # none)
+    background:tuple|None=None,
+    void:int|None=None, # label of ignored pixels (default: the SegmentationData's, else none)
+    classes:list|None=None, # class names (default: the SegmentationData's, else 'class k')
+    ignore_background:bool=False, # VOC20-style: background pixels unscored and never predicted
+    mode:str='bilinear', # upsampling of the scores: 'bilinear' or 'nearest'
+    progress:bool=True): # progress bar over images
+    ("Segmentation metrics (mIoU, mIoU-fg, pixel accuracy, per-class IoU; percent) and the "
+     "dataset's confusion matrix.")
     if isinstance(masks, SegmentationData):
-        given = [k for k, v in dict(background=background, void=void, classes=classes).items() if v is not None]
-        if given: raise ConfigError(f"{given} are set by the SegmentationData; pass its .masks to override them")
+        given = [k for k, v in dict(background=background, void=void, classes=classes).items()
+                 if v is not None]
+        if given: raise ConfigError(f"{given} are set by the SegmentationData; pass its .masks to "
+                                    "override them")
         background, void, classes, masks = masks.background, masks.void, masks.classes, masks.masks
     background = tuple(background or ())
-    if len(scores) != len(masks): raise ShapeError(f"{len(scores)} score maps for {len(masks)} masks")
+    if len(scores) != len(masks): raise ShapeError(f"{len(scores)} score maps for {len(masks)} "
+                                                   "masks")
     if len(masks) == 0: raise DataError("no images to score")
     C = scores[0].shape[-1]
-    if classes is not None and len(classes) != C: raise ShapeError(f"scores have {C} classes, the class list {len(classes)}")
-    if ignore_background and not background: raise ConfigError("ignore_background=True needs the background labels")
+    if classes is not None and len(classes) != C: raise ShapeError(f"scores have {C} classes, the "
+                                                                   f"class list {len(classes)}")
+    if ignore_background and not background: raise ConfigError("ignore_background=True needs the "
+                                                               "background labels")
     bg = torch.tensor(background, dtype=torch.long)
     conf, idx = torch.zeros(C, C, dtype=torch.long), range(len(masks))
     for i in track_if(progress, idx, f"score · {len(masks)} masks · images"):
         s, t = torch.as_tensor(scores[i]), np.asarray(masks[i])
-        if s.ndim != 3 or s.shape[-1] != C: raise ShapeError(f"scores of image {i} have shape {tuple(s.shape)}, expected (h, w, {C})")
+        if s.ndim != 3 or s.shape[-1] != C: raise ShapeError(
+            f"scores of image {i} have shape {tuple(s.shape)}, expected (h, w, {C})")
         t = torch.as_tensor(check_labels(t, C, void, f'mask {i}')).long()           # (H, W)
         if not torch.isfinite(s).all():                           # a NaN would win the argmax
             raise NonFiniteError(f"scores of image {i}: {_kinds(s)}; a NaN is never a prediction")
         up = _upsample_hwc(s, tuple(t.shape), mode)                                   # (H, W, C)
-        if ignore_background: up[..., bg] = float('-inf')                             # background cannot win
-        keep = ~torch.isin(t, bg) if ignore_background else torch.ones_like(t, dtype=torch.bool)  # (H, W)
+        # background cannot win
+        if ignore_background: up[..., bg] = float('-inf')
+        # (H, W)
+        keep = ~torch.isin(t, bg) if ignore_background else torch.ones_like(t, dtype=torch.bool)
         conf += confusion_matrix(up.argmax(-1)[keep], t[keep], C, void)
     metrics = segmentation_metrics(conf, background, classes)
-    metrics.update(n_images=len(masks), background=list(background), void=void, ignore_background=ignore_background, mode=mode)
+    metrics.update(n_images=len(masks), background=list(background), void=void,
+                   ignore_background=ignore_background, mode=mode)
     return metrics, conf
 
 # %% ../../nbs/engine/zeroshot.ipynb #fb1e5346
-ZERO_SHOT_TASKS = {   # kind -> (protocol, folder in the shared data or None for the generated scenes, reader(root, split))
-    'imagenet-sample': ('classification', 'imagenet-sample', lambda root, split: load_classification(root)),
-    'coco-mini': ('segmentation', 'coco-mini', lambda root, split: load_segmentation(root, 'coco', split=split or 'train')),
-    'camvid': ('segmentation', 'camvid', lambda root, split: load_segmentation(root, 'camvid', split=split or 'train')),
-    'scenes-cls': ('classification', None, lambda root, split: load_scene_classification(root, split or 'test')),
-    'scenes-seg': ('segmentation', None, lambda root, split: load_segmentation(root, 'scenes', split=split or 'test')),
+# kind -> (protocol, folder in the shared data or None for the generated scenes, reader(root,
+# split))
+ZERO_SHOT_TASKS = {
+    'imagenet-sample': ('classification',
+                        'imagenet-sample', lambda root, split: load_classification(root)),
+    'coco-mini': ('segmentation', 'coco-mini', lambda root,
+                  split: load_segmentation(root, 'coco', split=split or 'train')),
+    'camvid': ('segmentation', 'camvid', lambda root,
+               split: load_segmentation(root, 'camvid', split=split or 'train')),
+    'scenes-cls': ('classification',
+                   None, lambda root, split: load_scene_classification(root, split or 'test')),
+    'scenes-seg': ('segmentation', None, lambda root,
+                   split: load_segmentation(root, 'scenes', split=split or 'test')),
 }
 _NO_SPLITS = ('imagenet-sample',)     # a flat folder of images
 
-def parse_zero_shot_task(task:str): # 'kind[@split]', 'kind=FOLDER[@split]' or 'name=kind:FOLDER[@split]'
-    "(name, kind, folder or '', split or None) of a task; `kind` is a `ZERO_SHOT_TASKS` name (the folder's format)."
+def parse_zero_shot_task(
+    task:str): # 'kind[@split]', 'kind=FOLDER[@split]' or 'name=kind:FOLDER[@split]'
+    ("(name, kind, folder or '', split or None) of a task; `kind` is a `ZERO_SHOT_TASKS` name (the "
+     "folder's format).")
     name, eq, rest = str(task).partition('=')
     k, colon, f = rest.partition(':')
     kind, folder = (k, f) if eq and colon and k in ZERO_SHOT_TASKS else (name, rest)
@@ -336,20 +422,23 @@ def parse_zero_shot_task(task:str): # 'kind[@split]', 'kind=FOLDER[@split]' or '
         last, split = last.rsplit('@', 1)
         if eq: folder = last
         else: name = kind = last
-    forms = ("'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under any name), "
-             "each with an optional '@split'")
+    forms = ("'kind', 'kind=FOLDER' or 'NAME=kind:FOLDER' (a folder of a known kind under any "
+             "name), each with an optional '@split'")
     if kind not in ZERO_SHOT_TASKS:
-        raise ConfigError(f"unknown zero-shot task {str(task)!r}: kind {kind!r} is not one of {sorted(ZERO_SHOT_TASKS)}; "
-                          f"the forms are {forms}, e.g. 'imagenet=imagenet-sample:/data/imagenet-val'")
+        raise ConfigError(f"unknown zero-shot task {str(task)!r}: kind {kind!r} is not one of "
+                          f"{sorted(ZERO_SHOT_TASKS)}; the forms are {forms}, e.g. "
+                          "'imagenet=imagenet-sample:/data/imagenet-val'")
     if not name or (eq and not folder):
-        raise ConfigError(f"zero-shot task {str(task)!r}: empty name or folder; the forms are {forms}")
+        raise ConfigError(f"zero-shot task {str(task)!r}: empty name or folder; the forms are "
+                          f"{forms}")
     if split is not None and (not split or kind in _NO_SPLITS):
-        raise ConfigError(f"zero-shot task {str(task)!r}: {kind} folders have no splits" if split else
-                          f"zero-shot task {str(task)!r}: empty split after '@'")
+        raise ConfigError(f"zero-shot task {str(task)!r}: {kind} folders have no splits"
+                          if split else f"zero-shot task {str(task)!r}: empty split after '@'")
     return name, kind, folder, split
 
 def _task_folder(task:str):
-    "(name, protocol, reader, root, cache tag) of a task; the default scenes are generated into the cache on first use."
+    ("(name, protocol, reader, root, cache tag) of a task; the default scenes are generated into "
+     "the cache on first use.")
     name, kind, folder, split = parse_zero_shot_task(task)
     protocol, sub, read = ZERO_SHOT_TASKS[kind]
     if folder: root = Path(folder)
@@ -357,13 +446,19 @@ def _task_folder(task:str):
     else: root = shared_data_dir(sub)
     if root is None or not root.is_dir():
         raise DataError(f"zero-shot task {name!r}: no folder {folder!r}" if folder else
-                        f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA or pass '{name}=<folder>')")
-    tag = 'zeroshot'      # a cache namespace only: entries are keyed by the images' bytes, not their folder
-    if split: name, tag = f'{name}@{split}', f'{tag}-{split}'                # a named split is its own task and cache entry
+                        f"zero-shot task {name!r}: shared/data/{sub} not found (set FINEALIGN_DATA "
+                        f"or pass '{name}=<folder>')")
+    # a cache namespace only: entries are keyed by the images' bytes, not their folder
+    tag = 'zeroshot'
+    # a named split is its own task and cache entry
+    if split: name, tag = f'{name}@{split}', f'{tag}-{split}'
     return name, protocol, lambda r: read(r, split), root, tag
 
-def load_zero_shot_task(task:str, # see `parse_zero_shot_task`: 'kind[@split]', 'kind=FOLDER[@split]', 'NAME=kind:FOLDER[@split]'
-                        max_images:int|None=None): # keep the first images only (quick checks)
+def load_zero_shot_task(
+    # see `parse_zero_shot_task`: 'kind[@split]', 'kind=FOLDER[@split]',
+    # 'NAME=kind:FOLDER[@split]'
+    task:str,
+    max_images:int|None=None): # keep the first images only (quick checks)
     "(name, protocol, data) of a zero-shot task: its `ClassificationData` or `SegmentationData`."
     name, kind, reader, root, _ = _task_folder(task)
     data = reader(root)
@@ -372,42 +467,57 @@ def load_zero_shot_task(task:str, # see `parse_zero_shot_task`: 'kind[@split]', 
 
 # %% ../../nbs/engine/zeroshot.ipynb #05827167
 def prompt_set_name(templates): # a `PROMPTS` name or a list of templates
-    "How a prompt set is named in metric keys: its `PROMPTS` name, or 'custom<n>' for a list of n templates."
+    ("How a prompt set is named in metric keys: its `PROMPTS` name, or 'custom<n>' for a list of n "
+     "templates.")
     return templates if isinstance(templates, str) else f"custom{len(check_templates(templates))}"
 
-def evaluate_zero_shot(aligner, # a trained aligner: `similarity` (classification), also `patch_scores` (segmentation)
-                       img_enc, # the frozen `ImageEncoder` of its image tokens
-                       txt_enc, # the frozen `TextEncoder` of its text tokens
-                       tasks=('imagenet-sample', 'coco-mini', 'camvid'), # task names (see `load_zero_shot_task`)
-                       templates=('single', 'ensemble'), # prompt sets (`PROMPTS` names or lists), each scored separately
-                       cache:FeatureCache|None=None, # where image and prompt tokens are cached (default: the default root)
-                       max_images:int|None=None, # first images of each task only (quick checks)
-                       device=None, # where to score
-                       progress:bool=True, # progress bars while encoding
-                       skipped:list|None=None): # gets a line per task skipped, saying why
-    "Flat zero-shot metrics in percent, `{'task/templates/metric': value}`: top1/top5, or miou (and miou_fg)."
+def evaluate_zero_shot(
+    aligner, # a trained aligner: `similarity` (classification), also `patch_scores` (segmentation)
+    img_enc, # the frozen `ImageEncoder` of its image tokens
+    txt_enc, # the frozen `TextEncoder` of its text tokens
+    tasks=('imagenet-sample', 'coco-mini', 'camvid'), # task names (see `load_zero_shot_task`)
+    # prompt sets (`PROMPTS` names or lists), each scored
+    # separately
+    templates=('single', 'ensemble'),
+    # where image and prompt tokens are cached (default: the default
+    # root)
+    cache:FeatureCache|None=None,
+    max_images:int|None=None, # first images of each task only (quick checks)
+    device=None, # where to score
+    progress:bool=True, # progress bars while encoding
+    skipped:list|None=None): # gets a line per task skipped, saying why
+    ("Flat zero-shot metrics in percent, `{'task/templates/metric': value}`: top1/top5, or miou "
+     "(and miou_fg).")
     cache, out = cache or FeatureCache(), {}
     if isinstance(templates, str): templates = (templates,)
     for task in tasks:
         name, kind, data = load_zero_shot_task(task, max_images)
-        if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)):   # a dash in the tables
-            why = f"{name}: skipped, {type(aligner).__name__} has no per-patch scores (patch_scores) to segment with"
+        # a dash in the tables
+        if kind == 'segmentation' and not callable(getattr(aligner, 'patch_scores', None)):
+            why = (f"{name}: skipped, {type(aligner).__name__} has no per-patch scores "
+                   "(patch_scores) to segment with")
             progress_line(f"zero-shot {why}")
             if skipped is not None: skipped.append(why)
             continue
-        img = cached_image_tokens(data.images, img_enc, cache, name, _task_folder(task)[-1], progress=progress)
+        img = cached_image_tokens(data.images, img_enc, cache, name, _task_folder(task)[-1],
+                                  progress=progress)
         for t in templates:
             tt, tag = check_templates(t), prompt_set_name(t)
-            prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name, f'prompts-{tag}', progress=progress)
+            prompts = cached_text_tokens(class_prompts(data.classes, tt), txt_enc, cache, name,
+                                         f'prompts-{tag}', progress=progress)
             ct = ClassText(prompts, list(data.classes), tt)
             if kind == 'classification':
-                m, _ = zero_shot_classification(aligner, img, data.labels, ct, ks=(1, 5), device=device)
+                m, _ = zero_shot_classification(aligner, img, data.labels, ct, ks=(1, 5),
+                                                device=device)
                 out.update({f'{name}/{tag}/top1': m['top1'], f'{name}/{tag}/top5': m['top5']})
                 continue
-            sc = patch_class_scores(aligner, img, ct, img_enc.grid, device=device)                 # (n, h, w, C)
+            # (n, h, w, C)
+            sc = patch_class_scores(aligner, img, ct, img_enc.grid, device=device)
             out[f'{name}/{tag}/miou'] = zero_shot_segmentation(sc, data, progress=False)[0]['miou']
-            if data.background:                                                                    # VOC20-style foreground mIoU
-                fg, _ = zero_shot_segmentation(sc, data.masks, background=data.background, void=data.void, classes=data.classes,
+            # VOC20-style foreground mIoU
+            if data.background:
+                fg, _ = zero_shot_segmentation(sc, data.masks, background=data.background,
+                                               void=data.void, classes=data.classes,
                                                ignore_background=True, progress=False)
                 out[f'{name}/{tag}/miou_fg'] = fg['miou_fg']
     return out
