@@ -48,8 +48,10 @@ class LateFusionMLP(nn.Module):
                                   for d in c.feature_dims)
         self.head = nn.Linear(len(c.feature_dims) * c.hidden, max(c.n_classes, 1))
 
-    # msa_collate's: text, audio, vision (B, L_m, d_m) floats, optional *_mask (B, L_m)
-    def forward(self, batch:dict):
+    def forward(self,
+                # msa_collate's: text, audio, vision (B, L_m, d_m) floats,
+                # optional *_mask (B, L_m)
+                batch:dict):
         "dict(pred=(B,) or (B, C))."
         parts = []
         for k, mlp, d in zip(self.config.modalities, self.mlps, self.config.feature_dims):

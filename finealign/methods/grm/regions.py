@@ -26,8 +26,9 @@ class Regions(NamedTuple):
     means: torch.Tensor     # (B, K, d) μ_k = Σ_l Â_r[l, k] v̂_l
     mask: torch.Tensor      # (B, K) bool, False for every region of an image that kept no patch
 
-# (B, L, d) patch features V̂ (dropped patches may be zero vectors)
-def region_prompting(x:torch.Tensor,
+def region_prompting(
+                     # (B, L, d) patch features V̂ (dropped patches may be zero vectors)
+                     x:torch.Tensor,
                      # (B, L) float keep mask (0 at dropped patches
                      # and padding); straight-through gradients pass
                      keep:torch.Tensor,

@@ -135,8 +135,9 @@ def fusion_weights(scores:torch.Tensor, # (..., N) significance scores
     dtype = dtype or scores.dtype
     return _masked_exp(scores.to(dtype), _dmask(1 - keep.to(dtype), mask, dtype))
 
-# (..., N, d) patches; leading dims broadcast with `scores`' and `keep`'s
-def fuse_redundant(x:torch.Tensor,
+def fuse_redundant(
+                   # (..., N, d) patches; leading dims broadcast with `scores`' and `keep`'s
+                   x:torch.Tensor,
                    # (..., N) significance scores a (paper) or the code's scores (official)
                    scores:torch.Tensor,
                    # (..., N) decisions D (1 = kept), hard, straight-through, soft or bool

@@ -23,8 +23,9 @@ class Decisions(NamedTuple):
     D: torch.Tensor
     selection: Selection|None        # top-K selection (inference), None when sampled
 
-# (n_img, n_txt, N) significance of every patch for every pair
-def laps_decisions(scores:torch.Tensor,
+def laps_decisions(
+                   # (n_img, n_txt, N) significance of every patch for every pair
+                   scores:torch.Tensor,
                    mask:torch.Tensor, # (n_img, N) bool, True = real patch
                    # keep ratio ρ: top ⌈ρN⌉ at inference; sampled
                    # decisions are pulled to it by the ratio loss
