@@ -175,7 +175,8 @@ def _provenance(r, root):
     cpu = m.get('cpu') if isinstance(m, dict) else m
     c, dirty = r.get('commit'), ' (dirty)' if r.get('dirty') else ''
     parts = [f"measured at commit {c[:7]}{dirty}" if c else 'measured, commit not recorded',
-             cpu or 'machine not recorded', f"{r['threads']} threads" if r.get('threads') else None]
+             cpu or 'machine not recorded',
+             f"{r['threads']} thread{'s' * (r['threads'] != 1)}" if r.get('threads') else None]
     return f"`{where}`: " + ', '.join(p for p in parts if p)
 
 def records_table(records:list, # records from `load_records`
