@@ -22,8 +22,8 @@ from ..core import track_if
 from ..data.karpathy import load_image, eval_transform
 
 # %% auto #0
-__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached', 'cached_image_tokens',
-           'cached_text_tokens']
+__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached', 'CachedTokens',
+           'cached_image_tokens', 'cached_text_tokens']
 
 # %% ../../nbs/encoders/cache.ipynb #31716643
 def fingerprint(obj, # anything `json.dumps` can write (other objects are written with `str`)
@@ -193,7 +193,10 @@ def encode_cached(cache:FeatureCache, # where entries live
                   batch_size:int=64, # items per chunk (and per `encode_fn` call) for a new entry
                   progress:bool=True, # show a progress bar over the chunks still to encode
                   dtype:torch.dtype=torch.float16, # storage dtype of `x` and `pooled`
-                  out_dtype:torch.dtype=torch.float32): # dtype of the returned features
+                  out_dtype:torch.dtype=torch.float32, # dtype of the returned features
+                  # return a `CachedTokens` that reads rows from the chunk files when indexed,
+                  # not one `Tokens` in memory
+                  lazy:bool=False):
     ("`Tokens` for all `items`, read from `cache` where present, else encoded chunk by chunk "
      "and stored.")
     need = {'encoder_name', 'weights_fingerprint', 'dataset_name', 'dataset_fingerprint', 'split',
@@ -235,10 +238,128 @@ def encode_cached(cache:FeatureCache, # where entries live
         _save_chunk(chunk(i), t, dtype, _names(items, a, b), a)
         cache.misses += 1
     cache.hits += nc - len(todo)
+    if lazy: return CachedTokens(root, meta, items, out_dtype)
     spans = [(i * cs, min(n, (i + 1) * cs)) for i in range(nc)]          # the items of each chunk
     chunks = [_load_chunk(chunk(i), b - a, key, _names(items, a, b), a)
               for i, (a, b) in enumerate(spans)]
     return _concat(chunks, out_dtype)
+
+# %% ../../nbs/encoders/cache.ipynb #bb23b5f2
+from safetensors import safe_open
+from ..core import check_shape
+
+def _open_chunk(path:Path, n:int, key:str):
+    "A `safe_open` handle on chunk `path`, checked: readable, `x`/`mask`/`pooled`, `n` items."
+    fix = f"delete it to re-encode that chunk, or clear the entry with cache.clear({key!r})"
+    try: h = safe_open(str(path), framework='pt')
+    except Exception as e:
+        raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
+    if set(h.keys()) != {'x', 'mask', 'pooled'}:
+        raise DataError(f"cache chunk {path} holds {sorted(h.keys())}, "
+                        f"expected ['mask', 'pooled', 'x']; {fix}")
+    sx, sm, sp = (h.get_slice(k).get_shape() for k in ('x', 'mask', 'pooled'))
+    if len(sx) != 3 or sm != sx[:2] or sp != [sx[0], sx[2]] or sx[0] != n:
+        raise DataError(f"cache chunk {path} holds x {sx}, mask {sm}, pooled {sp}, "
+                        f"expected {n} items: x (n, N, d), mask (n, N), pooled (n, d); {fix}")
+    return h
+
+class CachedTokens(Tokens):
+    "A cache entry as `Tokens`, read from its memory-mapped chunk files only for the rows indexed."
+    def __init__(self, root:Path, # the entry's folder (`FeatureCache.path(key)`)
+                 meta:dict, # the entry's meta.json (`FeatureCache.meta(key)`)
+                 items:Sequence|None=None, # the encoded items (captions, paths: named in errors)
+                 out_dtype:torch.dtype=torch.float32): # dtype of the rows read
+        self.root, self.items, self.out_dtype = Path(root), items, out_dtype
+        self.key = self.root.name
+        n, cs = meta['n_items'], meta['chunk_size']
+        self.n, self.chunk_size = n, cs
+        self.files = [self.root/f"chunk_{i:06d}.safetensors" for i in range(meta['n_chunks'])]
+        missing = [f.name for f in self.files if not f.exists()]
+        if missing:
+            raise DataError(f"cache entry {self.key!r} lacks {len(missing)} of {len(self.files)} "
+                            f"chunks ({missing[0]}, ...); encode it with encode_cached first")
+        self._h = [_open_chunk(f, min(n, (i + 1) * cs) - i * cs, self.key)
+                   for i, f in enumerate(self.files)]
+        shapes = [h.get_slice('x').get_shape() for h in self._h]
+        N, d = max([s[1] for s in shapes], default=0), shapes[0][2] if shapes else 0
+        self.x = torch.empty(n, N, d, dtype=out_dtype, device='meta')   # (n, N, d): no values
+        self.mask = torch.zeros(n, N, dtype=torch.bool)                # (n, N), in memory
+        for i, (h, s) in enumerate(zip(self._h, shapes)):
+            self.mask[i * cs:i * cs + s[0], :s[1]] = h.get_tensor('mask')
+        self._pooled = None
+
+    def __len__(self): return self.n
+
+    def _index(self, idx):
+        "`idx` as a 1-d long tensor of items in [0, n); `IndexError`/`ShapeError` otherwise."
+        n = self.n
+        if isinstance(idx, slice):
+            r = range(n)[idx]
+            return torch.arange(r.start, r.stop, r.step, dtype=torch.long)
+        if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool):
+            return torch.tensor([range(n)[idx]], dtype=torch.long)      # IndexError past the end
+        t = torch.as_tensor(idx)
+        if t.dtype == torch.bool:
+            check_shape(t, (n,), f"CachedTokens[bool mask]")
+            return t.nonzero().squeeze(1)
+        if t.ndim != 1 or t.is_floating_point() or t.is_complex():
+            raise ShapeError(f"CachedTokens[{type(idx).__name__} of shape {tuple(t.shape)}, "
+                             f"{t.dtype}]: index with an int, a slice or 1-d integer indices")
+        t = t.long().cpu()
+        if len(t) and (t.min() < -n or t.max() >= n):
+            bad = int(t[(t < -n) | (t >= n)][0])
+            raise IndexError(f"index {bad} is out of range for {n} items "
+                             f"of cache entry {self.key!r}")
+        return t % max(n, 1)
+
+    def __getitem__(self, idx):
+        "Items `idx` (int, slice, 1-d indices or bool mask) read from the chunk files as `Tokens`."
+        idx = self._index(idx)                                          # (B,)
+        _, N, d = self.x.shape
+        u, inv = idx.unique(sorted=True, return_inverse=True)          # (U,), (B,)
+        x = torch.zeros(len(u), N, d, dtype=self.out_dtype)            # (U, N, d)
+        pooled = torch.empty(len(u), d, dtype=self.out_dtype)          # (U, d)
+        cs, c = self.chunk_size, u // self.chunk_size                  # (U,) chunk of each item
+        cut = ((u[1:] != u[:-1] + 1) | (c[1:] != c[:-1])).nonzero().squeeze(1) + 1
+        bounds = [0, *cut.tolist(), len(u)] if len(u) else []          # runs of consecutive rows
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            ci, r0 = int(c[a]), int(u[a]) - int(c[a]) * cs
+            xs = self._h[ci].get_slice('x')[r0:r0 + b - a]              # (b - a, n_c, d)
+            ps = self._h[ci].get_slice('pooled')[r0:r0 + b - a]         # (b - a, d)
+            self._check(ci, ci * cs + r0, x=xs, pooled=ps)
+            x[a:b, :xs.shape[1]], pooled[a:b] = xs.to(self.out_dtype), ps.to(self.out_dtype)
+        if len(u) != len(idx) or not torch.equal(u, idx):              # unsorted or repeated
+            x, pooled = x[inv], pooled[inv]
+        return Tokens(x, self.mask[idx], pooled)                       # (B, N, d), (B, N), (B, d)
+
+    def _check(self, ci, lo, **ts):
+        "Raise `NonFiniteError` naming the items (from `lo` on) of chunk `ci` holding NaN or inf."
+        n = len(next(iter(ts.values())))
+        names = None if self.items is None else _names(self.items, lo, lo + n)
+        fix = (f"; delete it to re-encode that chunk, "
+               f"or clear the entry with cache.clear({self.key!r})")
+        try:
+            for k, t in ts.items():
+                check_finite(t, f"cache chunk {self.files[ci]} ({k})", names, lo)
+        except NonFiniteError as e: raise NonFiniteError(f"{e}{fix}") from None
+
+    @property
+    def pooled(self):
+        "(n, d) pooled feature of every item, read (and checked) chunk by chunk on first use."
+        if self._pooled is None:
+            parts = [h.get_tensor('pooled') for h in self._h]                # each (n_c, d)
+            for i, p in enumerate(parts): self._check(i, i * self.chunk_size, pooled=p)
+            self._pooled = torch.cat([p.to(self.out_dtype) for p in parts])  # (n, d)
+        return self._pooled
+
+    def to(self, *args, **kwargs):
+        "Every item read into memory, then moved like `Tokens.to`."
+        return self[:].to(*args, **kwargs)
+
+    def __repr__(self):
+        n, N, d = self.x.shape
+        return (f"CachedTokens({n} items × {N} tokens × {d}, read from {len(self.files)} chunks "
+                f"of cache entry {self.key!r})")
 
 # %% ../../nbs/encoders/cache.ipynb #fe72f88c
 from ..core import content_fingerprint
@@ -271,7 +392,9 @@ def cached_text_tokens(texts:Sequence, # strings
                        dataset_name:str, # names the dataset in the key
                        split:str, # names the split (or the prompt set) in the key
                        batch_size:int=256, # texts per encoder call
-                       progress:bool=True): # progress bar over chunks still to encode
+                       progress:bool=True, # progress bar over chunks still to encode
+                       # a `CachedTokens` reading rows from disk when indexed (large splits)
+                       lazy:bool=False):
     "`Tokens` of `texts` through the frozen `txt_enc`, from `cache` when present."
     txt_enc.eval()
     key = dict(encoder_name=f"{txt_enc.name}@{txt_enc.layer}",
@@ -280,4 +403,4 @@ def cached_text_tokens(texts:Sequence, # strings
                transform_repr=f"max_len={txt_enc.max_len},pool={txt_enc.pool}",
                dataset_fingerprint=fingerprint(list(texts)))
     return encode_cached(cache, key, list(texts), txt_enc.encode, batch_size=batch_size,
-                         progress=progress)
+                         progress=progress, lazy=lazy)
