@@ -280,7 +280,9 @@ class CachedTokens(Tokens):
                             f"chunks ({missing[0]}, ...); encode it with encode_cached first")
         self._h = [_open_chunk(f, min(n, (i + 1) * cs) - i * cs, self.key)
                    for i, f in enumerate(self.files)]
-        shapes = [h.get_slice('x').get_shape() for h in self._h]
+        self._sx = [h.get_slice('x') for h in self._h]                  # row readers, per chunk
+        self._sp = [h.get_slice('pooled') for h in self._h]
+        shapes = [sx.get_shape() for sx in self._sx]
         N, d = max([s[1] for s in shapes], default=0), shapes[0][2] if shapes else 0
         self.x = torch.empty(n, N, d, dtype=out_dtype, device='meta')   # (n, N, d): no values
         self.mask = torch.zeros(n, N, dtype=torch.bool)                # (n, N), in memory
@@ -322,12 +324,15 @@ class CachedTokens(Tokens):
         cs, c = self.chunk_size, u // self.chunk_size                  # (U,) chunk of each item
         cut = ((u[1:] != u[:-1] + 1) | (c[1:] != c[:-1])).nonzero().squeeze(1) + 1
         bounds = [0, *cut.tolist(), len(u)] if len(u) else []          # runs of consecutive rows
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            ci, r0 = int(c[a]), int(u[a]) - int(c[a]) * cs
-            xs = self._h[ci].get_slice('x')[r0:r0 + b - a]              # (b - a, n_c, d)
-            ps = self._h[ci].get_slice('pooled')[r0:r0 + b - a]         # (b - a, d)
-            self._check(ci, ci * cs + r0, x=xs, pooled=ps)
-            x[a:b, :xs.shape[1]], pooled[a:b] = xs.to(self.out_dtype), ps.to(self.out_dtype)
+        runs = [(a, b, int(c[a]), int(u[a]) - int(c[a]) * cs) for a, b in zip(bounds, bounds[1:])]
+        for a, b, ci, r0 in runs:                                      # chunk ci, rows r0...
+            xs = self._sx[ci][r0:r0 + b - a]                            # (b - a, n_c, d)
+            x[a:b, :xs.shape[1]], pooled[a:b] = xs, self._sp[ci][r0:r0 + b - a]
+        # one check per batch: a NaN or inf makes the sum non-finite (so may an overflow of
+        # finite values: then the exact check below finds nothing and the rows pass)
+        if not (torch.isfinite(x.sum()) and torch.isfinite(pooled.sum())):
+            for a, b, ci, r0 in runs:                                  # which item: name it
+                self._check(ci, ci * cs + r0, x=x[a:b], pooled=pooled[a:b])
         if len(u) != len(idx) or not torch.equal(u, idx):              # unsorted or repeated
             x, pooled = x[inv], pooled[inv]
         return Tokens(x, self.mask[idx], pooled)                       # (B, N, d), (B, N), (B, d)
