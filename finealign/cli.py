@@ -112,7 +112,8 @@ def _parser():
     b.add_argument('--precomp', type=float, default=None, metavar='GIB',
                    help="instead: precomputed regions memory-mapped against np.load, on a GIB GiB file (results/precomp)")
     b.add_argument('--text-cache', type=int, default=None, metavar='N',
-                   help="instead: N captions' cached tokens read lazily against in memory (results/precomp)")
+                   help="instead: N captions' cached tokens read lazily against in memory "
+                        "(results/precomp)")
     b.add_argument('--device', default=None)
     b.add_argument('--out', default=None, help='folder for bench.json and bench.md (default: runs/bench, or runs/bench-msa-<shape> with --msa)')
     b.add_argument('--no-progress', action='store_true')
