@@ -248,10 +248,10 @@ def encode_cached(cache:FeatureCache, # where entries live
 from safetensors import safe_open
 from ..core import check_shape
 
-def _open_chunk(path:Path, n:int, key:str):
+def _open_chunk(path:Path, n:int, key:str, framework:str='pt'):
     "A `safe_open` handle on chunk `path`, checked: readable, `x`/`mask`/`pooled`, `n` items."
     fix = f"delete it to re-encode that chunk, or clear the entry with cache.clear({key!r})"
-    try: h = safe_open(str(path), framework='pt')
+    try: h = safe_open(str(path), framework=framework)
     except Exception as e:
         raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
     if set(h.keys()) != {'x', 'mask', 'pooled'}:
@@ -278,7 +278,11 @@ class CachedTokens(Tokens):
         if missing:
             raise DataError(f"cache entry {self.key!r} lacks {len(missing)} of {len(self.files)} "
                             f"chunks ({missing[0]}, ...); encode it with encode_cached first")
-        self._h = [_open_chunk(f, min(n, (i + 1) * cs) - i * cs, self.key)
+        # safetensors' numpy reader reads a row in a third of the time of its torch reader (torch
+        # then converts: numpy's float16 -> float32 is ten times slower); numpy has no bfloat16
+        numpy_ok = (torch.bfloat16 not in (out_dtype, getattr(torch, meta['dtype'][6:], None)))
+        self._fw = 'np' if numpy_ok else 'pt'
+        self._h = [_open_chunk(f, min(n, (i + 1) * cs) - i * cs, self.key, self._fw)
                    for i, f in enumerate(self.files)]
         self._sx = [h.get_slice('x') for h in self._h]                  # row readers, per chunk
         self._sp = [h.get_slice('pooled') for h in self._h]
@@ -287,7 +291,7 @@ class CachedTokens(Tokens):
         self.x = torch.empty(n, N, d, dtype=out_dtype, device='meta')   # (n, N, d): no values
         self.mask = torch.zeros(n, N, dtype=torch.bool)                # (n, N), in memory
         for i, (h, s) in enumerate(zip(self._h, shapes)):
-            self.mask[i * cs:i * cs + s[0], :s[1]] = h.get_tensor('mask')
+            self.mask[i * cs:i * cs + s[0], :s[1]] = torch.as_tensor(h.get_tensor('mask'))
         self._pooled = None
 
     def __len__(self): return self.n
@@ -317,24 +321,27 @@ class CachedTokens(Tokens):
     def __getitem__(self, idx):
         "Items `idx` (int, slice, 1-d indices or bool mask) read from the chunk files as `Tokens`."
         idx = self._index(idx)                                          # (B,)
-        _, N, d = self.x.shape
-        u, inv = idx.unique(sorted=True, return_inverse=True)          # (U,), (B,)
-        x = torch.zeros(len(u), N, d, dtype=self.out_dtype)            # (U, N, d)
-        pooled = torch.empty(len(u), d, dtype=self.out_dtype)          # (U, d)
-        cs, c = self.chunk_size, u // self.chunk_size                  # (U,) chunk of each item
-        cut = ((u[1:] != u[:-1] + 1) | (c[1:] != c[:-1])).nonzero().squeeze(1) + 1
-        bounds = [0, *cut.tolist(), len(u)] if len(u) else []          # runs of consecutive rows
-        runs = [(a, b, int(c[a]), int(u[a]) - int(c[a]) * cs) for a, b in zip(bounds, bounds[1:])]
-        for a, b, ci, r0 in runs:                                      # chunk ci, rows r0...
-            xs = self._sx[ci][r0:r0 + b - a]                            # (b - a, n_c, d)
-            x[a:b, :xs.shape[1]], pooled[a:b] = xs, self._sp[ci][r0:r0 + b - a]
+        (_, N, d), B, cs = self.x.shape, len(idx), self.chunk_size
+        x = torch.zeros(B, N, d, dtype=self.out_dtype)                 # (B, N, d)
+        pooled = torch.empty(B, d, dtype=self.out_dtype)               # (B, d)
+        order = idx.argsort(stable=True)                               # (B,) items in file order
+        s, o = idx[order].tolist(), order.tolist()
+        runs, k = [], 0
+        while k < B:                                                   # a run: consecutive rows
+            ci, r0 = divmod(s[k], cs)                                  # of chunk ci, from r0
+            e = k + 1
+            while e < B and s[e] == s[e - 1] + 1 and s[e] // cs == ci: e += 1
+            xs = torch.as_tensor(self._sx[ci][r0:r0 + e - k])          # (e - k, n_c, d)
+            ps = torch.as_tensor(self._sp[ci][r0:r0 + e - k])          # (e - k, d)
+            at = (slice(o[k], o[k] + e - k) if o[k:e] == list(range(o[k], o[k] + e - k))
+                  else torch.tensor(o[k:e]))                           # where they go in the batch
+            x[at, :xs.shape[1]], pooled[at] = xs.to(x.dtype), ps.to(x.dtype)
+            runs.append((ci, r0, at)); k = e
         # one check per batch: a NaN or inf makes the sum non-finite (so may an overflow of
         # finite values: then the exact check below finds nothing and the rows pass)
         if not (torch.isfinite(x.sum()) and torch.isfinite(pooled.sum())):
-            for a, b, ci, r0 in runs:                                  # which item: name it
-                self._check(ci, ci * cs + r0, x=x[a:b], pooled=pooled[a:b])
-        if len(u) != len(idx) or not torch.equal(u, idx):              # unsorted or repeated
-            x, pooled = x[inv], pooled[inv]
+            for ci, r0, at in runs:                                    # which item: name it
+                self._check(ci, ci * cs + r0, x=x[at], pooled=pooled[at])
         return Tokens(x, self.mask[idx], pooled)                       # (B, N, d), (B, N), (B, d)
 
     def _check(self, ci, lo, **ts):
@@ -352,7 +359,7 @@ class CachedTokens(Tokens):
     def pooled(self):
         "(n, d) pooled feature of every item, read (and checked) chunk by chunk on first use."
         if self._pooled is None:
-            parts = [h.get_tensor('pooled') for h in self._h]                # each (n_c, d)
+            parts = [torch.as_tensor(h.get_tensor('pooled')) for h in self._h]   # each (n_c, d)
             for i, p in enumerate(parts): self._check(i, i * self.chunk_size, pooled=p)
             self._pooled = torch.cat([p.to(self.out_dtype) for p in parts])  # (n, d)
         return self._pooled
