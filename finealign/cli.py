@@ -156,6 +156,9 @@ def _parser():
     b.add_argument('--precomp', type=float, default=None, metavar='GIB',
                    help="instead: precomputed regions memory-mapped against np.load, on a GIB GiB "
                         "file (results/precomp)")
+    b.add_argument('--text-cache', type=int, default=None, metavar='N',
+                   help="instead: N captions' cached tokens read lazily against in memory "
+                        "(results/precomp)")
     b.add_argument('--device', default=None)
     b.add_argument('--out', default=None,
                    help='folder for bench.json and bench.md (default: runs/bench, or '
@@ -254,6 +257,14 @@ def _main(argv):
         out = a.out or 'results/precomp'
         write_precomp_benchmark(precomp_benchmark(a.precomp, progress=not a.no_progress), out)
         print((Path(out)/'bench.md').read_text()); return 0
+    elif a.command == 'bench' and a.text_cache is not None:
+        from finealign.engine.bench import text_cache_benchmark, write_text_cache_benchmark
+        from finealign.engine.bench import text_cache_table
+        from finealign.engine.records import load_records
+        out = a.out or 'results/precomp'
+        res = text_cache_benchmark(a.text_cache, progress=not a.no_progress)
+        write_text_cache_benchmark(res, out, command=' '.join(['finealign', *sys.argv[1:]]))
+        print(text_cache_table(load_records(out))); return 0
     elif a.command == 'bench' and a.msa:
         from finealign.engine.bench import msa_step_costs, alignment_scaling, write_msa_costs
         out = a.out or f"runs/bench-msa-{a.msa}"

@@ -102,3 +102,28 @@ def test_bad_folder_ends_with_a_message(tmp_path, precomp, cache):
     r = finealign('train', str(tmp_path/'wrong.yaml'), '--out', str(tmp_path/'run2'), '--no-progress')
     assert r.returncode == 1 and 'holds precomputed region features: set image_encoder: precomp' in r.stderr
     assert 'Traceback' not in r.stderr
+
+def test_lazy_text_cache_trains_to_the_same_metrics(tmp_path, precomp, cache, monkeypatch):
+    "A precomp run reads its captions lazily (`CachedTokens`); forcing the in-memory cache changes no metric."
+    import finealign.engine.experiment as ex
+    from finealign.encoders.cache import CachedTokens, cached_text_tokens
+    _, data, _ = precomp
+    cfg = dict(name='lazy', data=str(data), image_encoder='precomp', image_level='regions',
+               text_encoder='bert_tiny_test', train=dict(epochs=2, batch_size=16, lr=0.001),
+               methods=[dict(aligner='vse', config=dict(d=16)), dict(aligner='scan_t2i', config=dict(d=16))])
+    seen = []
+    def spy(*a, lazy=False, **k):
+        t = cached_text_tokens(*a, lazy=lazy and force is None, **k)
+        seen.append(type(t).__name__)
+        return t
+    monkeypatch.setattr(ex, 'cached_text_tokens', spy)
+    scores = lambda r: {m: {k: v for k, v in d.items() if not k.startswith('time')} for m, d in r.items()}
+    force = None
+    lazy = ex.run_experiment(cfg, out=tmp_path/'lazy', progress=False)
+    assert seen and set(seen) == {'CachedTokens'}, seen       # train, dev and test captions
+    force, seen[:] = False, []
+    memory = ex.run_experiment(cfg, out=tmp_path/'memory', progress=False)
+    assert set(seen) == {'Tokens'}, seen
+    assert set(lazy['metrics']) == {'VSE++', 'SCAN t→i'}
+    assert scores(lazy['metrics']) == scores(memory['metrics'])
+    assert all(v['rsum'] > 0 for v in lazy['metrics'].values())

@@ -22,8 +22,8 @@ from ..core import track_if
 from ..data.karpathy import load_image, eval_transform
 
 # %% auto #0
-__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached', 'cached_image_tokens',
-           'cached_text_tokens']
+__all__ = ['fingerprint', 'module_fingerprint', 'cache_key', 'FeatureCache', 'encode_cached', 'CachedTokens',
+           'cached_image_tokens', 'cached_text_tokens']
 
 # %% ../../nbs/encoders/cache.ipynb #31716643
 def fingerprint(obj, # anything `json.dumps` can write (other objects are written with `str`)
@@ -37,7 +37,8 @@ def module_fingerprint(module:nn.Module, # the encoder whose weights identify th
     "A short SHA-256 hex digest of `module`'s state dict (names, dtypes, shapes and values)."
     h = hashlib.sha256()
     for k, v in module.state_dict().items():
-        v = v.detach().cpu().contiguous().reshape(-1)  # 1-d, so 0-d buffers can be viewed as bytes too
+        # 1-d, so 0-d buffers can be viewed as bytes too
+        v = v.detach().cpu().contiguous().reshape(-1)
         h.update(f"{k}:{v.dtype}:{tuple(v.shape)}".encode())
         h.update(v.view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:n]
@@ -53,20 +54,28 @@ def cache_key(encoder_name:str, # e.g. 'efficientnet_lite0.bundled@stride16'
               transform_repr:str, # `repr` of the input transform (or the tokenizer settings)
               extra:dict|None=None): # anything else that changes the features
     "A stable folder name for one (encoder, weights, dataset, split, transform) combination."
-    parts = dict(encoder_name=encoder_name, weights_fingerprint=weights_fingerprint, dataset_name=dataset_name,
-                 dataset_fingerprint=dataset_fingerprint, split=split, transform_repr=transform_repr, extra=extra or {})
-    return f"{_slug(encoder_name)}-{_slug(dataset_name, 24)}-{_slug(split, 16)}-{fingerprint(parts, 12)}"
+    parts = dict(encoder_name=encoder_name, weights_fingerprint=weights_fingerprint,
+                 dataset_name=dataset_name, dataset_fingerprint=dataset_fingerprint, split=split,
+                 transform_repr=transform_repr, extra=extra or {})
+    return (f"{_slug(encoder_name)}-{_slug(dataset_name, 24)}-{_slug(split, 16)}-"
+            f"{fingerprint(parts, 12)}")
 
 # %% ../../nbs/encoders/cache.ipynb #14f78275
 class FeatureCache:
     "A folder of cached feature entries, one sub-folder per key."
-    def __init__(self, root:str|Path|None=None): # default: `$FINEALIGN_CACHE/features` or `~/.cache/finealign/features`
-        self.root = Path(root or Path(os.environ.get('FINEALIGN_CACHE') or Path.home()/'.cache'/'finealign')/'features')
-        self.hits = self.misses = 0   # chunks read from disk / chunks encoded, over this object's life
+    def __init__(self,
+                 # default: `$FINEALIGN_CACHE/features` or `~/.cache/finealign/features`
+                 root:str|Path|None=None):
+        self.root = Path(root or Path(os.environ.get('FINEALIGN_CACHE')
+                                      or Path.home()/'.cache'/'finealign')/'features')
+        # chunks read from disk / chunks encoded, over this object's life
+        self.hits = self.misses = 0
 
     def path(self, key:str): # an entry key from `cache_key`
         "The folder of entry `key`."
-        if not isinstance(key, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]{0,199}', key): raise ConfigError(f"cache key {key!r} is not a valid entry name; build keys with cache_key(...)")
+        if not isinstance(key, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]{0,199}', key):
+            raise ConfigError(f"cache key {key!r} is not a valid entry name; "
+                              f"build keys with cache_key(...)")
         return self.root/key
 
     def keys(self):
@@ -76,12 +85,17 @@ class FeatureCache:
     def meta(self, key:str): # an entry key
         "The `meta.json` of entry `key`."
         p = self.path(key)/'meta.json'
-        if not p.exists(): raise DataError(f"cache entry {key!r} has no meta.json under {self.root}")
-        fix = f"the meta.json of cache entry {key!r} (a damaged entry: FeatureCache.clear({key!r}) encodes it again)"
+        if not p.exists():
+            raise DataError(f"cache entry {key!r} has no meta.json under {self.root}")
+        fix = (f"the meta.json of cache entry {key!r} "
+               f"(a damaged entry: FeatureCache.clear({key!r}) encodes it again)")
         m = read_json(p, fix)
         for k, t in (('n_items', int), ('chunk_size', int), ('n_chunks', int), ('dtype', str)):
-            if k in m and (not isinstance(m[k], t) or isinstance(m[k], bool) or t is int and m[k] < 0):
-                raise DataError(f"{p}: {k} = {m[k]!r}, expected {'a count' if t is int else 'a dtype name'}; expected {fix}")
+            if k in m and (not isinstance(m[k], t) or isinstance(m[k], bool)
+                           or t is int and m[k] < 0):
+                raise DataError(f"{p}: {k} = {m[k]!r}, "
+                                f"expected {'a count' if t is int else 'a dtype name'}; "
+                                f"expected {fix}")
         return m
 
     def info(self):
@@ -89,8 +103,9 @@ class FeatureCache:
         out = []
         for k in self.keys():
             m, files = self.meta(k), list(self.path(k).glob('chunk_*.safetensors'))
-            out.append(dict(key=k, encoder=m['encoder_name'], dataset=m['dataset_name'], split=m['split'], n_items=m['n_items'],
-                            chunks_done=len(files), chunks=m['n_chunks'], complete=len(files) == m['n_chunks'],
+            out.append(dict(key=k, encoder=m['encoder_name'], dataset=m['dataset_name'],
+                            split=m['split'], n_items=m['n_items'], chunks_done=len(files),
+                            chunks=m['n_chunks'], complete=len(files) == m['n_chunks'],
                             mb=round(sum(f.stat().st_size for f in files) / 2**20, 3)))
         return out
 
@@ -99,16 +114,21 @@ class FeatureCache:
         keys = self.keys() if key is None else [key]
         for k in keys:
             p = self.path(k)
-            if not (p/'meta.json').exists(): raise DataError(f"no cache entry {k!r} under {self.root}")
+            if not (p/'meta.json').exists():
+                raise DataError(f"no cache entry {k!r} under {self.root}")
             shutil.rmtree(p)
         return len(keys)
 
-    def __repr__(self): return f"FeatureCache({len(self.keys())} entries, hits={self.hits}, misses={self.misses})"
+    def __repr__(self):
+        return (f"FeatureCache({len(self.keys())} entries, hits={self.hits}, "
+                f"misses={self.misses})")
 
 # %% ../../nbs/encoders/cache.ipynb #e12b3f0a
 def _take(items, a, b):
-    "Items `a:b` as a slice where the container slices (list, tuple, tensor, array), else as a list."
-    return items[a:b] if isinstance(items, (list, tuple, range, torch.Tensor, np.ndarray)) else [items[j] for j in range(a, b)]
+    ("Items `a:b` as a slice where the container slices (list, tuple, tensor, array), "
+     "else as a list.")
+    return (items[a:b] if isinstance(items, (list, tuple, range, torch.Tensor, np.ndarray))
+            else [items[j] for j in range(a, b)])
 
 def _names(items, a, b):
     "Items `a:b` to quote in messages when they are file paths or texts, else None (indices only)."
@@ -127,25 +147,32 @@ def _save_chunk(path, t, dtype, names=None, offset=0):
                  "; nothing was written: check those inputs and the encoder's weights")
     x, pooled = t.x.detach().to('cpu', dtype), t.pooled.detach().to('cpu', dtype)
     if not (torch.isfinite(x).all() and torch.isfinite(pooled).all()):
-        raise DataError(f"features for {path.name} are not finite when stored as {dtype} (float16 stops at 65504); "
+        raise DataError(f"features for {path.name} are not finite when stored as {dtype} "
+                        f"(float16 stops at 65504); "
                         f"pass dtype=torch.float32 or torch.bfloat16 (a new cache entry)")
-    tensors = dict(x=x.contiguous(), mask=t.mask.detach().cpu().bool().contiguous(), pooled=pooled.contiguous())
+    tensors = dict(x=x.contiguous(), mask=t.mask.detach().cpu().bool().contiguous(),
+                   pooled=pooled.contiguous())
     atomic_write(path, lambda p: save_file(tensors, str(p)))
 
 def _load_chunk(path, n, key, names=None, offset=0):
     "Read one chunk file; check it holds `n` items, all finite (`names`, `offset`: for messages)."
     fix = f"delete it to re-encode that chunk, or clear the entry with cache.clear({key!r})"
     try: d = load_file(str(path))
-    except Exception as e: raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
-    if set(d) != {'x', 'mask', 'pooled'}: raise DataError(f"cache chunk {path} holds {sorted(d)}, expected ['mask', 'pooled', 'x']; {fix}")
+    except Exception as e:
+        raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
+    if set(d) != {'x', 'mask', 'pooled'}:
+        raise DataError(f"cache chunk {path} holds {sorted(d)}, "
+                        f"expected ['mask', 'pooled', 'x']; {fix}")
     if len(d['x']) != n or len(d['mask']) != n or len(d['pooled']) != n:
         raise DataError(f"cache chunk {path} holds {len(d['x'])} items, expected {n}; {fix}")
     _check_chunk(d, f"cache chunk {path}", names, offset, f"; {fix}")
     return d
 
 def _concat(chunks, out_dtype):
-    "Concatenate chunk dicts into one `Tokens`, re-padding `x` and `mask` to the longest token count."
-    B, N, d = sum(len(c['x']) for c in chunks), max(c['x'].shape[1] for c in chunks), chunks[0]['x'].shape[2]
+    ("Concatenate chunk dicts into one `Tokens`, re-padding `x` and `mask` to the longest "
+     "token count.")
+    B, N, d = (sum(len(c['x']) for c in chunks), max(c['x'].shape[1] for c in chunks),
+               chunks[0]['x'].shape[2])
     x = torch.zeros(B, N, d, dtype=out_dtype)                                   # (B, N, d)
     mask = torch.zeros(B, N, dtype=torch.bool)                                  # (B, N)
     i = 0
@@ -157,45 +184,194 @@ def _concat(chunks, out_dtype):
 
 # %% ../../nbs/encoders/cache.ipynb #5b29f188
 def encode_cached(cache:FeatureCache, # where entries live
-                  key_parts:dict, # the arguments of `cache_key` (stored readable in the entry's meta.json)
-                  items:Sequence, # anything with `len` and indexing: images, captions, paths, a dataset
-                  encode_fn:Callable[..., Tokens], # maps a chunk of items (a slice or a list) to `Tokens`
+                  # the arguments of `cache_key` (stored readable in the entry's meta.json)
+                  key_parts:dict,
+                  # anything with `len` and indexing: images, captions, paths, a dataset
+                  items:Sequence,
+                  # maps a chunk of items (a slice or a list) to `Tokens`
+                  encode_fn:Callable[..., Tokens],
                   batch_size:int=64, # items per chunk (and per `encode_fn` call) for a new entry
                   progress:bool=True, # show a progress bar over the chunks still to encode
                   dtype:torch.dtype=torch.float16, # storage dtype of `x` and `pooled`
-                  out_dtype:torch.dtype=torch.float32): # dtype of the returned features
-    "`Tokens` for all `items`, read from `cache` where present, else encoded chunk by chunk and stored."
-    need = {'encoder_name', 'weights_fingerprint', 'dataset_name', 'dataset_fingerprint', 'split', 'transform_repr'}
+                  out_dtype:torch.dtype=torch.float32, # dtype of the returned features
+                  # return a `CachedTokens` that reads rows from the chunk files when indexed,
+                  # not one `Tokens` in memory
+                  lazy:bool=False):
+    ("`Tokens` for all `items`, read from `cache` where present, else encoded chunk by chunk "
+     "and stored.")
+    need = {'encoder_name', 'weights_fingerprint', 'dataset_name', 'dataset_fingerprint', 'split',
+            'transform_repr'}
     if not need <= set(key_parts) <= need | {'extra'}:
-        raise ConfigError(f"key_parts has {sorted(key_parts)}; expected the arguments of cache_key: {sorted(need)} and optionally 'extra'")
+        raise ConfigError(f"key_parts has {sorted(key_parts)}; "
+                          f"expected the arguments of cache_key: "
+                          f"{sorted(need)} and optionally 'extra'")
     key = cache_key(**key_parts)
     root, n = cache.path(key), len(items)
     if (root/'meta.json').exists():
         meta = cache.meta(key)
-        if meta['n_items'] != n: raise DataError(f"cache entry {key!r} holds {meta['n_items']} items but {n} were given; "
-                                                 f"the dataset changed without its dataset_fingerprint changing")
-        if meta['dtype'] != str(dtype): raise ConfigError(f"cache entry {key!r} is stored as {meta['dtype']}, not {dtype}; pass dtype={meta['dtype']} or clear it")
+        if meta['n_items'] != n:
+            raise DataError(f"cache entry {key!r} holds {meta['n_items']} items "
+                            f"but {n} were given; "
+                            f"the dataset changed without its dataset_fingerprint changing")
+        if meta['dtype'] != str(dtype):
+            raise ConfigError(f"cache entry {key!r} is stored as {meta['dtype']}, not {dtype}; "
+                              f"pass dtype={meta['dtype']} or clear it")
     else:
-        if batch_size < 1: raise ConfigError(f"batch_size={batch_size}, expected a positive number of items per chunk")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size={batch_size}, "
+                              f"expected a positive number of items per chunk")
         meta = {'extra': None, **key_parts, 'n_items': n, 'chunk_size': batch_size,
                 'n_chunks': math.ceil(n / batch_size), 'dtype': str(dtype), 'format': 1}
-        atomic_write(root/'meta.json', lambda p: p.write_text(json.dumps(meta, indent=1, default=str)))
+        atomic_write(root/'meta.json',
+                     lambda p: p.write_text(json.dumps(meta, indent=1, default=str)))
     cs, nc = meta['chunk_size'], meta['n_chunks']
     chunk = lambda i: root/f"chunk_{i:06d}.safetensors"
     todo = [i for i in range(nc) if not chunk(i).exists()]
-    label = f"encode · {key_parts['dataset_name']} {key_parts['split']} · {key_parts['encoder_name']} chunks of {cs}"
+    label = (f"encode · {key_parts['dataset_name']} {key_parts['split']} · "
+             f"{key_parts['encoder_name']} chunks of {cs}")
     for i in track_if(progress if todo else False, todo, label):
         a, b = i * cs, min(n, (i + 1) * cs)
         with torch.no_grad(): t = encode_fn(_take(items, a, b))
         if not isinstance(t, Tokens) or len(t) != b - a:
-            raise ShapeError(f"encode_fn returned {t!r} for items {a}:{b} of cache entry {key!r}, expected Tokens with {b - a} items")
+            raise ShapeError(f"encode_fn returned {t!r} for items {a}:{b} of cache entry {key!r}, "
+                             f"expected Tokens with {b - a} items")
         _save_chunk(chunk(i), t, dtype, _names(items, a, b), a)
         cache.misses += 1
     cache.hits += nc - len(todo)
+    if lazy: return CachedTokens(root, meta, items, out_dtype)
     spans = [(i * cs, min(n, (i + 1) * cs)) for i in range(nc)]          # the items of each chunk
     chunks = [_load_chunk(chunk(i), b - a, key, _names(items, a, b), a)
               for i, (a, b) in enumerate(spans)]
     return _concat(chunks, out_dtype)
+
+# %% ../../nbs/encoders/cache.ipynb #bb23b5f2
+from safetensors import safe_open
+from ..core import check_shape
+
+def _open_chunk(path:Path, n:int, key:str, framework:str='pt'):
+    "A `safe_open` handle on chunk `path`, checked: readable, `x`/`mask`/`pooled`, `n` items."
+    fix = f"delete it to re-encode that chunk, or clear the entry with cache.clear({key!r})"
+    try: h = safe_open(str(path), framework=framework)
+    except Exception as e:
+        raise DataError(f"cache chunk {path} is unreadable ({e}); {fix}") from None
+    if set(h.keys()) != {'x', 'mask', 'pooled'}:
+        raise DataError(f"cache chunk {path} holds {sorted(h.keys())}, "
+                        f"expected ['mask', 'pooled', 'x']; {fix}")
+    sx, sm, sp = (h.get_slice(k).get_shape() for k in ('x', 'mask', 'pooled'))
+    if len(sx) != 3 or sm != sx[:2] or sp != [sx[0], sx[2]] or sx[0] != n:
+        raise DataError(f"cache chunk {path} holds x {sx}, mask {sm}, pooled {sp}, "
+                        f"expected {n} items: x (n, N, d), mask (n, N), pooled (n, d); {fix}")
+    return h
+
+class CachedTokens(Tokens):
+    "A cache entry as `Tokens`, read from its memory-mapped chunk files only for the rows indexed."
+    def __init__(self, root:Path, # the entry's folder (`FeatureCache.path(key)`)
+                 meta:dict, # the entry's meta.json (`FeatureCache.meta(key)`)
+                 items:Sequence|None=None, # the encoded items (captions, paths: named in errors)
+                 out_dtype:torch.dtype=torch.float32): # dtype of the rows read
+        self.root, self.items, self.out_dtype = Path(root), items, out_dtype
+        self.key = self.root.name
+        n, cs = meta['n_items'], meta['chunk_size']
+        self.n, self.chunk_size = n, cs
+        self.files = [self.root/f"chunk_{i:06d}.safetensors" for i in range(meta['n_chunks'])]
+        missing = [f.name for f in self.files if not f.exists()]
+        if missing:
+            raise DataError(f"cache entry {self.key!r} lacks {len(missing)} of {len(self.files)} "
+                            f"chunks ({missing[0]}, ...); encode it with encode_cached first")
+        # safetensors' numpy reader reads a row in a third of the time of its torch reader (torch
+        # then converts: numpy's float16 -> float32 is ten times slower); numpy has no bfloat16
+        numpy_ok = (torch.bfloat16 not in (out_dtype, getattr(torch, meta['dtype'][6:], None)))
+        self._fw = 'np' if numpy_ok else 'pt'
+        self._h = [_open_chunk(f, min(n, (i + 1) * cs) - i * cs, self.key, self._fw)
+                   for i, f in enumerate(self.files)]
+        self._sx = [h.get_slice('x') for h in self._h]                  # row readers, per chunk
+        self._sp = [h.get_slice('pooled') for h in self._h]
+        shapes = [sx.get_shape() for sx in self._sx]
+        N, d = max([s[1] for s in shapes], default=0), shapes[0][2] if shapes else 0
+        self.x = torch.empty(n, N, d, dtype=out_dtype, device='meta')   # (n, N, d): no values
+        self.mask = torch.zeros(n, N, dtype=torch.bool)                # (n, N), in memory
+        for i, (h, s) in enumerate(zip(self._h, shapes)):
+            self.mask[i * cs:i * cs + s[0], :s[1]] = torch.as_tensor(h.get_tensor('mask'))
+        self._pooled = None
+
+    def __len__(self): return self.n
+
+    def _index(self, idx):
+        "`idx` as a 1-d long tensor of items in [0, n); `IndexError`/`ShapeError` otherwise."
+        n = self.n
+        if isinstance(idx, slice):
+            r = range(n)[idx]
+            return torch.arange(r.start, r.stop, r.step, dtype=torch.long)
+        if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool):
+            return torch.tensor([range(n)[idx]], dtype=torch.long)      # IndexError past the end
+        t = torch.as_tensor(idx)
+        if t.dtype == torch.bool:
+            check_shape(t, (n,), f"CachedTokens[bool mask]")
+            return t.nonzero().squeeze(1)
+        if t.ndim != 1 or t.is_floating_point() or t.is_complex():
+            raise ShapeError(f"CachedTokens[{type(idx).__name__} of shape {tuple(t.shape)}, "
+                             f"{t.dtype}]: index with an int, a slice or 1-d integer indices")
+        t = t.long().cpu()
+        if len(t) and (t.min() < -n or t.max() >= n):
+            bad = int(t[(t < -n) | (t >= n)][0])
+            raise IndexError(f"index {bad} is out of range for {n} items "
+                             f"of cache entry {self.key!r}")
+        return t % max(n, 1)
+
+    def __getitem__(self, idx):
+        "Items `idx` (int, slice, 1-d indices or bool mask) read from the chunk files as `Tokens`."
+        idx = self._index(idx)                                          # (B,)
+        (_, N, d), B, cs = self.x.shape, len(idx), self.chunk_size
+        x = torch.zeros(B, N, d, dtype=self.out_dtype)                 # (B, N, d)
+        pooled = torch.empty(B, d, dtype=self.out_dtype)               # (B, d)
+        order = idx.argsort(stable=True)                               # (B,) items in file order
+        s, o = idx[order].tolist(), order.tolist()
+        runs, k = [], 0
+        while k < B:                                                   # a run: consecutive rows
+            ci, r0 = divmod(s[k], cs)                                  # of chunk ci, from r0
+            e = k + 1
+            while e < B and s[e] == s[e - 1] + 1 and s[e] // cs == ci: e += 1
+            xs = torch.as_tensor(self._sx[ci][r0:r0 + e - k])          # (e - k, n_c, d)
+            ps = torch.as_tensor(self._sp[ci][r0:r0 + e - k])          # (e - k, d)
+            at = (slice(o[k], o[k] + e - k) if o[k:e] == list(range(o[k], o[k] + e - k))
+                  else torch.tensor(o[k:e]))                           # where they go in the batch
+            x[at, :xs.shape[1]], pooled[at] = xs.to(x.dtype), ps.to(x.dtype)
+            runs.append((ci, r0, at)); k = e
+        # one check per batch: a NaN or inf makes the sum non-finite (so may an overflow of
+        # finite values: then the exact check below finds nothing and the rows pass)
+        if not (torch.isfinite(x.sum()) and torch.isfinite(pooled.sum())):
+            for ci, r0, at in runs:                                    # which item: name it
+                self._check(ci, ci * cs + r0, x=x[at], pooled=pooled[at])
+        return Tokens(x, self.mask[idx], pooled)                       # (B, N, d), (B, N), (B, d)
+
+    def _check(self, ci, lo, **ts):
+        "Raise `NonFiniteError` naming the items (from `lo` on) of chunk `ci` holding NaN or inf."
+        n = len(next(iter(ts.values())))
+        names = None if self.items is None else _names(self.items, lo, lo + n)
+        fix = (f"; delete it to re-encode that chunk, "
+               f"or clear the entry with cache.clear({self.key!r})")
+        try:
+            for k, t in ts.items():
+                check_finite(t, f"cache chunk {self.files[ci]} ({k})", names, lo)
+        except NonFiniteError as e: raise NonFiniteError(f"{e}{fix}") from None
+
+    @property
+    def pooled(self):
+        "(n, d) pooled feature of every item, read (and checked) chunk by chunk on first use."
+        if self._pooled is None:
+            parts = [torch.as_tensor(h.get_tensor('pooled')) for h in self._h]   # each (n_c, d)
+            for i, p in enumerate(parts): self._check(i, i * self.chunk_size, pooled=p)
+            self._pooled = torch.cat([p.to(self.out_dtype) for p in parts])  # (n, d)
+        return self._pooled
+
+    def to(self, *args, **kwargs):
+        "Every item read into memory, then moved like `Tokens.to`."
+        return self[:].to(*args, **kwargs)
+
+    def __repr__(self):
+        n, N, d = self.x.shape
+        return (f"CachedTokens({n} items × {N} tokens × {d}, read from {len(self.files)} chunks "
+                f"of cache entry {self.key!r})")
 
 # %% ../../nbs/encoders/cache.ipynb #fe72f88c
 from ..core import content_fingerprint
@@ -211,12 +387,15 @@ def cached_image_tokens(paths:Sequence, # image files
     # keyed by the files' bytes, not their names: a replaced image, or another dataset with the same
     # folder and file names, gets its own entry
     img_enc.eval()
-    tfm = eval_transform(img_enc.input_size[-1], img_enc.mean, img_enc.std)   # resize, no centre crop (the retrieval convention)
-    key = dict(encoder_name=f"{img_enc.name}@{img_enc.feature_level}", weights_fingerprint=module_fingerprint(img_enc),
+    # resize, no centre crop (the retrieval convention)
+    tfm = eval_transform(img_enc.input_size[-1], img_enc.mean, img_enc.std)
+    key = dict(encoder_name=f"{img_enc.name}@{img_enc.feature_level}",
+               weights_fingerprint=module_fingerprint(img_enc),
                dataset_name=dataset_name, split=split, transform_repr=repr(tfm),
                dataset_fingerprint=content_fingerprint(paths),
                extra=dict(input_size=list(img_enc.input_size)))
-    return encode_cached(cache, key, list(paths), lambda ps: img_enc(torch.stack([tfm(load_image(p)) for p in ps])),
+    return encode_cached(cache, key, list(paths),
+                         lambda ps: img_enc(torch.stack([tfm(load_image(p)) for p in ps])),
                          batch_size=batch_size, progress=progress)
 
 def cached_text_tokens(texts:Sequence, # strings
@@ -225,10 +404,15 @@ def cached_text_tokens(texts:Sequence, # strings
                        dataset_name:str, # names the dataset in the key
                        split:str, # names the split (or the prompt set) in the key
                        batch_size:int=256, # texts per encoder call
-                       progress:bool=True): # progress bar over chunks still to encode
+                       progress:bool=True, # progress bar over chunks still to encode
+                       # a `CachedTokens` reading rows from disk when indexed (large splits)
+                       lazy:bool=False):
     "`Tokens` of `texts` through the frozen `txt_enc`, from `cache` when present."
     txt_enc.eval()
-    key = dict(encoder_name=f"{txt_enc.name}@{txt_enc.layer}", weights_fingerprint=module_fingerprint(txt_enc),
-               dataset_name=dataset_name, split=split, transform_repr=f"max_len={txt_enc.max_len},pool={txt_enc.pool}",
+    key = dict(encoder_name=f"{txt_enc.name}@{txt_enc.layer}",
+               weights_fingerprint=module_fingerprint(txt_enc),
+               dataset_name=dataset_name, split=split,
+               transform_repr=f"max_len={txt_enc.max_len},pool={txt_enc.pool}",
                dataset_fingerprint=fingerprint(list(texts)))
-    return encode_cached(cache, key, list(texts), txt_enc.encode, batch_size=batch_size, progress=progress)
+    return encode_cached(cache, key, list(texts), txt_enc.encode, batch_size=batch_size,
+                         progress=progress, lazy=lazy)

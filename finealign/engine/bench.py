@@ -26,7 +26,7 @@ __all__ = ['BENCH_SCORES', 'BENCH_SHAPES', 'MSA_BENCH_SHAPES', 'MSA_BENCH_VARIAN
            'BenchScore', 'bench_scores', 'bench_shape', 'bench_inputs', 'reference_similarity', 'measure', 'bench_one',
            'run_benchmark', 'benchmark_table', 'shape_summary', 'write_benchmark', 'msa_step_costs', 'msa_cost_table',
            'write_msa_costs', 'alignment_scaling', 'scaling_table', 'precomp_benchmark', 'precomp_bench_table',
-           'write_precomp_benchmark']
+           'write_precomp_benchmark', 'text_cache_benchmark', 'write_text_cache_benchmark', 'text_cache_table']
 
 # %% ../../nbs/engine/bench.ipynb #720fc1dd
 # name -> (score, pair_bytes): a function (img, txt) -> (n_img, n_txt), or an aligner
@@ -723,3 +723,139 @@ def write_precomp_benchmark(res:dict, # from `precomp_benchmark`
     atomic_write(out/'bench.json', lambda p: p.write_text(json.dumps(rec, indent=2)))
     atomic_write(out/'bench.md', lambda p: p.write_text('\n'.join(md) + '\n'))
     return out/'bench.json', out/'bench.md'
+
+# %% ../../nbs/engine/bench.ipynb #4de2af92
+_TEXT_CHILD = r'''
+import json, sys, time
+import torch
+mode, root, parts, n, batch, n_batches, seed, threads = sys.argv[1:9]
+n, batch, n_batches, seed, threads = map(int, (n, batch, n_batches, seed, threads))
+torch.set_num_threads(threads)
+from finealign.encoders.cache import FeatureCache, encode_cached
+def st(key):
+    for l in open('/proc/self/status'):
+        if l.startswith(key + ':'): return int(l.split()[1]) * 1024
+caps = [f"caption {i}" for i in range(n)]
+def never(items): raise RuntimeError('the benchmark entry is incomplete')
+base, base_anon = st('VmHWM'), st('RssAnon')
+t0 = time.perf_counter()
+t = encode_cached(FeatureCache(root), json.loads(parts), caps, never, progress=False,
+                  lazy=mode == 'lazy')
+build_s, build_peak = time.perf_counter() - t0, st('VmHWM')
+g = torch.Generator().manual_seed(seed)
+idx = [torch.randint(n, (batch,), generator=g) for _ in range(n_batches)]
+t0 = time.perf_counter()
+for i in idx: b = t[i]
+batch_s = time.perf_counter() - t0
+print(json.dumps(dict(mode=mode, build_s=build_s, build_peak_bytes=build_peak - base,
+                      batch_s=batch_s, captions_per_s=batch * n_batches / batch_s,
+                      peak_bytes=st('VmHWM') - base, anon_bytes=st('RssAnon') - base_anon)))
+'''
+
+def _child(script, args, what):
+    "Run `script` in a fresh Python process with this tree's finealign; its last JSON line."
+    import subprocess, sys
+    import finealign
+    here = str(Path(finealign.__file__).resolve().parents[1])
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')])}
+    r = subprocess.run([sys.executable, '-c', script, *map(str, args)], capture_output=True,
+                       text=True, env=env)
+    if r.returncode:
+        raise FinealignError(f"benchmark child '{what}' failed: {r.stderr.strip()[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+# %% ../../nbs/engine/bench.ipynb #7acd7c22
+def _write_text_entry(root, n, d, max_len, chunk_size, seed):
+    "A complete cache entry of `n` synthetic captions under `root`; its key parts and its bytes."
+    from finealign.encoders.cache import FeatureCache, encode_cached
+    g = torch.Generator().manual_seed(seed)
+    def encode(caps):                                      # 8..max_len random d-wide words each
+        lens = torch.randint(8, max_len + 1, (len(caps),), generator=g).tolist()
+        return Tokens.from_list([torch.randn(k, d, generator=g) for k in lens])
+    parts = dict(encoder_name=f'bench-words-{d}', weights_fingerprint=f'seed{seed}',
+                 dataset_name='bench', dataset_fingerprint=f'{n}-{max_len}-{seed}', split='train',
+                 transform_repr=f'max_len={max_len}')
+    fc = FeatureCache(root)
+    encode_cached(fc, parts, [f"caption {i}" for i in range(n)], encode, batch_size=chunk_size,
+                  progress=False)
+    from finealign.encoders.cache import cache_key
+    size = sum(f.stat().st_size for f in fc.path(cache_key(**parts)).iterdir())
+    return parts, size
+
+def text_cache_benchmark(n_captions:int=20000, # captions in the entry
+                         d:int=768, # width of a word token (bert-base: 768)
+                         max_len:int=32, # most word tokens per caption (each has 8 to max_len)
+                         chunk_size:int=256, # captions per chunk file (`encode_split`: 256)
+                         batch_size:int=128, # captions per training batch
+                         n_batches:int=200, # random batches timed per child
+                         repeats:int=2, # children per way of reading, alternating; best kept
+                         threads:int=1, # torch threads in each child
+                         seed:int=0, # seeds the features and the batches
+                         progress:bool=True): # one line per child
+    "Peak memory and batch throughput of a caption cache entry read lazily and in memory."
+    import shutil, tempfile
+    if min(n_captions, d, chunk_size, batch_size, n_batches, repeats, threads) < 1 or max_len < 8:
+        raise ConfigError(f"n_captions={n_captions}, d={d}, chunk_size={chunk_size}, "
+                          f"batch_size={batch_size}, n_batches={n_batches}, repeats={repeats}, "
+                          f"threads={threads}: all must be positive; max_len={max_len} >= 8")
+    t_start = time.time()
+    root = Path(tempfile.mkdtemp(prefix='finealign-text-cache-bench-'))
+    try:
+        t = time.perf_counter()
+        parts, size = _write_text_entry(root, n_captions, d, max_len, chunk_size, seed)
+        write_s = time.perf_counter() - t
+        runs = {'memory': [], 'lazy': []}
+        for k in range(repeats):
+            for mode in runs:
+                r = _child(_TEXT_CHILD, [mode, root, json.dumps(parts), n_captions, batch_size,
+                                         n_batches, seed + k, threads], mode)
+                runs[mode].append(r)
+                if progress: print(f"{mode}: build {r['build_s']:.2f} s, build peak "
+                                   f"{r['build_peak_bytes'] / 2**20:,.0f} MiB, "
+                                   f"{r['captions_per_s']:,.0f} captions/s", flush=True)
+    finally: shutil.rmtree(root, ignore_errors=True)
+    best = lambda rs, k, f: f(r[k] for r in rs)
+    rows = {m: dict(build_s=best(rs, 'build_s', min),
+                    build_peak_bytes=best(rs, 'build_peak_bytes', min),
+                    peak_bytes=best(rs, 'peak_bytes', min), anon_bytes=best(rs, 'anon_bytes', min),
+                    captions_per_s=best(rs, 'captions_per_s', max)) for m, rs in runs.items()}
+    m, z = rows['memory'], rows['lazy']
+    ratios = dict(build_peak_memory_over_lazy=m['build_peak_bytes'] / max(z['build_peak_bytes'], 1),
+                  private_memory_over_lazy=m['anon_bytes'] / max(z['anon_bytes'], 1),
+                  build_time_memory_over_lazy=m['build_s'] / max(z['build_s'], 1e-9),
+                  throughput_lazy_over_memory=z['captions_per_s'] / m['captions_per_s'])
+    config = dict(n_captions=n_captions, d=d, max_len=max_len, chunk_size=chunk_size,
+                  batch_size=batch_size, n_batches=n_batches, repeats=repeats, threads=threads,
+                  seed=seed, entry_bytes=size, load_average=list(os.getloadavg()))
+    return dict(rows=rows, ratios=ratios, runs=runs, config=config,
+                times=dict(write=write_s, total=time.time() - t_start))
+
+# %% ../../nbs/engine/bench.ipynb #92e00d7a
+_TEXT_COLS = [('build s:', ['{build_s:.2f}', '{build_time_memory_over_lazy:.1f}× faster']),
+              ('build peak MiB:', ['{build_peak_mib:,.0f}',
+                                   '{build_peak_memory_over_lazy:,.0f}× less']),
+              ('private MiB:', ['{private_mib:,.0f}', '{private_memory_over_lazy:,.0f}× less']),
+              ('peak MiB:', ['{peak_mib:,.0f}', '—']),
+              ('captions/s:', ['{captions_per_s:,.0f}', '{throughput_lazy_over_memory:.2f}×'])]
+
+def write_text_cache_benchmark(res:dict, # from `text_cache_benchmark`
+                               out_dir:str|Path='results/precomp', # for text_cache.json
+                               command:str|None=None): # the command that ran it
+    "Write the records of a `text_cache_benchmark` (memory, lazy, ratios) as `text_cache.json`."
+    mib = lambda r: dict(build_s=r['build_s'], build_peak_mib=r['build_peak_bytes'] / 2**20,
+                         peak_mib=r['peak_bytes'] / 2**20, private_mib=r['anon_bytes'] / 2**20,
+                         captions_per_s=r['captions_per_s'])
+    import finealign
+    here = Path(finealign.__file__).resolve().parents[1]          # the checkout that ran it
+    mk = lambda name, label, metrics: dict(records.make_record(
+        f'precomp/text_cache/{name}', metrics, config=res['config'], command=command,
+        times=res['times'], label=label, root=here), threads=res['config']['threads'])
+    recs = [mk('memory', 'in memory (`Tokens`)', mib(res['rows']['memory'])),
+            mk('lazy', 'lazy (`CachedTokens`)', mib(res['rows']['lazy'])),
+            mk('ratios', 'lazy against memory', res['ratios'])]
+    return records.write_record(Path(out_dir)/'text_cache.json', recs)
+
+def text_cache_table(recs:list): # from `records.load_records`, holding the three text_cache records
+    "The benchmark's table: build time, memory and captions/s, in memory, lazily, and the ratios."
+    rows = [f'precomp/text_cache/{k}' for k in ('memory', 'lazy', 'ratios')]
+    return records.records_table(recs, rows, _TEXT_COLS, first='caption features')

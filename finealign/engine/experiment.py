@@ -59,20 +59,25 @@ def find_karpathy_json(data:Path): # a dataset folder
 
 # %% ../../nbs/engine/experiment.ipynb #b36807e2
 @torch.no_grad()
-def encode_split(data, # a `CaptionData`
+def encode_split(data, # a `CaptionData` or a `PrecompData`
                  img_enc, # an `ImageEncoder`
                  txt_enc, # a `TextEncoder`
                  cache:FeatureCache, # the feature cache
                  dataset_name:str, # names the dataset in cache keys
-                 extra_captions:list|None=None, # more texts to encode with the same encoder (binding negatives)
+                 # more texts to encode with the same encoder (binding negatives)
+                 extra_captions:list|None=None,
                  batch_size:int=64, # images per encoder call (captions: 4×)
                  progress:bool=True):
     "Image and caption `Tokens` of a split (and of `extra_captions`), from the cache when present."
     args = dict(cache=cache, dataset_name=dataset_name, split=data.split, progress=progress)
-    if hasattr(data, 'regions'): images = data.regions   # a precomp split: its regions, memory-mapped
+    # a precomp split: its regions memory-mapped, its captions read from the cache when indexed
+    precomp = hasattr(data, 'regions')
+    if precomp: images = data.regions
     else: images = cached_image_tokens(list(data.images), img_enc, batch_size=batch_size, **args)
-    texts = cached_text_tokens(list(data.captions), txt_enc, batch_size=4 * batch_size, **args)
-    extra = cached_text_tokens(list(extra_captions), txt_enc, batch_size=4 * batch_size, **args) if extra_captions else None
+    texts = cached_text_tokens(list(data.captions), txt_enc, batch_size=4 * batch_size,
+                               lazy=precomp, **args)
+    extra = (cached_text_tokens(list(extra_captions), txt_enc, batch_size=4 * batch_size, **args)
+             if extra_captions else None)
     return images, texts, extra
 
 # %% ../../nbs/engine/experiment.ipynb #1de4ce96
