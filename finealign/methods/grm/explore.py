@@ -13,7 +13,9 @@ import torch
 from matplotlib.figure import Figure
 
 from ...core import Tokens, ShapeError, DataError, l2norm
-from ...viz.maps import grid_of, show_image, image_extent, panels, plot_selection, plot_word_maps, selection_iou
+from ...viz.maps import (grid_of, show_image, image_extent, panels, plot_selection,
+                                plot_word_maps,
+                                selection_iou)
 from ...viz.widgets import caption_explorer
 
 # %% auto #0
@@ -21,28 +23,32 @@ __all__ = ['plot_kept', 'plot_kept_words', 'plot_regions', 'word_patch_maps', 'r
 
 # %% ../../../nbs/methods/grm/explore.ipynb #9a95bcdb
 def plot_kept(image, # PIL image or (H, W, 3) array
-              keep:torch.Tensor, # (N,) bool or 0/1 gates: the image's kept patches (`explain`'s keep_img row)
+              # (N,) bool or 0/1 gates: the image's kept patches (`explain`'s keep_img row)
+              keep:torch.Tensor,
               grid:tuple|None=None, # (h, w) patch grid (default: square)
               ax=None, # matplotlib axes (default: a new figure)
               title:str=''): # axes title
-    "The image with the patches GRM's image adapter drops greyed out (`plot_selection` of viz.maps)."
+    ("The image with the patches GRM's image adapter drops greyed out "
+     "(`plot_selection` of viz.maps).")
     return plot_selection(image, keep, grid, ax, title)
 
 # %% ../../../nbs/methods/grm/explore.ipynb #208e4254
 def plot_kept_words(words:list, # the caption's L text tokens
-                    keep:torch.Tensor, # (L,) bool or 0/1 gates: the kept words (`explain`'s keep_txt row, padding cut)
+                    # (L,) bool or 0/1 gates: the kept words (`explain`'s keep_txt row, padding cut)
+                    keep:torch.Tensor,
                     ax=None, # matplotlib axes (default: a new figure sized to the caption)
                     title:str=''): # axes title
     "The caption's tokens in a row: kept ones on a gold background, dropped ones in grey."
     import matplotlib.pyplot as plt
     keep = torch.as_tensor(keep).flatten().bool()
     if len(words) != len(keep): raise ShapeError(f"{len(words)} words for {len(keep)} keep flags")
-    n = sum(len(w) + 2 for w in words)                                           # characters, 2 of space per word
+    n = sum(len(w) + 2 for w in words)                             # characters, 2 of space per word
     ax = ax or plt.subplots(figsize=(min(14, 0.085 * n + 0.3), 0.45), dpi=80)[1]
     ax.set_axis_off()
     x = 0
     for w, k in zip(words, keep.tolist()):
-        ax.text(x / n, 0.5, w, transform=ax.transAxes, va='center', fontsize=9, family='monospace', color='black' if k else '0.6',
+        ax.text(x / n, 0.5, w, transform=ax.transAxes, va='center', fontsize=9, family='monospace',
+                color='black' if k else '0.6',
                 bbox=dict(boxstyle='round,pad=0.2', fc='gold' if k else 'none', ec='none'))
         x += len(w) + 2
     if title: ax.set_title(title, fontsize=8, loc='left')
@@ -50,20 +56,28 @@ def plot_kept_words(words:list, # the caption's L text tokens
 
 # %% ../../../nbs/methods/grm/explore.ipynb #8c96f5d7
 def plot_regions(image, # PIL image or (H, W, 3) array
-                 region_weights:torch.Tensor, # (N, K) attention of each region over the patches (`explain`'s region_weights[i])
+                 # (N, K) attention of each region over the patches (`explain`'s region_weights[i])
+                 region_weights:torch.Tensor,
                  grid:tuple|None=None, # (h, w) patch grid (default: square)
-                 sigma:torch.Tensor|None=None, # (K,) mean predicted σ of each region (`explain`'s region_sigma[i])
+                 # (K,) mean predicted σ of each region (`explain`'s region_sigma[i])
+                 sigma:torch.Tensor|None=None,
                  title:str='', # figure title
-                 fig:Figure|None=None): # an empty figure to draw into (default: a new pyplot figure)
-    "One panel per region prompt: its attention over the patches overlaid on the image, σ in the panel title; returns the figure."
-    if region_weights.ndim != 2: raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K)")
+                 # an empty figure to draw into (default: a new pyplot figure)
+                 fig:Figure|None=None):
+    ("One panel per region prompt: its attention over the patches overlaid on the image, "
+     "σ in the panel title; returns the figure.")
+    if region_weights.ndim != 2:
+        raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K)")
     N, K = region_weights.shape
     h, w = grid_of(N, grid)
-    if sigma is not None and tuple(sigma.shape) != (K,): raise ShapeError(f"sigma {tuple(sigma.shape)} must be ({K},), one per region")
+    if sigma is not None and tuple(sigma.shape) != (K,):
+        raise ShapeError(f"sigma {tuple(sigma.shape)} must be ({K},), one per region")
     fig, axs = panels(fig, 1, K, (1.6 * K, 1.9))
     for k, ax in enumerate(axs[0]):
-        show_image(ax, image, f'region {k}' + (f', σ = {sigma[k]:.3g}' if sigma is not None else ''))
-        ax.imshow(region_weights[:, k].reshape(h, w).float().cpu().numpy(), cmap='jet', alpha=0.5, extent=image_extent(image))
+        show_image(ax, image,
+                   f'region {k}' + (f', σ = {sigma[k]:.3g}' if sigma is not None else ''))
+        ax.imshow(region_weights[:, k].reshape(h, w).float().cpu().numpy(), cmap='jet', alpha=0.5,
+                  extent=image_extent(image))
     if title: fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -73,8 +87,11 @@ def plot_regions(image, # PIL image or (H, W, 3) array
 def word_patch_maps(model, # a `GRM` aligner
                     img:Tokens, # one encoded image, x (1, P + N, d)
                     txt:Tokens): # one encoded caption, x (1, L, d)
-    "(L, N) cosine of each real word with each refined patch the image keeps; NaN at dropped patches."
-    if len(img) != 1 or len(txt) != 1: raise ShapeError(f"word_patch_maps takes one image and one caption, got {len(img)} and {len(txt)}")
+    ("(L, N) cosine of each real word with each refined patch the image keeps; "
+     "NaN at dropped patches.")
+    if len(img) != 1 or len(txt) != 1:
+        raise ShapeError(f"word_patch_maps takes one image and one caption, "
+                         f"got {len(img)} and {len(txt)}")
     iv, tv = model.image_views(img), model.text_views(txt)
     P = iv.n_prefix
     A = l2norm(tv.ori.x[0, tv.ori.mask[0]]) @ l2norm(iv.key.x[0, P:]).T            # (L, N)
@@ -82,40 +99,53 @@ def word_patch_maps(model, # a `GRM` aligner
 
 # %% ../../../nbs/methods/grm/explore.ipynb #8b39887c
 def _best_of_k_random_iou(N:int, k:int, K:int):
-    "E[max over K random k-subsets of N of their IoU with a fixed k-subset] (exact, hypergeometric)."
+    ("E[max over K random k-subsets of N of their IoU with a fixed k-subset] "
+     "(exact, hypergeometric).")
     pmf = [comb(k, j) * comb(N - k, k - j) / comb(N, k) for j in range(k + 1)]
     F = np.cumsum(pmf).clip(0, 1)
-    return float(sum(j / (2 * k - j) * (F[j] ** K - (F[j - 1] ** K if j else 0.)) for j in range(k + 1)))
+    return float(sum(j / (2 * k - j) * (F[j] ** K - (F[j - 1] ** K if j else 0.))
+                     for j in range(k + 1)))
 
-def region_object_iou(region_weights:torch.Tensor, # (N, K) attention of each region over the patches
-                      cells:torch.Tensor): # (N,) bool patches of the object(s), row-major on the grid
-    "(best IoU over regions of the region's top-k patches with the cells, k = number of cells; its random chance)."
+def region_object_iou(
+        region_weights:torch.Tensor, # (N, K) attention of each region over the patches
+        cells:torch.Tensor): # (N,) bool patches of the object(s), row-major on the grid
+    ("(best IoU over regions of the region's top-k patches with the cells, k = number of cells; "
+     "its random chance).")
     if region_weights.ndim != 2 or cells.shape != region_weights.shape[:1]:
-        raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K) and cells {tuple(cells.shape)} (N,)")
+        raise ShapeError(f"region_weights {tuple(region_weights.shape)} must be (N, K) "
+                         f"and cells {tuple(cells.shape)} (N,)")
     cells = cells.bool()
     N, K = region_weights.shape
     k = int(cells.sum())
     if k == 0: raise DataError("cells marks no patch: no object to find")
-    top = torch.zeros(K, N, dtype=torch.bool).scatter_(1, region_weights.T.topk(k, dim=1).indices, True)   # (K, N)
+    # (K, N)
+    top = torch.zeros(K, N, dtype=torch.bool).scatter_(1, region_weights.T.topk(k, dim=1).indices,
+                                                       True)
     return max(selection_iou(t, cells) for t in top), _best_of_k_random_iou(N, k, K)
 
 # %% ../../../nbs/methods/grm/explore.ipynb #74da4319
 def explore(model, # a `GRM` aligner
             pics:list, # the images (PIL or (H, W, 3) arrays)
             img_tokens:Tokens, # their raw backbone tokens, x (n, P + N, img_dim)
-            txt_enc, # the text encoder of the model's captions (encodes and tokenizes the typed caption)
+            # the text encoder of the model's captions (encodes and tokenizes the typed caption)
+            txt_enc,
             caption:str='a red circle left of a blue square'): # the caption to start from
-    "Interactive: image index and caption → kept patches and words, regions with σ, word maps (a `caption_explorer`)."
+    ("Interactive: image index and caption → kept patches and words, regions with σ, word maps "
+     "(a `caption_explorer`).")
     def draw(i, txt, words):
         with torch.no_grad():
             ei, et = model.encode_images(img_tokens[i:i + 1]), model.encode_texts(txt)
             ex = model.explain(ei, et)
         kept = Figure(figsize=(9, 2.4), dpi=80)
-        plot_kept(pics[i], ex['keep_img'][0], ax=kept.add_axes([0, 0, 0.25, 1]), title='kept patches')
-        plot_kept_words(words, ex['keep_txt'][0, :len(words)], ax=kept.add_axes([0.27, 0.4, 0.73, 0.25]))
+        plot_kept(pics[i], ex['keep_img'][0], ax=kept.add_axes([0, 0, 0.25, 1]),
+                  title='kept patches')
+        plot_kept_words(words, ex['keep_txt'][0, :len(words)],
+                        ax=kept.add_axes([0.27, 0.4, 0.73, 0.25]))
         regions = Figure(figsize=(3, 1.9), dpi=80)
-        if ex['region_weights'] is None: regions.text(0.5, 0.5, 'this model has no regions', ha='center')
+        if ex['region_weights'] is None:
+            regions.text(0.5, 0.5, 'this model has no regions', ha='center')
         else: plot_regions(pics[i], ex['region_weights'][0], fig=regions,
                            sigma=None if ex['region_sigma'] is None else ex['region_sigma'][0])
-        return kept, regions, plot_word_maps(pics[i], word_patch_maps(model, ei, et), words, fig=Figure(dpi=80))
+        return kept, regions, plot_word_maps(pics[i], word_patch_maps(model, ei, et), words,
+                                             fig=Figure(dpi=80))
     return caption_explorer(draw, len(pics), txt_enc, n=3, caption=caption)

@@ -12,7 +12,8 @@ import torch
 from matplotlib.figure import Figure
 
 from ...core import Tokens, ShapeError, l2norm
-from ...viz.maps import grid_of, show_image, image_extent, plot_selection, plot_word_maps, selection_iou
+from ...viz.maps import (grid_of, show_image, image_extent, plot_selection, plot_word_maps,
+                                selection_iou)
 from ...viz.widgets import caption_explorer
 from .calibration import fusion_weights
 
@@ -25,17 +26,23 @@ class PairExplanation(NamedTuple):
     scores: torch.Tensor     # (N,) significance of each patch for the caption
     keep: torch.Tensor       # (N,) bool, kept patches (top-K)
     weights: torch.Tensor    # (N_c, N) aggregation weights (rows sum to 1 over the kept patches)
-    fused: torch.Tensor      # (N,) fusion weights of the dropped patches (sum to 1, or all 0 if none is dropped)
-    word_maps: torch.Tensor  # (L, N) each word's cosine with the slimmed tokens, spread back onto the patches
+    # (N,) fusion weights of the dropped patches (sum to 1, or all 0 if none is dropped)
+    fused: torch.Tensor
+    # (L, N) each word's cosine with the slimmed tokens, spread back onto the patches
+    word_maps: torch.Tensor
     words: int               # L, real words
 
 @torch.no_grad()
 def explain_pair(model, # a `LAPS` aligner
                  img:Tokens, # one image's raw backbone tokens, x (1, P + N, img_dim)
                  txt:Tokens, # one caption's raw backbone tokens, x (1, L, txt_dim)
-                 rho:float|None=None): # keep ratio to show (default: the model's); the aggregation keeps its N_c
-    "LAPS's selection, aggregation, fusion and word maps for one pair (`PairExplanation`), at inference."
-    if len(img) != 1 or len(txt) != 1: raise ShapeError(f"explain_pair takes one image and one caption, got {len(img)} and {len(txt)}")
+                 # keep ratio to show (default: the model's); the aggregation keeps its N_c
+                 rho:float|None=None):
+    ("LAPS's selection, aggregation, fusion and word maps for one pair (`PairExplanation`), "
+     "at inference.")
+    if len(img) != 1 or len(txt) != 1:
+        raise ShapeError(f"explain_pair takes one image and one caption, "
+                         f"got {len(img)} and {len(txt)}")
     from finealign.blocks.gumbel import topk_keep
     model.eval()
     ei, et = model.encode_images(img), model.encode_texts(txt)
@@ -56,13 +63,16 @@ def plot_aggregation(image, # PIL image or (H, W, 3) array
                      grid:tuple|None=None, # (h, w) patch grid
                      ax=None, # matplotlib axes
                      title:str=''): # axes title
-    "Fig. 6: each kept patch coloured by the aggregated token it weighs most in; dropped patches left grey."
+    ("Fig. 6: each kept patch coloured by the aggregated token it weighs most in; "
+     "dropped patches left grey.")
     import matplotlib.pyplot as plt
     h, w = grid_of(len(expl.keep), grid)
     ax = ax or plt.subplots(figsize=(2.4, 2.4), dpi=80)[1]
     show_image(ax, image, title)
-    label = expl.weights.argmax(0).float().masked_fill(~expl.keep, float('nan')).reshape(h, w).cpu().numpy()
-    ax.imshow(label, cmap='tab20', alpha=0.6, extent=image_extent(image), vmin=0, vmax=max(19, expl.weights.shape[0] - 1))
+    label = (expl.weights.argmax(0).float().masked_fill(~expl.keep, float('nan'))
+             .reshape(h, w).cpu().numpy())
+    ax.imshow(label, cmap='tab20', alpha=0.6, extent=image_extent(image), vmin=0,
+              vmax=max(19, expl.weights.shape[0] - 1))
     return ax
 
 # %% ../../../nbs/methods/laps/explore.ipynb #3d655474
@@ -78,9 +88,11 @@ def topk_iou(scores:torch.Tensor, # (N,) significance scores
 def explore(model, # a `LAPS` aligner
             pics:list, # the images (PIL or (H, W, 3) arrays)
             img_tokens:Tokens, # their raw backbone tokens, x (n, P + N, img_dim)
-            txt_enc, # the text encoder of the model's captions (encodes and tokenizes the typed caption)
+            # the text encoder of the model's captions (encodes and tokenizes the typed caption)
+            txt_enc,
             caption:str='a red circle left of a blue square'): # the caption to start from
-    "Interactive: image index, ratio and caption → selection and aggregation, and word maps (a `caption_explorer`)."
+    ("Interactive: image index, ratio and caption → selection and aggregation, and word maps "
+     "(a `caption_explorer`).")
     import ipywidgets as W
     rho = W.FloatSlider(model.config.rho, min=0.1, max=1.0, step=0.1, description='ρ')
     def draw(i, txt, words):
