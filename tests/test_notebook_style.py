@@ -4,7 +4,7 @@
 import, in one kernel. A cell that mixes an import with code needing an earlier, non-exported cell therefore
 breaks the docs build with a NameError, while `nbdev-test` (which runs every cell) passes. So imports in
 non-exported cells go in cells of their own (STYLE.md, pitfall 4)."""
-import json, re
+import ast, json, re
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,12 @@ def mixed_import_cells(path):
         src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
         if c['cell_type'] != 'code' or re.match(r'\s*#\|\s*(export|exports|hide)\b', src): continue
         code = [l for l in src.splitlines() if l.strip() and not l.lstrip().startswith('#')]
+        try: body = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!')))).body
+        except SyntaxError: body = None   # not plain Python: judge by lines
+        if body is not None:
+            n_imp = sum(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
+            if n_imp and n_imp != len(body): bad.append((i, code[0][:60]))
+            continue
         imports = [l for l in code if IMPORT.match(l)]
         if imports and len(imports) != len(code): bad.append((i, code[0][:60]))
     return bad
