@@ -329,7 +329,9 @@ def mvsa_features(root:str|Path, # the MVSA-Single folder (mvsa_single.json, ima
     for s, it in items.items():
         if progress: print(f"mvsa_features: {s}: {len(it)} images and texts through "
                            f"{image_encoder}, {text_encoder}", flush=True)
-        ti = cached_image_tokens(it.images, img, fc, 'mvsa-single', s, batch_size=64,
+        # 32 images per call: at 64, EfficientNet-Lite0's activations at 224 px take 1.3 GB more
+        # than the model (measured), and a fresh clone's first call peaked at 3.3 GB
+        ti = cached_image_tokens(it.images, img, fc, 'mvsa-single', s, batch_size=32,
                                  progress=progress)
         tt = cached_text_tokens(it.texts, txt, fc, 'mvsa-single', s, batch_size=256,
                                 progress=progress)
