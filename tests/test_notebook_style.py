@@ -62,3 +62,27 @@ def test_the_line_rule_catches_a_long_line(tmp_path):
                      dict(cell_type='markdown', source='z' * 200)])
     (tmp_path/'t.ipynb').write_text(json.dumps(nb))
     assert [(i, n) for i, n, _ in long_code_lines(tmp_path/'t.ipynb')] == [(0, 125)]
+
+def undefined_names(path):
+    """(line, name) of the names a notebook uses that none of its cells defines before, read top to bottom
+    (pyflakes on the code cells joined in order; magics and shell lines left out). `nbdev-test` skips the
+    `slow` cells, so a name missing only there (an import dropped from an earlier cell) would otherwise surface
+    only in a user's Run All."""
+    from pyflakes import checker, messages
+    cells = [''.join(c['source']) if isinstance(c['source'], list) else c['source']
+             for c in json.loads(path.read_text())['cells'] if c['cell_type'] == 'code']
+    code = '\n'.join('\n'.join(l for l in s.splitlines() if not l.lstrip().startswith(('%', '!')))
+                     for s in cells)
+    found = checker.Checker(ast.parse(code), filename=str(path)).messages
+    return [(m.lineno, m.message_args[0]) for m in found if isinstance(m, messages.UndefinedName)]
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
+def test_every_name_is_defined(nb):
+    bad = undefined_names(nb)
+    assert not bad, f"{nb.name}: names used but never defined before (line of the joined cells, name): {bad[:5]}"
+
+def test_the_name_rule_catches_a_missing_import(tmp_path):
+    nb = dict(cells=[dict(cell_type='code', source='import torch\nx = torch.zeros(2)'),
+                     dict(cell_type='code', source='#| slow\ny = np.asarray(x)')])
+    (tmp_path/'t.ipynb').write_text(json.dumps(nb))
+    assert undefined_names(tmp_path/'t.ipynb') == [(4, 'np')]

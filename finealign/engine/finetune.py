@@ -75,7 +75,7 @@ def tokenize_captions(
     rows = []
     for i, seed in enumerate(seeds):
         ids, wid = enc['input_ids'][i], enc.word_ids(i)
-        words = []
+        words, last = [], None
         for t, w in zip(ids, wid):
             if words and w is not None and w == last: words[-1].append(t)
             else: words.append([t])
